@@ -1,0 +1,26 @@
+//! The document core of workbookd: open, edit, recalculate and save real .xlsx files without
+//! losing anything. No HTTP, no async runtime, no storage: bytes in, bytes out.
+//!
+//! Authority is the original package plus a journal of [`edit::Record`]s. Saving patches the
+//! package ([`Workbook::save`]); parts the edits did not touch are copied byte for byte.
+
+pub mod address;
+pub mod edit;
+pub mod engine;
+pub mod error;
+pub mod formula;
+mod functions;
+pub mod model;
+pub mod numfmt;
+pub mod package;
+pub mod save;
+pub mod value;
+mod workbook;
+mod xml;
+
+pub use address::{Area, SheetArea};
+pub use edit::{CellInput, Edit, Record, SetCells};
+pub use error::{BookError, Result};
+pub use package::Limits;
+pub use value::{ErrorKind, Value};
+pub use workbook::{CellView, Workbook};

@@ -1,0 +1,565 @@
+//! What the API needs from a package, parsed: sheets, names, strings, styles, tables, cells.
+//! Everything else stays in the package untouched.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::address::{parse_cell_name, Area, MAX_COLS, MAX_ROWS};
+use crate::error::{BookError, Result};
+use crate::formula;
+use crate::package::Package;
+use crate::value::{ErrorKind, Value};
+use crate::xml::{attr, attr_bool, decode_x_escapes, local, rel_id, Ev, XmlReader};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Visibility {
+    Visible,
+    Hidden,
+    VeryHidden,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetKind {
+    Worksheet,
+    Chartsheet,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CalcMode {
+    Automatic,
+    AutomaticNoTables,
+    Manual,
+}
+
+#[derive(Debug, Clone)]
+pub struct DefinedName {
+    pub name: String,
+    /// Index into the workbook's sheet list for sheet-scoped names.
+    pub local_sheet: Option<usize>,
+    /// The formula without a leading `=`.
+    pub formula: String,
+    pub hidden: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub id: u32,
+    pub name: String,
+    pub display_name: String,
+    pub area: Area,
+    pub header_rows: u32,
+    pub totals_rows: u32,
+    pub columns: Vec<String>,
+    pub part: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormulaKind {
+    Normal,
+    /// A shared formula group member; `master` holds the text in the file.
+    Shared { si: u32, master: bool },
+    /// Anchor of a legacy (CSE) or dynamic array formula.
+    Array { area: Area, dynamic: bool },
+    /// `TABLE()` what-if data tables: kept as cached values, never recalculated.
+    DataTable,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// The constant, or the formula's cached / computed result.
+    pub value: Value,
+    /// The formula text without `=`; for shared-formula followers, expanded to their position.
+    pub formula: Option<String>,
+    pub kind: FormulaKind,
+    /// Index into cellXfs.
+    pub style: u32,
+}
+
+/// Counts of the sheet features the loss guard watches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeatureCounts(pub BTreeMap<&'static str, usize>);
+
+pub const GUARDED_ELEMENTS: [&str; 10] = [
+    "dataValidation",
+    "conditionalFormatting",
+    "tablePart",
+    "drawing",
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "hyperlink",
+    "mergeCell",
+    "sheetProtection",
+    "extLst",
+];
+
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub name: String,
+    pub sheet_id: u32,
+    pub rel_id: String,
+    pub part: String,
+    pub visibility: Visibility,
+    pub kind: SheetKind,
+    pub cells: BTreeMap<(u32, u32), Cell>,
+    pub merges: Vec<Area>,
+    pub tables: Vec<Table>,
+    pub features: FeatureCounts,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Styles {
+    /// Custom number formats by id.
+    pub num_fmts: HashMap<u32, String>,
+    /// numFmtId of each cellXfs entry.
+    pub xf_num_fmt: Vec<u32>,
+}
+
+impl Styles {
+    /// The format code a style index shows its values with.
+    pub fn format_code(&self, style: u32) -> String {
+        let id = self.xf_num_fmt.get(style as usize).copied().unwrap_or(0);
+        self.code_for_id(id)
+    }
+
+    pub fn code_for_id(&self, id: u32) -> String {
+        if let Some(code) = self.num_fmts.get(&id) {
+            return code.clone();
+        }
+        crate::numfmt::builtin_format(id).unwrap_or("General").to_string()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BookModel {
+    pub workbook_part: String,
+    pub sheets: Vec<Sheet>,
+    pub names: Vec<DefinedName>,
+    pub shared_strings: Vec<String>,
+    pub shared_strings_part: Option<String>,
+    pub styles: Styles,
+    pub styles_part: Option<String>,
+    pub date1904: bool,
+    pub calc_mode: CalcMode,
+    pub full_calc_on_load: bool,
+    pub strict: bool,
+}
+
+const STRICT_MAIN_NS: &str = "http://purl.oclc.org/ooxml/spreadsheetml/main";
+
+impl BookModel {
+    pub fn parse(pkg: &Package) -> Result<BookModel> {
+        let workbook_part = pkg.workbook_part()?;
+        let wb_xml = pkg.read(&workbook_part)?.ok_or_else(|| BookError::MissingPart(workbook_part.clone()))?;
+        let strict = contains(&wb_xml, STRICT_MAIN_NS.as_bytes());
+        let rels = pkg.rels(&workbook_part)?;
+        let mut model = BookModel {
+            workbook_part: workbook_part.clone(),
+            sheets: Vec::new(),
+            names: Vec::new(),
+            shared_strings: Vec::new(),
+            shared_strings_part: None,
+            styles: Styles::default(),
+            styles_part: None,
+            date1904: false,
+            calc_mode: CalcMode::Automatic,
+            full_calc_on_load: false,
+            strict,
+        };
+        parse_workbook_xml(&wb_xml, &workbook_part, &mut model)?;
+
+        for rel in &rels {
+            if rel.external {
+                continue;
+            }
+            if rel.rel_type.ends_with("/sharedStrings") {
+                if let Some(data) = pkg.read(&rel.target)? {
+                    model.shared_strings = parse_shared_strings(&data, &rel.target)?;
+                    model.shared_strings_part = pkg.entry(&rel.target).map(|e| e.name.clone());
+                }
+            } else if rel.rel_type.ends_with("/styles") {
+                if let Some(data) = pkg.read(&rel.target)? {
+                    model.styles = parse_styles(&data, &rel.target)?;
+                    model.styles_part = pkg.entry(&rel.target).map(|e| e.name.clone());
+                }
+            }
+        }
+
+        let mut total_cells: u64 = 0;
+        for sheet in &mut model.sheets {
+            let Some(rel) = rels.iter().find(|r| r.id == sheet.rel_id) else {
+                return Err(BookError::MissingPart(format!("relationship {} of sheet '{}'", sheet.rel_id, sheet.name)));
+            };
+            sheet.kind = if rel.rel_type.ends_with("/worksheet") {
+                SheetKind::Worksheet
+            } else if rel.rel_type.ends_with("/chartsheet") {
+                SheetKind::Chartsheet
+            } else {
+                SheetKind::Other
+            };
+            let Some(entry) = pkg.entry(&rel.target) else {
+                return Err(BookError::MissingPart(rel.target.clone()));
+            };
+            sheet.part = entry.name.clone();
+            if sheet.kind != SheetKind::Worksheet {
+                continue;
+            }
+            let data = pkg.read(&sheet.part)?.unwrap_or_default();
+            let parsed = parse_sheet_xml(&data, &sheet.part, &model.shared_strings, pkg.limits().max_cells - total_cells.min(pkg.limits().max_cells))?;
+            total_cells += parsed.cells.len() as u64;
+            sheet.cells = parsed.cells;
+            sheet.merges = parsed.merges;
+            sheet.features = parsed.features;
+            let sheet_rels = pkg.rels(&sheet.part)?;
+            for rid in parsed.table_rel_ids {
+                let Some(trel) = sheet_rels.iter().find(|r| r.id == rid && !r.external) else { continue };
+                let Some(tentry) = pkg.entry(&trel.target) else {
+                    return Err(BookError::MissingPart(trel.target.clone()));
+                };
+                let tdata = pkg.read(&tentry.name)?.unwrap_or_default();
+                sheet.tables.push(parse_table(&tdata, &tentry.name)?);
+            }
+        }
+        Ok(model)
+    }
+
+    pub fn sheet_index(&self, name: &str) -> Option<usize> {
+        self.sheets.iter().position(|s| s.name.eq_ignore_ascii_case(name))
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn parse_workbook_xml(data: &[u8], part: &str, model: &mut BookModel) -> Result<()> {
+    let mut r = XmlReader::new(data, part);
+    loop {
+        match r.next()? {
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"sheet" => {
+                let name = attr(&e, b"name").ok_or_else(|| r.err("sheet without a name"))?;
+                let visibility = match attr(&e, b"state").as_deref() {
+                    Some("hidden") => Visibility::Hidden,
+                    Some("veryHidden") => Visibility::VeryHidden,
+                    _ => Visibility::Visible,
+                };
+                model.sheets.push(Sheet {
+                    name,
+                    sheet_id: attr(&e, b"sheetId").and_then(|v| v.parse().ok()).unwrap_or(0),
+                    rel_id: rel_id(&e).unwrap_or_default(),
+                    part: String::new(),
+                    visibility,
+                    kind: SheetKind::Worksheet,
+                    cells: BTreeMap::new(),
+                    merges: Vec::new(),
+                    tables: Vec::new(),
+                    features: FeatureCounts::default(),
+                });
+            }
+            Ev::Start(e) if local(&e) == b"definedName" => {
+                let name = attr(&e, b"name").unwrap_or_default();
+                let local_sheet = attr(&e, b"localSheetId").and_then(|v| v.parse().ok());
+                let hidden = attr_bool(&e, b"hidden").unwrap_or(false);
+                let formula = r.text_content()?;
+                model.names.push(DefinedName { name, local_sheet, formula, hidden });
+            }
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"workbookPr" => {
+                model.date1904 = attr_bool(&e, b"date1904").unwrap_or(false);
+            }
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"calcPr" => {
+                model.calc_mode = match attr(&e, b"calcMode").as_deref() {
+                    Some("manual") => CalcMode::Manual,
+                    Some("autoNoTable") => CalcMode::AutomaticNoTables,
+                    _ => CalcMode::Automatic,
+                };
+                model.full_calc_on_load = attr_bool(&e, b"fullCalcOnLoad").unwrap_or(false);
+            }
+            Ev::Eof => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+/// Text of an `<si>` or `<is>` element: its `<t>` runs, without phonetic (`<rPh>`) runs.
+fn rich_text(r: &mut XmlReader<'_>) -> Result<String> {
+    let end_depth = r.depth() - 1;
+    let mut out = String::new();
+    let mut in_t = false;
+    let mut skip_depth: Option<usize> = None;
+    loop {
+        match r.next()? {
+            Ev::Start(e) => {
+                let l = local(&e);
+                if skip_depth.is_none() && (l == b"rPh" || l == b"phoneticPr") {
+                    skip_depth = Some(r.depth() - 1);
+                } else if l == b"t" {
+                    in_t = true;
+                }
+            }
+            Ev::Text(t) if in_t && skip_depth.is_none() => out.push_str(&t),
+            Ev::End => {
+                if r.depth() == end_depth {
+                    return Ok(decode_x_escapes(&out).into_owned());
+                }
+                if skip_depth == Some(r.depth()) {
+                    skip_depth = None;
+                }
+                in_t = false;
+            }
+            Ev::Eof => return Err(r.err("unexpected end of part")),
+            _ => {}
+        }
+    }
+}
+
+pub fn parse_shared_strings(data: &[u8], part: &str) -> Result<Vec<String>> {
+    let mut r = XmlReader::new(data, part);
+    let mut out = Vec::new();
+    loop {
+        match r.next()? {
+            Ev::Start(e) if local(&e) == b"si" => out.push(rich_text(&mut r)?),
+            Ev::Empty(e) if local(&e) == b"si" => out.push(String::new()),
+            Ev::Eof => return Ok(out),
+            _ => {}
+        }
+    }
+}
+
+pub fn parse_styles(data: &[u8], part: &str) -> Result<Styles> {
+    let mut r = XmlReader::new(data, part);
+    let mut styles = Styles::default();
+    let mut in_cell_xfs = false;
+    let mut xfs_depth = 0;
+    loop {
+        match r.next()? {
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"numFmt" => {
+                if let (Some(id), Some(code)) = (attr(&e, b"numFmtId").and_then(|v| v.parse().ok()), attr(&e, b"formatCode")) {
+                    styles.num_fmts.insert(id, code);
+                }
+            }
+            Ev::Start(e) if local(&e) == b"cellXfs" => {
+                in_cell_xfs = true;
+                xfs_depth = r.depth();
+            }
+            Ev::Start(e) | Ev::Empty(e) if in_cell_xfs && local(&e) == b"xf" => {
+                styles.xf_num_fmt.push(attr(&e, b"numFmtId").and_then(|v| v.parse().ok()).unwrap_or(0));
+            }
+            Ev::End if in_cell_xfs && r.depth() < xfs_depth => in_cell_xfs = false,
+            Ev::Eof => return Ok(styles),
+            _ => {}
+        }
+    }
+}
+
+pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
+    let mut r = XmlReader::new(data, part);
+    let mut table: Option<Table> = None;
+    loop {
+        match r.next()? {
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"table" => {
+                let area_text = attr(&e, b"ref").unwrap_or_default();
+                let area = Area::parse_a1(&area_text).map_err(|_| r.err(format!("bad table ref '{area_text}'")))?;
+                let name = attr(&e, b"name").unwrap_or_default();
+                table = Some(Table {
+                    id: attr(&e, b"id").and_then(|v| v.parse().ok()).unwrap_or(0),
+                    display_name: attr(&e, b"displayName").unwrap_or_else(|| name.clone()),
+                    name,
+                    area,
+                    header_rows: attr(&e, b"headerRowCount").and_then(|v| v.parse().ok()).unwrap_or(1),
+                    totals_rows: attr(&e, b"totalsRowCount").and_then(|v| v.parse().ok()).unwrap_or(0),
+                    columns: Vec::new(),
+                    part: part.to_string(),
+                });
+            }
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"tableColumn" => {
+                if let Some(t) = table.as_mut() {
+                    t.columns.push(decode_x_escapes(&attr(&e, b"name").unwrap_or_default()).into_owned());
+                }
+            }
+            Ev::Eof => return table.ok_or_else(|| BookError::corrupt(part, "no <table> element")),
+            _ => {}
+        }
+    }
+}
+
+pub struct ParsedSheet {
+    pub cells: BTreeMap<(u32, u32), Cell>,
+    pub merges: Vec<Area>,
+    pub table_rel_ids: Vec<String>,
+    pub features: FeatureCounts,
+}
+
+/// Reads a worksheet part. `max_cells` bounds memory on hostile or oversize sheets.
+pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) -> Result<ParsedSheet> {
+    let mut r = XmlReader::new(data, part);
+    let mut cells = BTreeMap::new();
+    let mut merges = Vec::new();
+    let mut table_rel_ids = Vec::new();
+    let mut features = FeatureCounts::default();
+    let mut shared_masters: HashMap<u32, (u32, u32, String)> = HashMap::new();
+    let mut pending_followers: Vec<(u32, u32, u32)> = Vec::new();
+    let mut row: u32 = 0;
+    let mut next_row: u32 = 0;
+    let mut next_col: u32 = 0;
+
+    loop {
+        let ev = r.next()?;
+        let (e, empty) = match ev {
+            Ev::Start(e) => (e, false),
+            Ev::Empty(e) => (e, true),
+            Ev::Eof => break,
+            _ => continue,
+        };
+        let name = local(&e);
+        if let Some(key) = GUARDED_ELEMENTS.iter().find(|k| k.as_bytes() == name) {
+            *features.0.entry(key).or_default() += 1;
+        }
+        match name {
+            b"row" => {
+                row = match attr(&e, b"r").and_then(|v| v.parse::<u32>().ok()) {
+                    Some(n) if (1..=MAX_ROWS).contains(&n) => n - 1,
+                    Some(_) => return Err(r.err("row number outside the sheet")),
+                    None => next_row,
+                };
+                next_row = row + 1;
+                next_col = 0;
+            }
+            b"c" => {
+                let (crow, ccol) = match attr(&e, b"r") {
+                    Some(a) => parse_cell_name(&a).ok_or_else(|| r.err(format!("bad cell reference '{a}'")))?,
+                    None => (row, next_col),
+                };
+                if ccol >= MAX_COLS {
+                    return Err(r.err("cell outside the sheet"));
+                }
+                next_col = ccol + 1;
+                let t = attr(&e, b"t");
+                let style = attr(&e, b"s").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let dynamic = attr(&e, b"cm").is_some();
+                let mut raw_v: Option<String> = None;
+                let mut inline: Option<String> = None;
+                let mut f_text: Option<String> = None;
+                let mut f_attrs: Option<(Option<String>, Option<String>, Option<String>)> = None;
+                if !empty {
+                    let end_depth = r.depth() - 1;
+                    loop {
+                        match r.next()? {
+                            Ev::Start(ce) => match local(&ce) {
+                                b"v" => raw_v = Some(r.text_content()?),
+                                b"is" => inline = Some(rich_text(&mut r)?),
+                                b"f" => {
+                                    f_attrs = Some((attr(&ce, b"t"), attr(&ce, b"ref"), attr(&ce, b"si")));
+                                    f_text = Some(r.text_content()?);
+                                }
+                                _ => r.skip()?,
+                            },
+                            Ev::Empty(ce) if local(&ce) == b"f" => {
+                                f_attrs = Some((attr(&ce, b"t"), attr(&ce, b"ref"), attr(&ce, b"si")));
+                                f_text = Some(String::new());
+                            }
+                            Ev::End if r.depth() == end_depth => break,
+                            Ev::Eof => return Err(r.err("unexpected end of part")),
+                            _ => {}
+                        }
+                    }
+                }
+                let value = cell_value(t.as_deref(), raw_v, inline, sst).map_err(|m| r.err(m))?;
+                let mut formula = None;
+                let mut kind = FormulaKind::Normal;
+                if let (Some((ft, fref, si)), Some(text)) = (f_attrs, f_text) {
+                    match ft.as_deref() {
+                        Some("shared") => {
+                            let si: u32 = si.and_then(|v| v.parse().ok()).ok_or_else(|| r.err("shared formula without si"))?;
+                            if !text.is_empty() {
+                                shared_masters.insert(si, (crow, ccol, text.clone()));
+                                formula = Some(text);
+                                kind = FormulaKind::Shared { si, master: true };
+                            } else {
+                                pending_followers.push((crow, ccol, si));
+                                kind = FormulaKind::Shared { si, master: false };
+                            }
+                        }
+                        Some("array") => {
+                            let area = fref
+                                .as_deref()
+                                .and_then(|a| Area::parse_a1(a).ok())
+                                .unwrap_or_else(|| Area::cell(crow, ccol));
+                            kind = FormulaKind::Array { area, dynamic };
+                            formula = Some(text);
+                        }
+                        Some("dataTable") => kind = FormulaKind::DataTable,
+                        _ => {
+                            // `<f ca="1"/>` with no text marks spill members in some writers: no formula.
+                            if !text.is_empty() {
+                                formula = Some(text);
+                            }
+                        }
+                    }
+                }
+                if value.is_empty() && formula.is_none() && !matches!(kind, FormulaKind::Shared { .. }) && style == 0 {
+                    continue;
+                }
+                if cells.len() as u64 >= max_cells {
+                    return Err(BookError::TooLarge(format!("more than {max_cells} cells")));
+                }
+                cells.insert((crow, ccol), Cell { value, formula, kind, style });
+            }
+            b"mergeCell" => {
+                if let Some(a) = attr(&e, b"ref").and_then(|a| Area::parse_a1(&a).ok()) {
+                    merges.push(a);
+                }
+            }
+            b"tablePart" => {
+                if let Some(id) = rel_id(&e) {
+                    table_rel_ids.push(id);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (crow, ccol, si) in pending_followers {
+        if let Some((mr, mc, text)) = shared_masters.get(&si) {
+            let shifted = formula::shift(text, i64::from(crow) - i64::from(*mr), i64::from(ccol) - i64::from(*mc));
+            if let Some(c) = cells.get_mut(&(crow, ccol)) {
+                c.formula = Some(shifted);
+            }
+        }
+    }
+    Ok(ParsedSheet { cells, merges, table_rel_ids, features })
+}
+
+fn cell_value(t: Option<&str>, v: Option<String>, inline: Option<String>, sst: &[String]) -> std::result::Result<Value, String> {
+    Ok(match t {
+        Some("s") => match v {
+            Some(v) => {
+                let idx: usize = v.trim().parse().map_err(|_| format!("bad shared string index '{v}'"))?;
+                Value::Text(sst.get(idx).cloned().ok_or_else(|| format!("shared string {idx} does not exist"))?)
+            }
+            None => Value::Empty,
+        },
+        Some("inlineStr") => Value::Text(inline.or(v).unwrap_or_default()),
+        Some("str") => Value::Text(decode_x_escapes(&v.unwrap_or_default()).into_owned()),
+        Some("b") => match v.as_deref().map(str::trim) {
+            Some("1") | Some("true") => Value::Bool(true),
+            Some(_) => Value::Bool(false),
+            None => Value::Empty,
+        },
+        Some("e") => match v {
+            Some(v) => Value::Error(ErrorKind::parse(&v).unwrap_or(ErrorKind::Value)),
+            None => Value::Empty,
+        },
+        Some("d") => match v {
+            Some(v) => crate::numfmt::iso_to_serial(v.trim()).map(Value::Number).unwrap_or(Value::Text(v)),
+            None => Value::Empty,
+        },
+        _ => match v {
+            Some(v) if !v.trim().is_empty() => {
+                let n: f64 = v.trim().parse().map_err(|_| format!("bad number '{v}'"))?;
+                Value::Number(n)
+            }
+            _ => match inline {
+                Some(s) => Value::Text(s),
+                None => Value::Empty,
+            },
+        },
+    })
+}

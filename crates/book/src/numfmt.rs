@@ -1,0 +1,1149 @@
+//! Excel number formats: rendering a value the way Excel displays it (the Graph `text`
+//! property, and the TEXT function).
+//!
+//! Covers sections and conditions, colours, locale and currency tags (`[$-409]`, `[$EUR]`,
+//! `[$€-407]`), literals and escapes, digit placeholders with literals between them, grouping and
+//! scaling commas, percent, scientific and engineering notation, fractions, dates and times in
+//! the 1900 and 1904 systems, elapsed time (`[h]`), fractional seconds, AM/PM, and text (`@`).
+
+use crate::value::Value;
+
+/// Excel's built-in formats (en-US), by numFmtId.
+pub fn builtin_format(id: u32) -> Option<&'static str> {
+    Some(match id {
+        0 => "General",
+        1 => "0",
+        2 => "0.00",
+        3 => "#,##0",
+        4 => "#,##0.00",
+        5 => "\"$\"#,##0_);\\(\"$\"#,##0\\)",
+        6 => "\"$\"#,##0_);[Red]\\(\"$\"#,##0\\)",
+        7 => "\"$\"#,##0.00_);\\(\"$\"#,##0.00\\)",
+        8 => "\"$\"#,##0.00_);[Red]\\(\"$\"#,##0.00\\)",
+        9 => "0%",
+        10 => "0.00%",
+        11 => "0.00E+00",
+        12 => "# ?/?",
+        13 => "# ??/??",
+        14 => "m/d/yyyy",
+        15 => "d-mmm-yy",
+        16 => "d-mmm",
+        17 => "mmm-yy",
+        18 => "h:mm AM/PM",
+        19 => "h:mm:ss AM/PM",
+        20 => "h:mm",
+        21 => "h:mm:ss",
+        22 => "m/d/yyyy h:mm",
+        37 => "#,##0_);(#,##0)",
+        38 => "#,##0_);[Red](#,##0)",
+        39 => "#,##0.00_);(#,##0.00)",
+        40 => "#,##0.00_);[Red](#,##0.00)",
+        41 => "_(* #,##0_);_(* \\(#,##0\\);_(* \"-\"_);_(@_)",
+        42 => "_(\"$\"* #,##0_);_(\"$\"* \\(#,##0\\);_(\"$\"* \"-\"_);_(@_)",
+        43 => "_(* #,##0.00_);_(* \\(#,##0.00\\);_(* \"-\"??_);_(@_)",
+        44 => "_(\"$\"* #,##0.00_);_(\"$\"* \\(#,##0.00\\);_(\"$\"* \"-\"??_);_(@_)",
+        45 => "mm:ss",
+        46 => "[h]:mm:ss",
+        47 => "mm:ss.0",
+        48 => "##0.0E+0",
+        49 => "@",
+        _ => return None,
+    })
+}
+
+/// Why a value could not be rendered (TEXT answers `#VALUE!`; a cell shows `#`s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatError {
+    /// A date format applied to a negative or too large serial.
+    DateOutOfRange,
+}
+
+/// Renders a cell value through a format code as Excel displays it.
+pub fn format_value(value: &Value, code: &str, date1904: bool) -> String {
+    match value {
+        Value::Empty => String::new(),
+        Value::Number(n) => format_number(*n, code, date1904).unwrap_or_else(|_| "#".repeat(11)),
+        Value::Text(s) => format_text(s, code),
+        Value::Bool(b) => (if *b { "TRUE" } else { "FALSE" }).to_string(),
+        Value::Error(e) => e.as_str().to_string(),
+    }
+}
+
+/// Text through a format: the text section (the 4th, or a lone section with `@`) if any.
+pub fn format_text(s: &str, code: &str) -> String {
+    let sections = split_sections(code);
+    let text_section = match sections.len() {
+        0 => None,
+        1 if sections[0].contains('@') => Some(&sections[0]),
+        4.. => Some(&sections[3]),
+        _ => None,
+    };
+    let Some(section) = text_section else { return s.to_string() };
+    let mut out = String::new();
+    for tok in tokenize(section) {
+        match tok {
+            Tok::At => out.push_str(s),
+            Tok::Lit(l) => out.push_str(&l),
+            Tok::Space => out.push(' '),
+            _ => {}
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections and tokens
+
+fn split_sections(code: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.last_mut().unwrap_or(&mut String::new()).push(c);
+                for d in chars.by_ref() {
+                    if let Some(l) = out.last_mut() {
+                        l.push(d);
+                    }
+                    if d == '"' {
+                        break;
+                    }
+                }
+            }
+            '\\' | '_' | '*' => {
+                if let Some(l) = out.last_mut() {
+                    l.push(c);
+                    if let Some(d) = chars.next() {
+                        l.push(d);
+                    }
+                }
+            }
+            '[' => {
+                if let Some(l) = out.last_mut() {
+                    l.push(c);
+                    for d in chars.by_ref() {
+                        l.push(d);
+                        if d == ']' {
+                            break;
+                        }
+                    }
+                }
+            }
+            ';' => out.push(String::new()),
+            c => {
+                if let Some(l) = out.last_mut() {
+                    l.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Lit(String),
+    /// `_x`: a space as wide as x.
+    Space,
+    Digit(char),
+    Point,
+    Comma,
+    Percent,
+    Exp(bool),
+    Slash,
+    At,
+    Year(usize),
+    Month(usize),
+    Day(usize),
+    Hour(usize),
+    Minute(usize),
+    Second(usize),
+    /// `.0`, `.00`, `.000` after seconds.
+    SubSecond(usize),
+    Elapsed(char, usize),
+    AmPm(bool),
+    Cond(String, f64),
+    Color,
+}
+
+fn tokenize(section: &str) -> Vec<Tok> {
+    let chars: Vec<char> = section.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let run = |c: char, i: usize| {
+        let mut n = 0;
+        while i + n < chars.len() && chars[i + n].eq_ignore_ascii_case(&c) {
+            n += 1;
+        }
+        n
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '"' => {
+                let mut s = String::new();
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    s.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+                out.push(Tok::Lit(s));
+            }
+            '\\' => {
+                if let Some(&d) = chars.get(i + 1) {
+                    out.push(Tok::Lit(d.to_string()));
+                }
+                i += 2;
+            }
+            '_' => {
+                out.push(Tok::Space);
+                i += 2;
+            }
+            '*' => i += 2, // fill: no width to fill here
+            '[' => {
+                let end = chars[i..].iter().position(|&d| d == ']').map_or(chars.len(), |p| i + p);
+                let inner: String = chars[i + 1..end.min(chars.len())].iter().collect();
+                i = end + 1;
+                out.push(bracket(&inner));
+            }
+            '0' | '#' | '?' => {
+                out.push(Tok::Digit(c));
+                i += 1;
+            }
+            '1'..='9' => {
+                out.push(Tok::Digit(c));
+                i += 1;
+            }
+            '.' => {
+                // After seconds, `.0` is fractional seconds.
+                let n = run('0', i + 1);
+                if n > 0 && out.iter().rev().find(|t| !matches!(t, Tok::Lit(_))).is_some_and(|t| matches!(t, Tok::Second(_) | Tok::Elapsed('s', _))) {
+                    out.push(Tok::SubSecond(n));
+                    i += 1 + n;
+                } else {
+                    out.push(Tok::Point);
+                    i += 1;
+                }
+            }
+            ',' => {
+                out.push(Tok::Comma);
+                i += 1;
+            }
+            '%' => {
+                out.push(Tok::Percent);
+                i += 1;
+            }
+            'E' | 'e' if matches!(chars.get(i + 1), Some('+') | Some('-')) => {
+                out.push(Tok::Exp(chars[i + 1] == '+'));
+                i += 2;
+            }
+            '/' => {
+                out.push(Tok::Slash);
+                i += 1;
+            }
+            '@' => {
+                out.push(Tok::At);
+                i += 1;
+            }
+            'y' | 'Y' | 'e' => {
+                let n = run(c, i);
+                out.push(Tok::Year(if c == 'e' { 4 } else { n }));
+                i += n;
+            }
+            'm' | 'M' => {
+                let n = run('m', i);
+                out.push(Tok::Month(n));
+                i += n;
+            }
+            'd' | 'D' => {
+                let n = run('d', i);
+                out.push(Tok::Day(n));
+                i += n;
+            }
+            'h' | 'H' => {
+                let n = run('h', i);
+                out.push(Tok::Hour(n));
+                i += n;
+            }
+            's' | 'S' => {
+                let n = run('s', i);
+                out.push(Tok::Second(n));
+                i += n;
+            }
+            'A' | 'a' => {
+                let rest: String = chars[i..].iter().take(5).collect();
+                if rest.to_ascii_uppercase().starts_with("AM/PM") {
+                    out.push(Tok::AmPm(true));
+                    i += 5;
+                } else if rest.to_ascii_uppercase().starts_with("A/P") {
+                    out.push(Tok::AmPm(false));
+                    i += 3;
+                } else {
+                    out.push(Tok::Lit(c.to_string()));
+                    i += 1;
+                }
+            }
+            'G' | 'g' if section[section.char_indices().nth(i).map_or(0, |(b, _)| b)..].to_ascii_lowercase().starts_with("general") => {
+                // "General" inside a custom section: handled by the caller as a General number.
+                out.push(Tok::Lit("\u{0}GENERAL".into()));
+                i += 7;
+            }
+            'b' | 'B' if matches!(chars.get(i + 1), Some('1') | Some('2')) => i += 2, // calendar switch
+            c => {
+                out.push(Tok::Lit(c.to_string()));
+                i += 1;
+            }
+        }
+    }
+    // Minutes: an `m` right after hours or right before seconds.
+    let idx: Vec<usize> = (0..out.len()).filter(|&k| !matches!(out[k], Tok::Lit(_) | Tok::Space)).collect();
+    for (pos, &k) in idx.iter().enumerate() {
+        if let Tok::Month(n) = out[k] {
+            if n > 2 {
+                continue;
+            }
+            let prev = pos.checked_sub(1).map(|p| &out[idx[p]]);
+            let next = idx.get(pos + 1).map(|&p| &out[p]);
+            if matches!(prev, Some(Tok::Hour(_)) | Some(Tok::Elapsed('h', _)))
+                || matches!(next, Some(Tok::Second(_)) | Some(Tok::Elapsed('s', _)))
+            {
+                out[k] = Tok::Minute(n);
+            }
+        }
+    }
+    out
+}
+
+fn bracket(inner: &str) -> Tok {
+    let lower = inner.to_ascii_lowercase();
+    if let Some(rest) = inner.strip_prefix('$') {
+        // [$€-407], [$EUR], [$-409]: the part before '-' is shown.
+        let sym = rest.split('-').next().unwrap_or("");
+        return Tok::Lit(sym.to_string());
+    }
+    for (ch, name) in [('h', 'h'), ('m', 'm'), ('s', 's')] {
+        if !lower.is_empty() && lower.chars().all(|c| c == ch) {
+            return Tok::Elapsed(name, lower.len());
+        }
+    }
+    for op in ["<=", ">=", "<>", "<", ">", "="] {
+        if let Some(num) = inner.strip_prefix(op) {
+            if let Ok(v) = num.trim().parse::<f64>() {
+                return Tok::Cond(op.to_string(), v);
+            }
+        }
+    }
+    Tok::Color
+}
+
+fn cond_holds(op: &str, limit: f64, v: f64) -> bool {
+    match op {
+        "<" => v < limit,
+        "<=" => v <= limit,
+        ">" => v > limit,
+        ">=" => v >= limit,
+        "=" => v == limit,
+        "<>" => v != limit,
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers
+
+/// Renders a number through a format code.
+pub fn format_number(v: f64, code: &str, date1904: bool) -> Result<String, FormatError> {
+    if !v.is_finite() {
+        return Ok("#NUM!".into());
+    }
+    let sections: Vec<Vec<Tok>> = split_sections(code).iter().map(|s| tokenize(s)).collect();
+    let has_cond = sections.iter().any(|s| s.iter().any(|t| matches!(t, Tok::Cond(..))));
+    let (section, value, keep_sign) = if has_cond {
+        let mut chosen = None;
+        for (k, s) in sections.iter().enumerate().take(2) {
+            if let Some(Tok::Cond(op, lim)) = s.iter().find(|t| matches!(t, Tok::Cond(..))) {
+                if cond_holds(op, *lim, v) {
+                    chosen = Some(k);
+                    break;
+                }
+            }
+        }
+        match chosen {
+            // A matching section shows the value's magnitude only when its condition is about
+            // negatives (as `[<0]`); otherwise the sign stays.
+            Some(k) => (k, v, true),
+            None => {
+                let k = if sections.len() > 2 { 2 } else if sections.len() == 2 && !sections[1].iter().any(|t| matches!(t, Tok::Cond(..))) { 1 } else { return Ok("#".repeat(11)) };
+                (k, v, true)
+            }
+        }
+    } else {
+        match sections.len() {
+            1 => (0, v, true),
+            2 => {
+                if v < 0.0 {
+                    (1, -v, false)
+                } else {
+                    (0, v, true)
+                }
+            }
+            _ => {
+                if v > 0.0 {
+                    (0, v, true)
+                } else if v < 0.0 {
+                    (1, -v, false)
+                } else {
+                    (2, v, true)
+                }
+            }
+        }
+    };
+    let toks = sections.get(section).cloned().unwrap_or_default();
+    // An empty section shows nothing.
+    let meaningful = toks.iter().any(|t| !matches!(t, Tok::Color | Tok::Cond(..)));
+    if !meaningful && split_sections(code).len() > 1 {
+        return Ok(String::new());
+    }
+    if toks.iter().all(|t| matches!(t, Tok::Color | Tok::Cond(..))) || is_general(&toks) {
+        let prefix: String = toks
+            .iter()
+            .take_while(|t| !matches!(t, Tok::Lit(l) if l.starts_with('\u{0}')))
+            .filter_map(|t| if let Tok::Lit(l) = t { Some(l.clone()) } else { None })
+            .collect();
+        let suffix: String = toks
+            .iter()
+            .skip_while(|t| !matches!(t, Tok::Lit(l) if l.starts_with('\u{0}')))
+            .skip(1)
+            .filter_map(|t| if let Tok::Lit(l) = t { Some(l.clone()) } else { None })
+            .collect();
+        let shown = if keep_sign { value } else { value.abs() };
+        return Ok(format!("{prefix}{}{suffix}", general(shown)));
+    }
+    if toks.iter().any(|t| matches!(t, Tok::Year(_) | Tok::Month(_) | Tok::Day(_) | Tok::Hour(_) | Tok::Minute(_) | Tok::Second(_) | Tok::Elapsed(..) | Tok::AmPm(_))) {
+        return format_date(value, &toks, date1904);
+    }
+    Ok(format_plain(value, &toks, keep_sign))
+}
+
+fn is_general(toks: &[Tok]) -> bool {
+    toks.iter().any(|t| matches!(t, Tok::Lit(l) if l.starts_with('\u{0}')))
+}
+
+/// Excel's General format: at most 11 characters, switching to scientific when needed.
+pub fn general(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    let neg = v < 0.0;
+    let width = 11 - usize::from(neg);
+    if (1e-9..1e11).contains(&a) {
+        // Largest number of decimals that fits.
+        let int_digits = if a >= 1.0 { a.log10().floor() as i32 + 1 } else { 1 };
+        let max_dec = (width as i32 - int_digits - 1).max(0) as usize;
+        let mut s = round_decimal(a, max_dec.min(15));
+        if s.contains('.') {
+            s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+        }
+        // Rounding up may add an integer digit (9.99999999999 -> 10.0000000000).
+        if s.len() <= width && s != "0" {
+            return if neg { format!("-{s}") } else { s };
+        }
+        if s == "0" {
+            return scientific_general(v, width);
+        }
+    }
+    scientific_general(v, width)
+}
+
+fn scientific_general(v: f64, width: usize) -> String {
+    let a = v.abs();
+    let exp = a.log10().floor() as i32;
+    let exp_str_len = if exp.abs() >= 100 { 5 } else { 4 };
+    let mant_width = width.saturating_sub(exp_str_len);
+    let decimals = mant_width.saturating_sub(2).min(14);
+    let mut mant = a / 10f64.powi(exp);
+    let mut e = exp;
+    let mut m = round_decimal(mant, decimals);
+    if m.starts_with("10") {
+        mant /= 10.0;
+        e += 1;
+        m = round_decimal(mant, decimals);
+    }
+    if m.contains('.') {
+        m = m.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    let esign = if e < 0 { '-' } else { '+' };
+    format!("{sign}{m}E{esign}{:02}", e.abs())
+}
+
+/// Rounds half away from zero in decimal, on Excel's 15 significant digits, and writes the
+/// result with exactly `decimals` digits after the point.
+pub fn round_decimal(v: f64, decimals: usize) -> String {
+    let neg = v < 0.0;
+    let a = v.abs();
+    if a == 0.0 {
+        return if decimals == 0 { "0".into() } else { format!("0.{}", "0".repeat(decimals)) };
+    }
+    // 15 significant digits, as Excel keeps.
+    let sci = format!("{:.14e}", a);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).map(|b| b - b'0').collect();
+    // Value = 0.d1d2d3... * 10^(exp+1)
+    let point = exp + 1; // digits before the decimal point
+    let keep = point + decimals as i32; // number of digits to keep
+    let mut kept: Vec<u8> = if keep <= 0 {
+        Vec::new()
+    } else {
+        digits.iter().copied().take(keep as usize).collect()
+    };
+    while (kept.len() as i32) < keep {
+        kept.push(0);
+    }
+    let round_up = if keep < 0 {
+        false
+    } else {
+        digits.get(keep as usize).is_some_and(|&d| d >= 5)
+    };
+    let mut int_len = point.max(0) as usize;
+    if keep <= 0 {
+        kept.clear();
+        int_len = 0;
+    }
+    if round_up {
+        let mut k = kept.len();
+        loop {
+            if k == 0 {
+                kept.insert(0, 1);
+                int_len += 1;
+                break;
+            }
+            k -= 1;
+            if kept[k] == 9 {
+                kept[k] = 0;
+            } else {
+                kept[k] += 1;
+                break;
+            }
+        }
+    }
+    // kept now holds int_len integer digits followed by `decimals` digits (when keep > 0).
+    let total_needed = int_len + decimals;
+    while kept.len() < total_needed {
+        kept.insert(0, 0);
+    }
+    let int_part: String = kept[..kept.len() - decimals].iter().map(|d| (b'0' + d) as char).collect();
+    let dec_part: String = kept[kept.len() - decimals..].iter().map(|d| (b'0' + d) as char).collect();
+    let int_part = {
+        let t = int_part.trim_start_matches('0');
+        if t.is_empty() { "0".to_string() } else { t.to_string() }
+    };
+    let mut s = if decimals == 0 { int_part } else { format!("{int_part}.{dec_part}") };
+    if neg && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        s.insert(0, '-');
+    }
+    s
+}
+
+fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
+    let mut v = value;
+    let percents = toks.iter().filter(|t| matches!(t, Tok::Percent)).count();
+    for _ in 0..percents {
+        v *= 100.0;
+    }
+    if toks.iter().any(|t| matches!(t, Tok::Slash)) && toks.iter().any(|t| matches!(t, Tok::Digit(_))) {
+        if let Some(s) = format_fraction(v, toks, keep_sign) {
+            return s;
+        }
+    }
+    // Locate the numeric part: from the first to the last digit placeholder (or point).
+    let is_num = |t: &Tok| matches!(t, Tok::Digit(_) | Tok::Point | Tok::Exp(_));
+    let first = toks.iter().position(is_num);
+    let Some(first) = first else {
+        // No placeholders: literals only (e.g. `"-"` in accounting zero sections).
+        let mut out = String::new();
+        if keep_sign && value < 0.0 {
+            out.push('-');
+        }
+        for t in toks {
+            push_literal(&mut out, t);
+        }
+        return out;
+    };
+    let exp_pos = toks.iter().position(|t| matches!(t, Tok::Exp(_)));
+    let last_digit = toks.iter().rposition(|t| matches!(t, Tok::Digit(_) | Tok::Point)).unwrap_or(first);
+    let mant_end = exp_pos.unwrap_or(last_digit + 1);
+    // Scaling commas: commas right after the last integer/decimal placeholder.
+    let mut scale_commas = 0;
+    {
+        let mut k = if exp_pos.is_some() { mant_end } else { last_digit + 1 };
+        while k < toks.len() && matches!(toks[k], Tok::Comma) {
+            scale_commas += 1;
+            k += 1;
+        }
+    }
+    for _ in 0..scale_commas {
+        v /= 1000.0;
+    }
+    let point = toks[first..mant_end].iter().position(|t| matches!(t, Tok::Point)).map(|p| p + first);
+    let int_toks: Vec<usize> = (first..point.unwrap_or(mant_end)).filter(|&k| matches!(toks[k], Tok::Digit(_))).collect();
+    let dec_toks: Vec<usize> = match point {
+        Some(p) => (p + 1..mant_end).filter(|&k| matches!(toks[k], Tok::Digit(_))).collect(),
+        None => Vec::new(),
+    };
+    let grouping = toks[first..point.unwrap_or(mant_end)]
+        .iter()
+        .enumerate()
+        .any(|(k, t)| matches!(t, Tok::Comma) && toks[first..first + k].iter().any(|x| matches!(x, Tok::Digit(_))));
+
+    let mut exponent_text = String::new();
+    let mut mant = v.abs();
+    if let Some(ep) = exp_pos {
+        let int_count = int_toks.len().max(1) as i32;
+        let mut e = if mant == 0.0 { 0 } else { mant.log10().floor() as i32 };
+        // Engineering style (##0.0E+0): the exponent is a multiple of the integer placeholders.
+        if int_count > 1 {
+            e = e.div_euclid(int_count) * int_count;
+        } else {
+            e -= int_count - 1;
+        }
+        mant = if mant == 0.0 { 0.0 } else { mant / 10f64.powi(e) };
+        // Rounding may push the mantissa to the next power of ten.
+        let r: f64 = round_decimal(mant, dec_toks.len()).parse().unwrap_or(mant);
+        if r >= 10f64.powi(int_count) && mant != 0.0 {
+            e += int_count;
+            mant /= 10f64.powi(int_count);
+        }
+        let plus = matches!(toks[ep], Tok::Exp(true));
+        let exp_digits: Vec<&Tok> = toks[ep + 1..].iter().filter(|t| matches!(t, Tok::Digit(_))).collect();
+        let width = exp_digits.len().max(1);
+        let sign = if e < 0 { "-" } else if plus { "+" } else { "" };
+        exponent_text = format!("E{sign}{:0width$}", e.abs(), width = width);
+    }
+    let rounded = round_decimal(mant, dec_toks.len());
+    let (int_str, dec_str) = match rounded.split_once('.') {
+        Some((a, b)) => (a.to_string(), b.to_string()),
+        None => (rounded.clone(), String::new()),
+    };
+    let int_digits: Vec<char> = if int_str == "0" { Vec::new() } else { int_str.chars().collect() };
+
+    // Integer placeholders are filled right to left; extra digits go to the first one.
+    let n_int = int_toks.len();
+    let mut int_fill: Vec<String> = vec![String::new(); n_int];
+    if n_int > 0 {
+        let nd = int_digits.len();
+        for (j, slot) in int_fill.iter_mut().enumerate() {
+            // placeholder j (from the left) receives digit index nd - (n_int - j)
+            let from_right = n_int - j; // 1-based from right
+            if j == 0 && nd > n_int {
+                *slot = int_digits[..nd - n_int + 1].iter().collect();
+            } else if from_right <= nd {
+                *slot = int_digits[nd - from_right].to_string();
+            } else {
+                *slot = match toks[int_toks[j]] {
+                    Tok::Digit('0') => "0".into(),
+                    Tok::Digit('?') => " ".into(),
+                    _ => String::new(),
+                };
+            }
+        }
+        if grouping {
+            // Group the whole digit string, then hand it back out.
+            let joined: String = int_fill.concat();
+            let digits_only: String = joined.chars().filter(|c| c.is_ascii_digit()).collect();
+            let lead: String = joined.chars().take_while(|c| !c.is_ascii_digit()).collect();
+            int_fill = vec![String::new(); n_int];
+            int_fill[0] = format!("{lead}{}", group_thousands(&digits_only));
+        }
+    }
+    // Decimal placeholders: trailing zeros become nothing for '#', spaces for '?'.
+    let dec_chars: Vec<char> = dec_str.chars().collect();
+    let mut dec_fill: Vec<String> = dec_chars.iter().map(|c| c.to_string()).collect();
+    for j in (0..dec_fill.len()).rev() {
+        if dec_chars[j] != '0' {
+            break;
+        }
+        match toks[dec_toks[j]] {
+            Tok::Digit('#') => dec_fill[j] = String::new(),
+            Tok::Digit('?') => dec_fill[j] = " ".into(),
+            _ => break,
+        }
+    }
+
+    let mut out = String::new();
+    let negative = keep_sign && value < 0.0 && (rounded.bytes().any(|b| (b'1'..=b'9').contains(&b)) || exp_pos.is_some() && v != 0.0);
+    if negative {
+        out.push('-');
+    }
+    let mut int_k = 0;
+    let mut dec_k = 0;
+    let mut wrote_int_digits = false;
+    for (k, t) in toks.iter().enumerate() {
+        if exp_pos.is_some_and(|ep| k > ep) {
+            if matches!(t, Tok::Digit(_)) {
+                continue;
+            }
+            push_literal(&mut out, t);
+            continue;
+        }
+        match t {
+            Tok::Digit(_) if point.is_none_or(|p| k < p) && k < mant_end => {
+                out.push_str(&int_fill[int_k]);
+                wrote_int_digits |= !int_fill[int_k].is_empty();
+                int_k += 1;
+            }
+            Tok::Digit(_) if k < mant_end => {
+                if let Some(s) = dec_fill.get(dec_k) {
+                    out.push_str(s);
+                }
+                dec_k += 1;
+            }
+            Tok::Point if Some(k) == point => out.push('.'),
+            Tok::Exp(_) => out.push_str(&exponent_text),
+            Tok::Comma if k >= first && k < mant_end => {}
+            Tok::Comma => {}
+            Tok::Percent => out.push('%'),
+            other => push_literal(&mut out, other),
+        }
+    }
+    let _ = wrote_int_digits;
+    out
+}
+
+fn push_literal(out: &mut String, t: &Tok) {
+    match t {
+        Tok::Lit(l) if !l.starts_with('\u{0}') => out.push_str(l),
+        Tok::Space => out.push(' '),
+        Tok::Percent => out.push('%'),
+        Tok::Slash => out.push('/'),
+        Tok::Point => out.push('.'),
+        Tok::Comma => out.push(','),
+        Tok::At => {}
+        _ => {}
+    }
+}
+
+fn group_thousands(digits: &str) -> String {
+    let b = digits.as_bytes();
+    let mut out = String::with_capacity(b.len() + b.len() / 3);
+    for (k, c) in b.iter().enumerate() {
+        if k > 0 && (b.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(*c as char);
+    }
+    out
+}
+
+fn format_fraction(v: f64, toks: &[Tok], keep_sign: bool) -> Option<String> {
+    let slash = toks.iter().position(|t| matches!(t, Tok::Slash))?;
+    // Denominator placeholders (or a fixed denominator) after the slash.
+    let den_toks: Vec<usize> = (slash + 1..toks.len()).take_while(|&k| matches!(toks[k], Tok::Digit(_))).collect();
+    if den_toks.is_empty() {
+        return None;
+    }
+    // Numerator placeholders right before the slash (possibly with literals in between? rare).
+    let mut num_start = slash;
+    while num_start > 0 && matches!(toks[num_start - 1], Tok::Digit(_)) {
+        num_start -= 1;
+    }
+    if num_start == slash {
+        return None;
+    }
+    // An integer part exists when digit placeholders come before the numerator, split by a literal.
+    let int_end = (0..num_start).rev().find(|&k| matches!(toks[k], Tok::Digit(_)));
+    let has_int = int_end.is_some();
+    let fixed_den: Option<u64> = {
+        let s: String = den_toks.iter().filter_map(|&k| if let Tok::Digit(c) = toks[k] { Some(c) } else { None }).collect();
+        if s.chars().all(|c| c.is_ascii_digit()) { s.parse().ok().filter(|&d| d > 0) } else { None }
+    };
+    let a = v.abs();
+    let (mut whole, frac) = if has_int { (a.trunc(), a.fract()) } else { (0.0, a) };
+    let (mut num, den) = match fixed_den {
+        Some(d) => ((frac * d as f64).round() as u64, d),
+        None => {
+            let max_den = 10u64.pow(den_toks.len() as u32) - 1;
+            best_fraction(frac, max_den)
+        }
+    };
+    if has_int && num == den && den > 0 {
+        whole += 1.0;
+        num = 0;
+    }
+    let num_width = slash - num_start;
+    let den_width = den_toks.len();
+    let mut out = String::new();
+    if keep_sign && v < 0.0 && (whole != 0.0 || num != 0) {
+        out.push('-');
+    }
+    let whole_str = if whole == 0.0 { String::new() } else { format!("{}", whole as u64) };
+    for (k, t) in toks.iter().enumerate() {
+        if Some(k) == int_end {
+            let placeholder_zero = matches!(t, Tok::Digit('0'));
+            if whole_str.is_empty() {
+                if placeholder_zero || num == 0 {
+                    out.push('0');
+                }
+            } else {
+                out.push_str(&whole_str);
+            }
+            continue;
+        }
+        if has_int && int_end.is_some_and(|e| k < e) && matches!(t, Tok::Digit(_)) {
+            continue;
+        }
+        if k == num_start {
+            if num == 0 && has_int {
+                // Excel leaves the fraction blank when it is zero and there is a whole part.
+                let blanks = num_width + 1 + den_width;
+                out.push_str(&" ".repeat(blanks));
+                continue;
+            }
+            out.push_str(&pad_left(&num.to_string(), num_width, toks[num_start..slash].first()));
+            continue;
+        }
+        if k > num_start && k < slash {
+            continue;
+        }
+        if k == slash {
+            if num == 0 && has_int {
+                continue;
+            }
+            out.push('/');
+            continue;
+        }
+        if den_toks.first() == Some(&k) {
+            if num == 0 && has_int {
+                continue;
+            }
+            let d = den.to_string();
+            match fixed_den {
+                Some(_) => out.push_str(&d),
+                None => out.push_str(&pad_right(&d, den_width, toks.get(k))),
+            }
+            continue;
+        }
+        if den_toks.contains(&k) {
+            continue;
+        }
+        if has_int && k < num_start && int_end.is_some_and(|e| k > e) && num == 0 {
+            // The literal between whole and fraction disappears with a blank fraction.
+            if matches!(t, Tok::Lit(_)) {
+                out.push(' ');
+                continue;
+            }
+        }
+        push_literal(&mut out, t);
+    }
+    if has_int && num == 0 && whole_str.is_empty() {
+        // Zero: only "0" with trailing spaces trimmed the way Excel pads.
+        return Some(out);
+    }
+    Some(out)
+}
+
+fn pad_left(s: &str, width: usize, placeholder: Option<&Tok>) -> String {
+    if s.len() >= width {
+        return s.to_string();
+    }
+    let pad = match placeholder {
+        Some(Tok::Digit('0')) => '0',
+        Some(Tok::Digit('?')) => ' ',
+        _ => ' ',
+    };
+    format!("{}{s}", pad.to_string().repeat(width - s.len()))
+}
+
+fn pad_right(s: &str, width: usize, placeholder: Option<&Tok>) -> String {
+    if s.len() >= width {
+        return s.to_string();
+    }
+    let pad = match placeholder {
+        Some(Tok::Digit('#')) => "",
+        _ => " ",
+    };
+    format!("{s}{}", pad.repeat(width - s.len()))
+}
+
+/// Closest fraction with a denominator up to `max_den` (Stern-Brocot / continued fractions).
+fn best_fraction(x: f64, max_den: u64) -> (u64, u64) {
+    if x == 0.0 {
+        return (0, 1);
+    }
+    let (mut best_n, mut best_d, mut best_err) = (x.round() as u64, 1u64, (x - x.round()).abs());
+    for d in 1..=max_den {
+        let n = (x * d as f64).round();
+        let err = (x - n / d as f64).abs();
+        if err < best_err - 1e-12 {
+            best_err = err;
+            best_n = n as u64;
+            best_d = d;
+        }
+        if best_err == 0.0 {
+            break;
+        }
+    }
+    (best_n, best_d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates and times
+
+const MONTHS: [&str; 12] =
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/// A calendar date from a serial day number, with Excel's 1900 leap-year bug.
+/// Returns (year, month, day, weekday 0=Sunday).
+pub fn serial_to_date(days: i64, date1904: bool) -> (i64, u32, u32, u32) {
+    if date1904 {
+        let (y, m, d) = civil_from_days(days + days_from_civil(1904, 1, 1));
+        let wd = (days + 5).rem_euclid(7) as u32; // 1904-01-01 was a Friday
+        return (y, m, d, wd);
+    }
+    if days == 0 {
+        return (1900, 1, 0, 6);
+    }
+    if days == 60 {
+        return (1900, 2, 29, 3);
+    }
+    let adj = if days > 60 { days - 1 } else { days };
+    let (y, m, d) = civil_from_days(adj - 1 + days_from_civil(1900, 1, 1));
+    // Excel counts serial 1 (1900-01-01) as a Sunday.
+    let wd = (days - 1).rem_euclid(7) as u32;
+    let wd = if days > 60 { (days - 1).rem_euclid(7) as u32 } else { wd };
+    (y, m, d, (wd) % 7)
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The serial number of a date in the 1900 system (with its phantom 1900-02-29).
+pub fn date_to_serial(y: i64, m: u32, d: u32) -> f64 {
+    let days = days_from_civil(y, m, d) - days_from_civil(1899, 12, 31);
+    (if days >= 60 { days + 1 } else { days }) as f64
+}
+
+/// `2024-03-01T13:45:00` (ISO 8601, as in `t="d"` cells) to a 1900-system serial.
+pub fn iso_to_serial(s: &str) -> Option<f64> {
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut parts = date.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.trim().parse().ok()?;
+    let mut serial = if y == 1899 && m == 12 && d == 31 { 0.0 } else { date_to_serial(y, m, d) };
+    if let Some(t) = time {
+        let t = t.trim_end_matches('Z');
+        let mut tp = t.split(':');
+        let h: f64 = tp.next()?.parse().ok()?;
+        let mi: f64 = tp.next().unwrap_or("0").parse().ok()?;
+        let se: f64 = tp.next().unwrap_or("0").parse().ok()?;
+        serial += (h * 3600.0 + mi * 60.0 + se) / 86400.0;
+    }
+    Some(serial)
+}
+
+fn format_date(v: f64, toks: &[Tok], date1904: bool) -> Result<String, FormatError> {
+    if v < 0.0 || v >= 2_958_466.0 {
+        return Err(FormatError::DateOutOfRange);
+    }
+    let sub_digits = toks.iter().find_map(|t| if let Tok::SubSecond(n) = t { Some(*n) } else { None }).unwrap_or(0);
+    // Round the time to what is shown: whole seconds, or tenths/hundredths/thousandths.
+    let scale = 10f64.powi(sub_digits as i32);
+    let ticks = (v * 86_400.0 * scale + 0.5).floor();
+    let total_secs_f = ticks / scale;
+    let days = (total_secs_f / 86_400.0).floor() as i64;
+    let secs_in_day = total_secs_f - days as f64 * 86_400.0;
+    let whole_secs = secs_in_day.floor() as i64;
+    let frac_ticks = (ticks as i64).rem_euclid(scale as i64);
+    let (h, mi, s) = (whole_secs / 3600, (whole_secs / 60) % 60, whole_secs % 60);
+    let (y, mo, d, wd) = serial_to_date(days, date1904);
+    let has_ampm = toks.iter().any(|t| matches!(t, Tok::AmPm(_)));
+    let total_secs = (total_secs_f).floor() as i64;
+
+    let mut out = String::new();
+    for t in toks {
+        match t {
+            Tok::Year(n) => {
+                if *n <= 2 {
+                    out.push_str(&format!("{:02}", y.rem_euclid(100)));
+                } else {
+                    out.push_str(&format!("{y:04}"));
+                }
+            }
+            Tok::Month(n) => match n {
+                1 => out.push_str(&mo.to_string()),
+                2 => out.push_str(&format!("{mo:02}")),
+                3 => out.push_str(&MONTHS[(mo - 1) as usize][..3]),
+                5 => out.push_str(&MONTHS[(mo - 1) as usize][..1]),
+                _ => out.push_str(MONTHS[(mo - 1) as usize]),
+            },
+            Tok::Day(n) => match n {
+                1 => out.push_str(&d.to_string()),
+                2 => out.push_str(&format!("{d:02}")),
+                3 => out.push_str(&DAYS[wd as usize][..3]),
+                _ => out.push_str(DAYS[wd as usize]),
+            },
+            Tok::Hour(n) => {
+                let hh = if has_ampm {
+                    let x = h % 12;
+                    if x == 0 { 12 } else { x }
+                } else {
+                    h
+                };
+                if *n >= 2 {
+                    out.push_str(&format!("{hh:02}"));
+                } else {
+                    out.push_str(&hh.to_string());
+                }
+            }
+            Tok::Minute(n) => {
+                if *n >= 2 {
+                    out.push_str(&format!("{mi:02}"));
+                } else {
+                    out.push_str(&mi.to_string());
+                }
+            }
+            Tok::Second(n) => {
+                if *n >= 2 {
+                    out.push_str(&format!("{s:02}"));
+                } else {
+                    out.push_str(&s.to_string());
+                }
+            }
+            Tok::SubSecond(n) => {
+                out.push('.');
+                out.push_str(&format!("{:0width$}", frac_ticks, width = *n));
+            }
+            Tok::Elapsed(unit, n) => {
+                let val = match unit {
+                    'h' => total_secs / 3600,
+                    'm' => total_secs / 60,
+                    _ => total_secs,
+                };
+                out.push_str(&format!("{val:0width$}", width = *n));
+            }
+            Tok::AmPm(full) => {
+                let pm = h >= 12;
+                out.push_str(match (full, pm) {
+                    (true, false) => "AM",
+                    (true, true) => "PM",
+                    (false, false) => "A",
+                    (false, true) => "P",
+                });
+            }
+            Tok::Digit(c) => out.push(*c),
+            other => push_literal(&mut out, other),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(v: f64, code: &str) -> String {
+        format_number(v, code, false).unwrap()
+    }
+
+    #[test]
+    fn general_numbers() {
+        assert_eq!(general(0.1 + 0.2), "0.3");
+        assert_eq!(general(1.0 / 3.0), "0.333333333");
+        assert_eq!(general(123456789012.0), "1.23457E+11");
+        assert_eq!(general(-1234.5), "-1234.5");
+        assert_eq!(general(1e-10), "1E-10");
+        assert_eq!(general(12345678901.0), "12345678901");
+    }
+
+    #[test]
+    fn placeholders_and_grouping() {
+        assert_eq!(f(1234.567, "#,##0.00"), "1,234.57");
+        assert_eq!(f(-1234.567, "#,##0.00"), "-1,234.57");
+        assert_eq!(f(0.5, "0%"), "50%");
+        assert_eq!(f(2.5, "0"), "3");
+        assert_eq!(f(1.005, "0.00"), "1.01");
+        assert_eq!(f(0.0, "#,##0"), "0");
+        assert_eq!(f(5.0, "000"), "005");
+        assert_eq!(f(1.5, "#.##"), "1.5");
+        assert_eq!(f(1234567.0, "#,##0,"), "1,235");
+        assert_eq!(f(123456789.0, "000-00-0000"), "123-45-6789");
+        assert_eq!(f(-5.0, "0;(0)"), "(5)");
+        assert_eq!(f(0.0, "0;(0);\"zero\""), "zero");
+        assert_eq!(f(1234.5, "#,##0.00 [$EUR]"), "1,234.50 EUR");
+        assert_eq!(f(1234.5, "[$€-407]#,##0.00"), "€1,234.50");
+        assert_eq!(f(12.0, "[Red]0.0"), "12.0");
+        assert_eq!(f(150.0, "[>100]\"big\";\"small\""), "big");
+        assert_eq!(f(1.0, "0.0_)"), "1.0 ");
+    }
+
+    #[test]
+    fn scientific() {
+        assert_eq!(f(12345.0, "0.00E+00"), "1.23E+04");
+        assert_eq!(f(0.00012, "0.00E+00"), "1.20E-04");
+        assert_eq!(f(12345.0, "##0.0E+0"), "12.3E+3");
+    }
+
+    #[test]
+    fn fractions() {
+        assert_eq!(f(1.5, "# ?/?"), "1 1/2");
+        assert_eq!(f(0.75, "?/?"), "3/4");
+        assert_eq!(f(3.14159, "# ??/??"), "3 14/99");
+        assert_eq!(f(0.5, "# ?/8"), " 4/8");
+    }
+
+    #[test]
+    fn dates_and_times() {
+        let serial = date_to_serial(2024, 3, 1);
+        assert_eq!(serial, 45352.0);
+        assert_eq!(f(serial, "yyyy-mm-dd"), "2024-03-01");
+        assert_eq!(f(serial, "[$-409]mmmm d, yyyy"), "March 1, 2024");
+        assert_eq!(f(serial, "dddd"), "Friday");
+        // 13:45 is the classic rounding trap: 0.5729166666... must not show 13:44.
+        let t = serial + (13.0 * 3600.0 + 45.0 * 60.0) / 86400.0;
+        assert_eq!(f(t, "dd/mm/yyyy hh:mm"), "01/03/2024 13:45");
+        assert_eq!(f(t, "h:mm AM/PM"), "1:45 PM");
+        assert_eq!(f(1.5, "[h]:mm:ss"), "36:00:00");
+        assert_eq!(f(0.4791666666, "hh:mm:ss"), "11:30:00");
+        assert_eq!(f(60.0, "yyyy-mm-dd"), "1900-02-29");
+        assert_eq!(f(0.0, "m/d/yyyy"), "1/0/1900");
+        assert_eq!(format_number(0.0, "yyyy-mm-dd", true).unwrap(), "1904-01-01");
+        assert_eq!(f(45352.25, "mm:ss.0"), "00:00.0");
+        assert!(format_number(-1.0, "yyyy", false).is_err());
+    }
+
+    #[test]
+    fn text_sections() {
+        assert_eq!(format_text("abc", "0;0;0;\"<\"@\">\""), "<abc>");
+        assert_eq!(format_text("abc", "0.00"), "abc");
+        assert_eq!(format_text("abc", "@"), "abc");
+    }
+}

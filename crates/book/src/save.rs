@@ -1,0 +1,974 @@
+//! Save by patching: every part the edits did not touch is copied byte for byte (its compressed
+//! bytes included); edited sheets have only their changed `<c>` elements rewritten; shared strings
+//! and styles are extended, never renumbered. A loss guard checks the result before it is returned.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{Cursor, Write};
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
+
+use crate::address::{cell_name, parse_cell_name, Area};
+use crate::error::{BookError, Result};
+use crate::model::{self, FormulaKind, SheetKind, GUARDED_ELEMENTS};
+use crate::package::{normalize, rels_part_name, Package};
+use crate::value::Value;
+use crate::workbook::Workbook;
+use crate::xml::escape;
+
+const SST_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml";
+const SST_REL_TYPE: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings";
+const SST_REL_TYPE_STRICT: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships/sharedStrings";
+
+/// How one cell changes in the sheet XML.
+enum Patch {
+    /// The whole `<c>` element is replaced (empty string: removed).
+    Full(String),
+    /// Only the cached result changes: new `t` attribute (None = number) and `<v>` text.
+    Refresh { t: Option<&'static str>, v: String },
+}
+
+/// Which parts a save wrote anew; every other part was copied as it was.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaveReport {
+    pub rewritten: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport)> {
+    let mut replaced: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut removed: BTreeSet<String> = BTreeSet::new();
+    let mut added: Vec<(String, Vec<u8>)> = Vec::new();
+
+    // Cells to write, per sheet.
+    let mut per_sheet: BTreeMap<usize, BTreeMap<(u32, u32), Patch>> = BTreeMap::new();
+    let broken: Vec<(usize, u32)> = wb.broken_shared.iter().copied().collect();
+    for (si, group) in broken {
+        // Followers of an edited shared-formula master are written out in full.
+        let keys: Vec<(u32, u32)> = wb.model.sheets[si]
+            .cells
+            .iter()
+            .filter(|(_, c)| matches!(c.kind, FormulaKind::Shared { si: g, master: false } if g == group))
+            .map(|(k, _)| *k)
+            .collect();
+        for (r, c) in keys {
+            if let Some(cell) = wb.model.sheets[si].cells.get_mut(&(r, c)) {
+                cell.kind = FormulaKind::Normal;
+            }
+            wb.touched.insert((si, r, c));
+        }
+    }
+    if wb.is_calculated() {
+        // Refresh cached results that recalculation changed.
+        for si in 0..wb.model.sheets.len() {
+            if wb.model.sheets[si].kind != SheetKind::Worksheet {
+                continue;
+            }
+            let array_areas: Vec<Area> = wb.model.sheets[si]
+                .cells
+                .values()
+                .filter_map(|c| if let FormulaKind::Array { area, .. } = c.kind { Some(area) } else { None })
+                .filter(|a| a.cell_count() > 1 && a.cell_count() <= 1_000_000)
+                .collect();
+            let mut keys: BTreeSet<(u32, u32)> = wb.model.sheets[si]
+                .cells
+                .iter()
+                .filter(|(_, c)| c.formula.is_some() || matches!(c.kind, FormulaKind::Shared { .. }))
+                .map(|(k, _)| *k)
+                .collect();
+            for a in &array_areas {
+                for r in a.first_row..=a.last_row {
+                    for c in a.first_col..=a.last_col {
+                        if wb.model.sheets[si].cells.contains_key(&(r, c)) {
+                            keys.insert((r, c));
+                        }
+                    }
+                }
+            }
+            for (r, c) in keys {
+                if wb.touched.contains(&(si, r, c)) {
+                    continue;
+                }
+                let now = wb.value(si, r, c);
+                let cell = wb.model.sheets[si].cells.get_mut(&(r, c)).expect("key from the map");
+                if cell.value == now || (now.is_empty() && cell.formula.is_none()) {
+                    continue;
+                }
+                cell.value = now.clone();
+                let (t, v) = result_xml(&now);
+                per_sheet.entry(si).or_default().insert((r, c), Patch::Refresh { t, v });
+            }
+        }
+    }
+    let touched: Vec<(usize, u32, u32)> = wb.touched.iter().copied().collect();
+    for (si, r, c) in touched {
+        let value = if wb.model.sheets[si].cells.get(&(r, c)).is_some_and(|c| c.formula.is_some()) && wb.is_calculated() {
+            wb.value(si, r, c)
+        } else {
+            wb.model.sheets[si].cells.get(&(r, c)).map(|c| c.value.clone()).unwrap_or_default()
+        };
+        let xml = match wb.model.sheets[si].cells.get(&(r, c)).cloned() {
+            None => String::new(),
+            Some(cell) => {
+                if let Some(stored) = wb.model.sheets[si].cells.get_mut(&(r, c)) {
+                    stored.value = value.clone();
+                }
+                cell_xml(wb, r, c, cell.style, cell.formula.as_deref(), &value)
+            }
+        };
+        per_sheet.entry(si).or_default().insert((r, c), Patch::Full(xml));
+    }
+
+    // Sheets.
+    let mut rewritten_sheets: Vec<usize> = Vec::new();
+    for (&si, patches) in &per_sheet {
+        let part = wb.model.sheets[si].part.clone();
+        let original = wb.pkg.read(&part)?.ok_or_else(|| BookError::MissingPart(part.clone()))?;
+        let patched = patch_sheet(&original, &part, patches)?;
+        replaced.insert(part, patched);
+        rewritten_sheets.push(si);
+    }
+
+    // Shared strings.
+    if !wb.new_strings.is_empty() {
+        match wb.model.shared_strings_part.clone() {
+            Some(part) => {
+                let original = wb.pkg.read(&part)?.unwrap_or_default();
+                let total = wb.model.shared_strings.len() + wb.new_strings.len();
+                replaced.insert(part.clone(), append_shared_strings(&original, &part, &wb.new_strings, total)?);
+            }
+            None => {
+                create_shared_strings(wb, &mut replaced, &mut added)?;
+            }
+        }
+    }
+
+    // Styles.
+    if !wb.new_xfs.is_empty() || !wb.new_num_fmts.is_empty() {
+        let part = wb.model.styles_part.clone().ok_or_else(|| BookError::MissingPart("styles".into()))?;
+        let original = wb.pkg.read(&part)?.unwrap_or_default();
+        let patched = patch_styles(&original, &part, &wb.new_num_fmts, &wb.new_xfs)?;
+        replaced.insert(part, patched);
+    }
+
+    // Formulas changed: calcChain goes and Excel recalculates on open.
+    let mut calc_chain_dropped = None;
+    if wb.formulas_changed {
+        let wb_part = wb.model.workbook_part.clone();
+        let rels = wb.pkg.rels(&wb_part)?;
+        if let Some(chain) = rels.iter().find(|r| r.rel_type.ends_with("/calcChain") && !r.external) {
+            if let Some(entry) = wb.pkg.entry(&chain.target) {
+                removed.insert(entry.name.clone());
+                calc_chain_dropped = Some(entry.name.clone());
+                let rels_name = rels_part_name(&wb_part);
+                let rels_xml = current(&wb.pkg, &replaced, &rels_name)?;
+                replaced.insert(rels_name, remove_relationship(&rels_xml, &chain.id));
+                let ct = current(&wb.pkg, &replaced, "[Content_Types].xml")?;
+                replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), remove_override(&ct, &entry.name));
+            }
+        }
+        let wb_xml = current(&wb.pkg, &replaced, &wb_part)?;
+        replaced.insert(real_name(&wb.pkg, &wb_part), set_full_calc_on_load(&wb_xml));
+    }
+
+    let bytes = write_package(&wb.pkg, &replaced, &removed, &added)?;
+    let mut all_strings = wb.model.shared_strings.clone();
+    all_strings.extend(wb.new_strings.iter().cloned());
+    loss_guard(wb, &bytes, &all_strings, &rewritten_sheets, calc_chain_dropped.as_deref())?;
+    wb.model.shared_strings = all_strings;
+    wb.new_strings.clear();
+    let mut rewritten: Vec<String> = replaced.into_keys().collect();
+    rewritten.sort();
+    let report = SaveReport { rewritten, added: added.into_iter().map(|(n, _)| n).collect(), removed: removed.into_iter().collect() };
+    Ok((bytes, report))
+}
+
+/// A part's bytes as this save has them so far.
+fn current(pkg: &Package, replaced: &HashMap<String, Vec<u8>>, part: &str) -> Result<Vec<u8>> {
+    let name = real_name(pkg, part);
+    if let Some(b) = replaced.get(&name) {
+        return Ok(b.clone());
+    }
+    pkg.read(&name)?.ok_or_else(|| BookError::MissingPart(part.to_string()))
+}
+
+/// The entry name as stored in the zip (case and leading slash as the writer had them).
+fn real_name(pkg: &Package, part: &str) -> String {
+    pkg.entry(part).map(|e| e.name.clone()).unwrap_or_else(|| normalize(part).to_string())
+}
+
+fn number_text(n: f64) -> String {
+    let a = n.abs();
+    if a == 0.0 || (1e-6..1e16).contains(&a) {
+        format!("{n}")
+    } else {
+        format!("{n:E}")
+    }
+}
+
+/// `t` attribute and `<v>` text for a formula result.
+fn result_xml(v: &Value) -> (Option<&'static str>, String) {
+    match v {
+        Value::Empty => (Some("str"), String::new()),
+        Value::Number(n) => (None, number_text(*n)),
+        Value::Text(s) => (Some("str"), escape(s).into_owned()),
+        Value::Bool(b) => (Some("b"), if *b { "1" } else { "0" }.into()),
+        Value::Error(e) => (Some("e"), e.as_str().into()),
+    }
+}
+
+fn cell_xml(wb: &mut Workbook, row: u32, col: u32, style: u32, formula: Option<&str>, value: &Value) -> String {
+    let r = cell_name(row, col);
+    let s = if style != 0 { format!(" s=\"{style}\"") } else { String::new() };
+    match formula {
+        Some(f) => {
+            let (t, v) = result_xml(value);
+            let t = t.map(|t| format!(" t=\"{t}\"")).unwrap_or_default();
+            format!("<c r=\"{r}\"{s}{t}><f>{}</f><v>{v}</v></c>", escape(f))
+        }
+        None => match value {
+            Value::Empty if style == 0 => String::new(),
+            Value::Empty => format!("<c r=\"{r}\"{s}/>"),
+            Value::Number(n) => format!("<c r=\"{r}\"{s}><v>{}</v></c>", number_text(*n)),
+            Value::Text(text) => {
+                let idx = wb.shared_string(text);
+                format!("<c r=\"{r}\"{s} t=\"s\"><v>{idx}</v></c>")
+            }
+            Value::Bool(b) => format!("<c r=\"{r}\"{s} t=\"b\"><v>{}</v></c>", u8::from(*b)),
+            Value::Error(e) => format!("<c r=\"{r}\"{s} t=\"e\"><v>{}</v></c>", e.as_str()),
+        },
+    }
+}
+
+fn xml_err(part: &str, e: impl std::fmt::Display) -> BookError {
+    BookError::corrupt(part, e.to_string())
+}
+
+fn attr_value(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> Option<String> {
+    crate::xml::attr(e, key)
+}
+
+/// Rewrites a start tag without the named attributes, optionally appending new ones.
+fn rebuild_start(raw: &[u8], drop: &[&[u8]], extra: &str, self_closing: bool) -> Vec<u8> {
+    // raw is `<name attr="..." ...>` or `<name .../>`.
+    let text = String::from_utf8_lossy(raw);
+    let inner = text.trim_start_matches('<').trim_end_matches('>').trim_end_matches('/').trim_end();
+    let (name, attrs) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+    let mut out = format!("<{name}");
+    for (k, v) in split_attrs(attrs) {
+        if drop.iter().any(|d| k.as_bytes() == *d) {
+            continue;
+        }
+        out.push(' ');
+        out.push_str(&k);
+        out.push_str("=");
+        out.push_str(&v);
+    }
+    out.push_str(extra);
+    out.push_str(if self_closing { "/>" } else { ">" });
+    out.into_bytes()
+}
+
+/// Splits raw attribute text into (name, quoted value) pairs, values kept as written.
+fn split_attrs(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let ks = i;
+        while i < b.len() && b[i] != b'=' && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = &s[ks..i];
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'=') {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let q = b[i];
+        let vs = i;
+        i += 1;
+        while i < b.len() && b[i] != q {
+            i += 1;
+        }
+        i += 1;
+        if !key.is_empty() {
+            out.push((key.to_string(), s[vs..i.min(s.len())].to_string()));
+        }
+    }
+    out
+}
+
+/// Streams a worksheet, replacing, refreshing and inserting `<c>` elements in document order.
+fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -> Result<Vec<u8>> {
+    let mut reader = Reader::from_reader(data);
+    reader.config_mut().trim_text(false);
+    let mut out: Vec<u8> = Vec::with_capacity(data.len() + patches.len() * 48);
+    // New cells (Full patches) not yet met in the file, in (row, col) order.
+    let mut pending: BTreeMap<(u32, u32), &str> = patches
+        .iter()
+        .filter_map(|(k, p)| if let Patch::Full(x) = p { Some((*k, x.as_str())) } else { None })
+        .collect();
+    let rows_with_new: BTreeSet<u32> = pending.keys().map(|k| k.0).collect();
+    let mut prefix = String::new();
+    let mut in_sheet_data = false;
+    let mut row: u32 = 0;
+    let mut next_row: u32 = 0;
+    let mut next_col: u32 = 0;
+    let mut last = 0usize;
+    let grown = new_dimension(data, patches);
+
+    let flush_rows_before = |out: &mut Vec<u8>, pending: &mut BTreeMap<(u32, u32), &str>, limit: Option<u32>, prefix: &str| {
+        let keys: Vec<(u32, u32)> = pending.keys().copied().filter(|k| limit.is_none_or(|l| k.0 < l)).collect();
+        let mut current: Option<u32> = None;
+        let mut row_buf = String::new();
+        for k in keys {
+            let xml = pending.remove(&k).unwrap_or_default();
+            if current != Some(k.0) {
+                if let Some(r) = current {
+                    if !row_buf.is_empty() {
+                        out.extend_from_slice(format!("<{prefix}row r=\"{}\">{row_buf}</{prefix}row>", r + 1).as_bytes());
+                    }
+                }
+                current = Some(k.0);
+                row_buf.clear();
+            }
+            row_buf.push_str(&with_prefix(xml, prefix));
+        }
+        if let Some(r) = current {
+            if !row_buf.is_empty() {
+                out.extend_from_slice(format!("<{prefix}row r=\"{}\">{row_buf}</{prefix}row>", r + 1).as_bytes());
+            }
+        }
+    };
+    let flush_cells = |out: &mut Vec<u8>, pending: &mut BTreeMap<(u32, u32), &str>, row: u32, col_limit: Option<u32>, prefix: &str| {
+        let keys: Vec<(u32, u32)> =
+            pending.range((row, 0)..=(row, u32::MAX)).map(|(k, _)| *k).filter(|k| col_limit.is_none_or(|l| k.1 < l)).collect();
+        for k in keys {
+            let xml = pending.remove(&k).unwrap_or_default();
+            out.extend_from_slice(with_prefix(xml, prefix).as_bytes());
+        }
+    };
+
+    loop {
+        let start = reader.buffer_position() as usize;
+        let ev = reader.read_event().map_err(|e| xml_err(part, e))?;
+        let end = reader.buffer_position() as usize;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                let lname = crate::xml::local(e).to_vec();
+                match lname.as_slice() {
+                    b"dimension" => {
+                        if let Some(area) = grown {
+                            out.extend_from_slice(&data[last..start]);
+                            let extra = format!(" ref=\"{}\"", area.to_a1());
+                            out.extend_from_slice(&rebuild_start(&data[start..end], &[b"ref"], &extra, empty));
+                            last = end;
+                        }
+                    }
+                    b"sheetData" => {
+                        let qname = e.name().into_inner().to_string();
+                        prefix = qname.strip_suffix("sheetData").unwrap_or("").to_string();
+                        if empty {
+                            out.extend_from_slice(&data[last..start]);
+                            out.extend_from_slice(&rebuild_start(&data[start..end], &[], "", false));
+                            flush_rows_before(&mut out, &mut pending, None, &prefix);
+                            out.extend_from_slice(format!("</{prefix}sheetData>").as_bytes());
+                            last = end;
+                        } else {
+                            in_sheet_data = true;
+                        }
+                    }
+                    b"row" if in_sheet_data => {
+                        row = match attr_value(e, b"r").and_then(|v| v.parse::<u32>().ok()) {
+                            Some(n) if n >= 1 => n - 1,
+                            _ => next_row,
+                        };
+                        next_row = row + 1;
+                        next_col = 0;
+                        out.extend_from_slice(&data[last..start]);
+                        flush_rows_before(&mut out, &mut pending, Some(row), &prefix);
+                        let has_new = rows_with_new.contains(&row);
+                        if has_new {
+                            // `spans` is a hint that new cells could contradict.
+                            out.extend_from_slice(&rebuild_start(&data[start..end], &[b"spans"], "", false));
+                            if empty {
+                                flush_cells(&mut out, &mut pending, row, None, &prefix);
+                                out.extend_from_slice(format!("</{prefix}row>").as_bytes());
+                            }
+                        } else {
+                            out.extend_from_slice(&data[start..end]);
+                        }
+                        last = end;
+                    }
+                    b"c" if in_sheet_data => {
+                        let (r, c) = match attr_value(e, b"r") {
+                            Some(a) => parse_cell_name(&a).ok_or_else(|| xml_err(part, format!("bad cell reference '{a}'")))?,
+                            None => (row, next_col),
+                        };
+                        next_col = c + 1;
+                        out.extend_from_slice(&data[last..start]);
+                        flush_cells(&mut out, &mut pending, r, Some(c), &prefix);
+                        let elem_end = if empty {
+                            end
+                        } else {
+                            let span = reader.read_to_end(e.name()).map_err(|er| xml_err(part, er))?;
+                            let _ = span;
+                            reader.buffer_position() as usize
+                        };
+                        match patches.get(&(r, c)) {
+                            Some(Patch::Full(_)) => {
+                                if let Some(xml) = pending.remove(&(r, c)) {
+                                    out.extend_from_slice(with_prefix(xml, &prefix).as_bytes());
+                                }
+                            }
+                            Some(Patch::Refresh { t, v }) => {
+                                out.extend_from_slice(&refresh_cell(&data[start..elem_end], &data[start..end], empty, *t, v, &prefix));
+                            }
+                            None => out.extend_from_slice(&data[start..elem_end]),
+                        }
+                        last = elem_end;
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(ref e) => {
+                let lname = local_end(e.name().into_inner().as_bytes());
+                if in_sheet_data && lname == b"row" {
+                    out.extend_from_slice(&data[last..start]);
+                    flush_cells(&mut out, &mut pending, row, None, &prefix);
+                    out.extend_from_slice(&data[start..end]);
+                    last = end;
+                } else if lname == b"sheetData" {
+                    in_sheet_data = false;
+                    out.extend_from_slice(&data[last..start]);
+                    flush_rows_before(&mut out, &mut pending, None, &prefix);
+                    out.extend_from_slice(&data[start..end]);
+                    last = end;
+                }
+            }
+            _ => {}
+        }
+    }
+    out.extend_from_slice(&data[last..]);
+    if pending.values().any(|x| !x.is_empty()) {
+        return Err(xml_err(part, "worksheet has no sheetData to hold new cells"));
+    }
+    Ok(out)
+}
+
+fn local_end(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+/// New cells are written unprefixed; sheets that prefix the main namespace get the prefix.
+fn with_prefix(xml: &str, prefix: &str) -> String {
+    if prefix.is_empty() || xml.is_empty() {
+        return xml.to_string();
+    }
+    xml.replace("<c ", &format!("<{prefix}c "))
+        .replace("</c>", &format!("</{prefix}c>"))
+        .replace("<f>", &format!("<{prefix}f>"))
+        .replace("</f>", &format!("</{prefix}f>"))
+        .replace("<v>", &format!("<{prefix}v>"))
+        .replace("</v>", &format!("</{prefix}v>"))
+}
+
+/// The `<dimension>` a sheet needs after new cells, if it grows.
+fn new_dimension(data: &[u8], patches: &BTreeMap<(u32, u32), Patch>) -> Option<Area> {
+    let new_cells: Vec<(u32, u32)> =
+        patches.iter().filter(|(_, p)| matches!(p, Patch::Full(x) if !x.is_empty())).map(|(k, _)| *k).collect();
+    if new_cells.is_empty() {
+        return None;
+    }
+    let mut reader = Reader::from_reader(data);
+    let old: Option<Area>;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                let l = crate::xml::local(&e).to_vec();
+                if l == b"dimension" {
+                    old = attr_value(&e, b"ref").and_then(|r| Area::parse_a1(&r).ok());
+                    break;
+                }
+                if l == b"sheetData" {
+                    return None;
+                }
+            }
+            Ok(Event::Eof) | Err(_) => return None,
+            _ => {}
+        }
+    }
+    let old = old?;
+    let (mut r1, mut c1, mut r2, mut c2) = (old.first_row, old.first_col, old.last_row, old.last_col);
+    // `A1` is what writers put on empty sheets.
+    let was_empty = old.is_single_cell() && old.first_row == 0 && old.first_col == 0;
+    if was_empty {
+        (r1, c1, r2, c2) = (new_cells[0].0, new_cells[0].1, new_cells[0].0, new_cells[0].1);
+    }
+    for (r, c) in new_cells {
+        r1 = r1.min(r);
+        c1 = c1.min(c);
+        r2 = r2.max(r);
+        c2 = c2.max(c);
+    }
+    let area = Area::cells(r1, c1, r2, c2);
+    (area != Area::cells(old.first_row, old.first_col, old.last_row, old.last_col)).then_some(area)
+}
+
+/// Rewrites a formula cell's `t` and `<v>`, keeping its `<f>` and every other child as written.
+fn refresh_cell(elem: &[u8], start_tag: &[u8], empty: bool, t: Option<&str>, v: &str, prefix: &str) -> Vec<u8> {
+    let extra = t.map(|t| format!(" t=\"{t}\"")).unwrap_or_default();
+    let mut out = rebuild_start(start_tag, &[b"t"], &extra, false);
+    let vtag = format!("<{prefix}v>{v}</{prefix}v>");
+    if empty {
+        out.extend_from_slice(vtag.as_bytes());
+        out.extend_from_slice(format!("</{prefix}c>").as_bytes());
+        return out;
+    }
+    // Children between the start tag and `</c>`: copy all but <v>, put the new <v> after <f>.
+    let inner = &elem[start_tag.len()..];
+    let close = inner.len() - inner.iter().rev().position(|&b| b == b'<').map_or(0, |p| p + 1);
+    let children = &inner[..close];
+    let mut reader = Reader::from_reader(children);
+    let mut wrote_v = false;
+    let mut last = 0usize;
+    let mut depth = 0usize;
+    loop {
+        let s = reader.buffer_position() as usize;
+        let Ok(ev) = reader.read_event() else { break };
+        let e_pos = reader.buffer_position() as usize;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) if depth == 0 => {
+                let is_empty = matches!(ev, Event::Empty(_));
+                let l = crate::xml::local(e).to_vec();
+                let elem_end = if is_empty {
+                    e_pos
+                } else {
+                    let _ = reader.read_to_end(e.name());
+                    reader.buffer_position() as usize
+                };
+                out.extend_from_slice(&children[last..s]);
+                if l == b"v" {
+                    out.extend_from_slice(vtag.as_bytes());
+                    wrote_v = true;
+                } else if l == b"is" {
+                    // A formula result is never an inline string.
+                } else {
+                    out.extend_from_slice(&children[s..elem_end]);
+                    if l == b"f" && !wrote_v {
+                        out.extend_from_slice(vtag.as_bytes());
+                        wrote_v = true;
+                    }
+                }
+                last = elem_end;
+            }
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    out.extend_from_slice(&children[last..]);
+    if !wrote_v {
+        out.extend_from_slice(vtag.as_bytes());
+    }
+    out.extend_from_slice(&inner[close..]);
+    out
+}
+
+fn append_shared_strings(original: &[u8], part: &str, new: &[String], total: usize) -> Result<Vec<u8>> {
+    let text = std::str::from_utf8(original).map_err(|e| xml_err(part, e))?;
+    let close = text.rfind("</").ok_or_else(|| xml_err(part, "no closing tag"))?;
+    let root_tag_end = text[close..].find('>').map(|p| close + p).unwrap_or(text.len());
+    let root_name = &text[close + 2..root_tag_end];
+    let prefix = root_name.strip_suffix("sst").unwrap_or("");
+    let mut items = String::new();
+    for s in new {
+        items.push_str(&format!("<{prefix}si><{prefix}t xml:space=\"preserve\">{}</{prefix}t></{prefix}si>", escape_sst(s)));
+    }
+    let mut out = String::with_capacity(text.len() + items.len());
+    // Update count/uniqueCount on the root start tag.
+    let (head, tail) = text.split_at(close);
+    let root_start = head.find(&format!("<{root_name}")).ok_or_else(|| xml_err(part, "no sst element"))?;
+    let root_start_end = head[root_start..].find('>').map(|p| root_start + p + 1).ok_or_else(|| xml_err(part, "bad sst tag"))?;
+    let self_closing = head[..root_start_end].ends_with("/>");
+    let tag = &head[root_start..root_start_end];
+    let unique = total;
+    let new_tag = String::from_utf8_lossy(&rebuild_start(
+        tag.as_bytes(),
+        &[b"count", b"uniqueCount"],
+        &format!(" count=\"{unique}\" uniqueCount=\"{unique}\""),
+        false,
+    ))
+    .into_owned();
+    out.push_str(&head[..root_start]);
+    out.push_str(&new_tag);
+    if self_closing {
+        out.push_str(&items);
+        out.push_str(&format!("</{root_name}>"));
+        out.push_str(&head[root_start_end..]);
+        out.push_str(tail);
+    } else {
+        out.push_str(&head[root_start_end..]);
+        out.push_str(&items);
+        out.push_str(tail);
+    }
+    Ok(out.into_bytes())
+}
+
+fn escape_sst(s: &str) -> String {
+    // A literal `_xHHHH_` in user text must not be read back as an escape.
+    let guarded = if s.contains("_x") { s.replace("_x", "_x005F_x") } else { s.to_string() };
+    escape(&guarded).into_owned()
+}
+
+fn create_shared_strings(
+    wb: &mut Workbook,
+    replaced: &mut HashMap<String, Vec<u8>>,
+    added: &mut Vec<(String, Vec<u8>)>,
+) -> Result<String> {
+    let wb_part = wb.model.workbook_part.clone();
+    let dir = wb_part.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+    let part = if dir.is_empty() { "sharedStrings.xml".to_string() } else { format!("{dir}/sharedStrings.xml") };
+    if wb.pkg.entry(&part).is_some() {
+        return Err(BookError::corrupt(&part, "exists but is not the workbook's shared string table"));
+    }
+    let ns = if wb.model.strict { "http://purl.oclc.org/ooxml/spreadsheetml/main" } else { "http://schemas.openxmlformats.org/spreadsheetml/2006/main" };
+    let empty = format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<sst xmlns=\"{ns}\" count=\"0\" uniqueCount=\"0\"></sst>");
+    let total = wb.new_strings.len();
+    let xml = append_shared_strings(empty.as_bytes(), &part, &wb.new_strings, total)?;
+    added.push((part.clone(), xml));
+    // Relationship from the workbook.
+    let rels_name = rels_part_name(&wb_part);
+    let rels_xml = current(&wb.pkg, replaced, &rels_name)?;
+    let rel_type = if wb.model.strict { SST_REL_TYPE_STRICT } else { SST_REL_TYPE };
+    replaced.insert(real_name(&wb.pkg, &rels_name), add_relationship(&rels_xml, rel_type, "sharedStrings.xml"));
+    let ct = current(&wb.pkg, replaced, "[Content_Types].xml")?;
+    replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), add_override(&ct, &part, SST_CONTENT_TYPE));
+    Ok(part)
+}
+
+fn add_relationship(rels: &[u8], rel_type: &str, target: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(rels);
+    let mut n = 1;
+    while text.contains(&format!("Id=\"rIdWb{n}\"")) {
+        n += 1;
+    }
+    let rel = format!("<Relationship Id=\"rIdWb{n}\" Type=\"{rel_type}\" Target=\"{target}\"/>");
+    insert_before_last_close(&text, &rel).into_bytes()
+}
+
+fn insert_before_last_close(text: &str, insert: &str) -> String {
+    match text.rfind("</") {
+        Some(p) => format!("{}{insert}{}", &text[..p], &text[p..]),
+        None => format!("{text}{insert}"),
+    }
+}
+
+fn add_override(ct: &[u8], part: &str, content_type: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(ct);
+    let o = format!("<Override PartName=\"/{}\" ContentType=\"{content_type}\"/>", normalize(part));
+    insert_before_last_close(&text, &o).into_bytes()
+}
+
+/// Removes the element `<tag .../>` (or `<tag ...>...</tag>`) whose attribute matches.
+fn remove_element_where(xml: &[u8], tag: &[u8], pred: impl Fn(&quick_xml::events::BytesStart<'_>) -> bool) -> Vec<u8> {
+    let mut reader = Reader::from_reader(xml);
+    let mut out = Vec::with_capacity(xml.len());
+    let mut last = 0;
+    loop {
+        let s = reader.buffer_position() as usize;
+        let Ok(ev) = reader.read_event() else { return xml.to_vec() };
+        let e_pos = reader.buffer_position() as usize;
+        match ev {
+            Event::Eof => break,
+            Event::Empty(ref e) if crate::xml::local(e) == tag && pred(e) => {
+                out.extend_from_slice(&xml[last..s]);
+                last = e_pos;
+            }
+            Event::Start(ref e) if crate::xml::local(e) == tag && pred(e) => {
+                out.extend_from_slice(&xml[last..s]);
+                let _ = reader.read_to_end(e.name());
+                last = reader.buffer_position() as usize;
+            }
+            _ => {}
+        }
+    }
+    out.extend_from_slice(&xml[last..]);
+    out
+}
+
+fn remove_relationship(rels: &[u8], id: &str) -> Vec<u8> {
+    remove_element_where(rels, b"Relationship", |e| attr_value(e, b"Id").as_deref() == Some(id))
+}
+
+fn remove_override(ct: &[u8], part: &str) -> Vec<u8> {
+    remove_element_where(ct, b"Override", |e| {
+        attr_value(e, b"PartName").is_some_and(|p| normalize(&p).eq_ignore_ascii_case(normalize(part)))
+    })
+}
+
+/// Sets `fullCalcOnLoad="1"` on `<calcPr>`, adding the element if the workbook has none.
+fn set_full_calc_on_load(xml: &[u8]) -> Vec<u8> {
+    let mut reader = Reader::from_reader(xml);
+    let mut out = Vec::with_capacity(xml.len() + 32);
+    let last = 0;
+    let mut prefix = String::new();
+    loop {
+        let s = reader.buffer_position() as usize;
+        let Ok(ev) = reader.read_event() else { return xml.to_vec() };
+        let e_pos = reader.buffer_position() as usize;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let l = crate::xml::local(e).to_vec();
+                if l == b"workbook" {
+                    let q = e.name().into_inner().to_string();
+                    prefix = q.strip_suffix("workbook").unwrap_or("").to_string();
+                }
+                if l == b"calcPr" {
+                    out.extend_from_slice(&xml[last..s]);
+                    out.extend_from_slice(&rebuild_start(&xml[s..e_pos], &[b"fullCalcOnLoad"], " fullCalcOnLoad=\"1\"", matches!(ev, Event::Empty(_))));
+                    out.extend_from_slice(&xml[e_pos..]);
+                    return out;
+                }
+            }
+            Event::End(ref e) => {
+                let n = e.name().into_inner().as_bytes().to_vec();
+                let l = local_end(&n);
+                // calcPr sits after definedNames and before oleSize/customWorkbookViews/...; placing it
+                // just before the first of those that follow sheets keeps schema order.
+                if l == b"workbook" {
+                    out.extend_from_slice(&xml[last..s]);
+                    out.extend_from_slice(format!("<{prefix}calcPr fullCalcOnLoad=\"1\"/>").as_bytes());
+                    out.extend_from_slice(&xml[s..]);
+                    return insert_calc_pr_in_order(out, &prefix);
+                }
+            }
+            _ => {}
+        }
+        let _ = e_pos;
+    }
+    out.extend_from_slice(&xml[last..]);
+    out
+}
+
+/// Moves a calcPr appended at the end of workbook.xml to its schema position.
+fn insert_calc_pr_in_order(xml: Vec<u8>, prefix: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&xml).into_owned();
+    let calc = format!("<{prefix}calcPr fullCalcOnLoad=\"1\"/>");
+    let Some(pos) = text.rfind(&calc) else { return xml };
+    let without = format!("{}{}", &text[..pos], &text[pos + calc.len()..]);
+    // Elements that must come after calcPr (CT_Workbook sequence).
+    for after in ["oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst"] {
+        if let Some(p) = without.find(&format!("<{prefix}{after}")) {
+            return format!("{}{calc}{}", &without[..p], &without[p..]).into_bytes();
+        }
+    }
+    xml
+}
+
+fn patch_styles(original: &[u8], part: &str, num_fmts: &[(u32, String)], xfs: &[crate::workbook::NewXf]) -> Result<Vec<u8>> {
+    // Raw text of each cellXfs <xf>, to clone the base style.
+    let mut reader = Reader::from_reader(original);
+    let mut xf_raw: Vec<(usize, usize, bool)> = Vec::new();
+    let mut in_cell_xfs = false;
+    let mut cell_xfs_start: Option<(usize, usize, bool)> = None;
+    let mut cell_xfs_close: Option<usize> = None;
+    let mut num_fmts_start: Option<(usize, usize, bool)> = None;
+    let mut num_fmts_close: Option<usize> = None;
+    let mut stylesheet_start_end: Option<usize> = None;
+    let mut prefix = String::new();
+    loop {
+        let s = reader.buffer_position() as usize;
+        let ev = reader.read_event().map_err(|e| xml_err(part, e))?;
+        let e_pos = reader.buffer_position() as usize;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                let l = crate::xml::local(e).to_vec();
+                match l.as_slice() {
+                    b"styleSheet" => {
+                        let q = e.name().into_inner().to_string();
+                        prefix = q.strip_suffix("styleSheet").unwrap_or("").to_string();
+                        stylesheet_start_end = Some(e_pos);
+                    }
+                    b"numFmts" => num_fmts_start = Some((s, e_pos, empty)),
+                    b"cellXfs" => {
+                        cell_xfs_start = Some((s, e_pos, empty));
+                        in_cell_xfs = !empty;
+                    }
+                    b"xf" if in_cell_xfs => {
+                        let end = if empty {
+                            e_pos
+                        } else {
+                            let _ = reader.read_to_end(e.name());
+                            reader.buffer_position() as usize
+                        };
+                        xf_raw.push((s, end, empty));
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(ref e) => {
+                let n = e.name().into_inner().as_bytes().to_vec();
+                match local_end(&n) {
+                    b"cellXfs" => {
+                        in_cell_xfs = false;
+                        cell_xfs_close = Some(s);
+                    }
+                    b"numFmts" => num_fmts_close = Some(s),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let (cxs, cxe, cx_empty) = cell_xfs_start.ok_or_else(|| xml_err(part, "no cellXfs"))?;
+    let mut new_xf_xml = String::new();
+    for x in xfs {
+        let base = xf_raw.get(x.base as usize).or(xf_raw.first());
+        let cloned = match base {
+            Some(&(s, e, empty)) => {
+                let raw = &original[s..e];
+                // Start tag of the xf: up to the first '>'.
+                let tag_end = raw.iter().position(|&b| b == b'>').map_or(raw.len(), |p| p + 1);
+                let mut tag = rebuild_start(&raw[..tag_end], &[b"numFmtId", b"applyNumberFormat"], &format!(" numFmtId=\"{}\" applyNumberFormat=\"1\"", x.num_fmt_id), empty);
+                if !empty {
+                    tag.extend_from_slice(&raw[tag_end..]);
+                }
+                String::from_utf8_lossy(&tag).into_owned()
+            }
+            None => format!("<{prefix}xf numFmtId=\"{}\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyNumberFormat=\"1\"/>", x.num_fmt_id),
+        };
+        new_xf_xml.push_str(&cloned);
+    }
+    let mut num_fmt_xml = String::new();
+    for (id, code) in num_fmts {
+        num_fmt_xml.push_str(&format!("<{prefix}numFmt numFmtId=\"{id}\" formatCode=\"{}\"/>", escape(code)));
+    }
+    let total_xfs = xf_raw.len() + xfs.len();
+    // Splice from the end backwards so earlier offsets stay valid.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let cx_tag = String::from_utf8_lossy(&rebuild_start(&original[cxs..cxe], &[b"count"], &format!(" count=\"{total_xfs}\""), false)).into_owned();
+    if cx_empty {
+        edits.push((cxs, cxe, format!("{cx_tag}{new_xf_xml}</{prefix}cellXfs>")));
+    } else {
+        edits.push((cxs, cxe, cx_tag));
+        let close = cell_xfs_close.ok_or_else(|| xml_err(part, "unclosed cellXfs"))?;
+        edits.push((close, close, new_xf_xml));
+    }
+    if !num_fmts.is_empty() {
+        match num_fmts_start {
+            Some((s, e, empty)) => {
+                let existing = {
+                    let mut r = Reader::from_reader(original);
+                    let mut n = 0;
+                    while let Ok(ev) = r.read_event() {
+                        match ev {
+                            Event::Eof => break,
+                            Event::Start(ref x) | Event::Empty(ref x) if crate::xml::local(x) == b"numFmt" => n += 1,
+                            _ => {}
+                        }
+                    }
+                    n
+                };
+                let tag = String::from_utf8_lossy(&rebuild_start(&original[s..e], &[b"count"], &format!(" count=\"{}\"", existing + num_fmts.len()), false)).into_owned();
+                if empty {
+                    edits.push((s, e, format!("{tag}{num_fmt_xml}</{prefix}numFmts>")));
+                } else {
+                    edits.push((s, e, tag));
+                    let close = num_fmts_close.ok_or_else(|| xml_err(part, "unclosed numFmts"))?;
+                    edits.push((close, close, num_fmt_xml));
+                }
+            }
+            None => {
+                let at = stylesheet_start_end.ok_or_else(|| xml_err(part, "no styleSheet"))?;
+                edits.push((at, at, format!("<{prefix}numFmts count=\"{}\">{num_fmt_xml}</{prefix}numFmts>", num_fmts.len())));
+            }
+        }
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse((e.0, e.1)));
+    let mut out = original.to_vec();
+    for (s, e, text) in edits {
+        out.splice(s..e, text.into_bytes());
+    }
+    Ok(out)
+}
+
+fn write_package(
+    pkg: &Package,
+    replaced: &HashMap<String, Vec<u8>>,
+    removed: &BTreeSet<String>,
+    added: &[(String, Vec<u8>)],
+) -> Result<Vec<u8>> {
+    let mut archive = ZipArchive::new(Cursor::new(&pkg.bytes()[..])).map_err(|e| BookError::NotAPackage(e.to_string()))?;
+    let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(pkg.bytes().len() + 4096)));
+    let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).large_file(false);
+    let werr = |e: zip::result::ZipError| BookError::Engine(format!("zip write: {e}"));
+    for entry in pkg.entries() {
+        if removed.contains(&entry.name) {
+            continue;
+        }
+        if let Some(data) = replaced.get(&entry.name) {
+            writer.start_file(entry.name.clone(), opts).map_err(werr)?;
+            writer.write_all(data).map_err(|e| BookError::Engine(e.to_string()))?;
+        } else {
+            let file = archive.by_index_raw(entry.index).map_err(|e| BookError::corrupt(&entry.name, e.to_string()))?;
+            writer.raw_copy_file(file).map_err(werr)?;
+        }
+    }
+    for (name, data) in added {
+        writer.start_file(name.clone(), opts).map_err(werr)?;
+        writer.write_all(data).map_err(|e| BookError::Engine(e.to_string()))?;
+    }
+    Ok(writer.finish().map_err(werr)?.into_inner())
+}
+
+/// Compares the saved package with the original: every part is still there (but those this
+/// save removed on purpose), and every rewritten sheet keeps its guarded features.
+fn loss_guard(wb: &Workbook, saved: &[u8], strings: &[String], rewritten: &[usize], dropped: Option<&str>) -> Result<()> {
+    let new_pkg = Package::open(saved.to_vec().into(), wb.pkg.limits())
+        .map_err(|e| BookError::LossDetected(format!("the saved package does not reopen: {e}")))?;
+    let mut lost = Vec::new();
+    for entry in wb.pkg.entries() {
+        if Some(entry.name.as_str()) == dropped {
+            continue;
+        }
+        if new_pkg.entry(&entry.name).is_none() {
+            lost.push(entry.name.clone());
+        }
+    }
+    for &si in rewritten {
+        let sheet = &wb.model.sheets[si];
+        let data = new_pkg.read(&sheet.part)?.ok_or_else(|| BookError::LossDetected(sheet.part.clone()))?;
+        let parsed = model::parse_sheet_xml(&data, &sheet.part, strings, u64::MAX)
+            .map_err(|e| BookError::LossDetected(format!("{} no longer parses: {e}", sheet.part)))?;
+        for key in GUARDED_ELEMENTS {
+            let before = sheet.features.0.get(key).copied().unwrap_or(0);
+            let after = parsed.features.0.get(key).copied().unwrap_or(0);
+            if after < before {
+                lost.push(format!("{} {key} ({before} -> {after})", sheet.name));
+            }
+        }
+    }
+    if lost.is_empty() {
+        Ok(())
+    } else {
+        Err(BookError::LossDetected(lost.join(", ")))
+    }
+}

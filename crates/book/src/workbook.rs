@@ -1,0 +1,447 @@
+//! The live workbook: the original package, its parsed model, the engine, and what edits changed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::address::Area;
+use crate::edit::{CellInput, Edit, Record, SetCells};
+use crate::engine::{CalcEngine, Formualizer};
+use crate::error::{BookError, Result};
+use crate::model::{BookModel, CalcMode, Cell, FormulaKind, SheetKind};
+use crate::numfmt;
+use crate::package::{Limits, Package};
+use crate::value::Value;
+
+/// One cell as the Graph range resource shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellView {
+    pub value: Value,
+    /// `=...` for formula cells, else the value as entered (Graph's `formulas`).
+    pub formula: Option<String>,
+    pub number_format: String,
+    pub text: String,
+}
+
+/// A new cell format: the style it was derived from and the number format it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct NewXf {
+    pub base: u32,
+    pub num_fmt_id: u32,
+}
+
+pub struct Workbook {
+    pub(crate) pkg: Package,
+    pub(crate) model: BookModel,
+    engine: Box<dyn CalcEngine>,
+    /// Engine values are current (a recalculation ran after load).
+    calculated: bool,
+    /// Edits not yet recalculated.
+    dirty: bool,
+    /// Cells whose content or style an edit changed: (sheet index, row, col).
+    pub(crate) touched: BTreeSet<(usize, u32, u32)>,
+    /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
+    pub(crate) formulas_changed: bool,
+    /// Shared-formula groups whose master cell an edit replaced: (sheet index, si).
+    pub(crate) broken_shared: BTreeSet<(usize, u32)>,
+    pub(crate) new_strings: Vec<String>,
+    sst_index: Option<HashMap<String, u32>>,
+    pub(crate) new_num_fmts: Vec<(u32, String)>,
+    pub(crate) new_xfs: Vec<NewXf>,
+    xf_cache: HashMap<NewXf, u32>,
+    pub(crate) base_xf_count: u32,
+    seq: u64,
+    last_save: crate::save::SaveReport,
+}
+
+impl std::fmt::Debug for Workbook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workbook").field("sheets", &self.sheet_names()).field("seq", &self.seq).finish()
+    }
+}
+
+impl Workbook {
+    /// Opens a package with default limits.
+    pub fn open(bytes: impl Into<Arc<[u8]>>) -> Result<Workbook> {
+        Workbook::open_with(bytes, &Limits::default())
+    }
+
+    pub fn open_with(bytes: impl Into<Arc<[u8]>>, limits: &Limits) -> Result<Workbook> {
+        let pkg = Package::open(bytes.into(), limits)?;
+        let model = BookModel::parse(&pkg)?;
+        let engine = Formualizer::load(&model)?;
+        let base_xf_count = model.styles.xf_num_fmt.len() as u32;
+        Ok(Workbook {
+            pkg,
+            model,
+            engine: Box::new(engine),
+            calculated: false,
+            dirty: false,
+            touched: BTreeSet::new(),
+            formulas_changed: false,
+            broken_shared: BTreeSet::new(),
+            new_strings: Vec::new(),
+            sst_index: None,
+            new_num_fmts: Vec::new(),
+            new_xfs: Vec::new(),
+            xf_cache: HashMap::new(),
+            base_xf_count,
+            seq: 0,
+            last_save: Default::default(),
+        })
+    }
+
+    pub fn model(&self) -> &BookModel {
+        &self.model
+    }
+
+    pub fn package(&self) -> &Package {
+        &self.pkg
+    }
+
+    pub fn sheet_names(&self) -> Vec<&str> {
+        self.model.sheets.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// Sequence number of the last applied record.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    pub fn calc_mode(&self) -> CalcMode {
+        self.model.calc_mode
+    }
+
+    fn sheet_idx(&self, name: &str) -> Result<usize> {
+        let idx = self.model.sheet_index(name).ok_or_else(|| BookError::NoSuchSheet(name.to_string()))?;
+        if self.model.sheets[idx].kind != SheetKind::Worksheet {
+            return Err(BookError::NoSuchSheet(name.to_string()));
+        }
+        Ok(idx)
+    }
+
+    /// Applies a journal record. In automatic calculation mode dependents are recalculated.
+    pub fn apply(&mut self, record: &Record) -> Result<()> {
+        match &record.edit {
+            Edit::SetCells(set) => self.set_cells(set)?,
+            Edit::Calculate { full } => {
+                if *full {
+                    self.full_recalc()?;
+                } else {
+                    self.recalc()?;
+                }
+            }
+        }
+        self.seq = record.seq;
+        if self.dirty && self.model.calc_mode != CalcMode::Manual {
+            self.recalc()?;
+        }
+        Ok(())
+    }
+
+    /// Applies an edit as the next record and returns that record (for the journal).
+    pub fn edit(&mut self, edit: Edit) -> Result<Record> {
+        let record = Record::new(self.seq + 1, edit);
+        self.apply(&record)?;
+        Ok(record)
+    }
+
+    fn set_cells(&mut self, set: &SetCells) -> Result<()> {
+        set.validate()?;
+        let si = self.sheet_idx(&set.sheet)?;
+        let area = Area::cells(set.row, set.col, set.row + set.rows - 1, set.col + set.cols - 1);
+        self.check_arrays(si, &area, set)?;
+        // Resolve number formats to styles first: nothing is changed if one is invalid.
+        let mut styles: Vec<Vec<Option<u32>>> = Vec::new();
+        if let Some(formats) = &set.number_formats {
+            for (r, row) in formats.iter().enumerate() {
+                let mut out = Vec::with_capacity(row.len());
+                for (c, fmt) in row.iter().enumerate() {
+                    out.push(match fmt {
+                        Some(code) => {
+                            let (rr, cc) = (set.row + r as u32, set.col + c as u32);
+                            let base = self.model.sheets[si].cells.get(&(rr, cc)).map_or(0, |c| c.style);
+                            Some(self.style_with_format(base, code)?)
+                        }
+                        None => None,
+                    });
+                }
+                styles.push(out);
+            }
+        }
+        let sheet_name = self.model.sheets[si].name.clone();
+        for r in 0..set.rows {
+            for c in 0..set.cols {
+                let (row, col) = (set.row + r, set.col + c);
+                let input = set.inputs.as_ref().and_then(|i| i[r as usize][c as usize].clone());
+                let style = styles.get(r as usize).and_then(|s| s[c as usize]);
+                if input.is_none() && style.is_none() {
+                    continue;
+                }
+                self.touched.insert((si, row, col));
+                let cells = &mut self.model.sheets[si].cells;
+                let cell = cells.entry((row, col)).or_insert_with(|| Cell {
+                    value: Value::Empty,
+                    formula: None,
+                    kind: FormulaKind::Normal,
+                    style: 0,
+                });
+                if let Some(s) = style {
+                    cell.style = s;
+                }
+                let Some(input) = input else { continue };
+                let had_formula = cell.formula.is_some() || matches!(cell.kind, FormulaKind::Shared { .. });
+                if let FormulaKind::Shared { master: true, si: group } = cell.kind {
+                    // Followers lose their master: they are written out in full on save.
+                    self.broken_shared.insert((si, group));
+                    self.formulas_changed = true;
+                }
+                cell.kind = FormulaKind::Normal;
+                match input {
+                    CellInput::Formula(f) => {
+                        let f = f.strip_prefix('=').unwrap_or(&f).to_string();
+                        cell.formula = Some(f.clone());
+                        self.formulas_changed = true;
+                        if self.engine.set_formula(&sheet_name, row, col, &f).is_err() {
+                            // A formula the engine cannot parse shows #NAME?, as Excel would refuse it.
+                            cell.value = Value::Error(crate::value::ErrorKind::Name);
+                            self.engine.set_value(&sheet_name, row, col, &cell.value)?;
+                        }
+                    }
+                    other => {
+                        cell.formula = None;
+                        cell.value = match other {
+                            CellInput::Empty => Value::Empty,
+                            CellInput::Number(n) => Value::Number(n),
+                            CellInput::Text(s) => Value::Text(s),
+                            CellInput::Bool(b) => Value::Bool(b),
+                            CellInput::Formula(_) => unreachable!("handled above"),
+                        };
+                        self.formulas_changed |= had_formula;
+                        self.engine.set_value(&sheet_name, row, col, &cell.value)?;
+                    }
+                }
+                self.dirty = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Excel refuses to change part of an array formula; covering all of it replaces it.
+    fn check_arrays(&mut self, si: usize, area: &Area, set: &SetCells) -> Result<()> {
+        if set.inputs.is_none() {
+            return Ok(());
+        }
+        let sheet = &self.model.sheets[si];
+        for (&(r, c), cell) in &sheet.cells {
+            if let FormulaKind::Array { area: arr, dynamic: false } = cell.kind {
+                if arr.cell_count() > 1 && intersects(&arr, area) && !contains_area(area, &arr) {
+                    return Err(BookError::InvalidEdit(format!(
+                        "cannot change part of the array formula at {}",
+                        crate::address::cell_name(r, c)
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A style index showing `code`, derived from `base`; reuses styles made before.
+    fn style_with_format(&mut self, base: u32, code: &str) -> Result<u32> {
+        if code.len() > 255 {
+            return Err(BookError::InvalidEdit("number format longer than 255 characters".into()));
+        }
+        let num_fmt_id = self.num_fmt_id(code);
+        if self.model.styles.xf_num_fmt.get(base as usize) == Some(&num_fmt_id) {
+            return Ok(base);
+        }
+        let key = NewXf { base, num_fmt_id };
+        if let Some(&idx) = self.xf_cache.get(&key) {
+            return Ok(idx);
+        }
+        if self.model.styles_part.is_none() {
+            return Err(BookError::InvalidEdit("the workbook has no styles part to hold number formats".into()));
+        }
+        let idx = self.base_xf_count + self.new_xfs.len() as u32;
+        self.new_xfs.push(key.clone());
+        self.xf_cache.insert(key, idx);
+        self.model.styles.xf_num_fmt.push(num_fmt_id);
+        Ok(idx)
+    }
+
+    fn num_fmt_id(&mut self, code: &str) -> u32 {
+        if code.eq_ignore_ascii_case("general") {
+            return 0;
+        }
+        if let Some(id) = (0..=49).find(|&id| numfmt::builtin_format(id) == Some(code)) {
+            return id;
+        }
+        if let Some((&id, _)) = self.model.styles.num_fmts.iter().find(|(_, c)| c.as_str() == code) {
+            return id;
+        }
+        let id = self.model.styles.num_fmts.keys().copied().max().unwrap_or(163).max(163) + 1;
+        self.model.styles.num_fmts.insert(id, code.to_string());
+        self.new_num_fmts.push((id, code.to_string()));
+        id
+    }
+
+    /// Recalculates what changed since the last recalculation.
+    pub fn recalc(&mut self) -> Result<()> {
+        self.engine.recalc()?;
+        self.calculated = true;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Recalculates every formula.
+    pub fn full_recalc(&mut self) -> Result<()> {
+        // A fresh engine over the current model has every formula dirty.
+        self.engine = Box::new(Formualizer::load(&self.model)?);
+        self.engine.recalc()?;
+        self.calculated = true;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Index of a string in the shared string table, appending it if new.
+    pub(crate) fn shared_string(&mut self, s: &str) -> u32 {
+        let base = self.model.shared_strings.len() as u32;
+        let index = self.sst_index.get_or_insert_with(|| {
+            let mut m = HashMap::new();
+            for (i, s) in self.model.shared_strings.iter().enumerate() {
+                m.entry(s.clone()).or_insert(i as u32);
+            }
+            m
+        });
+        if let Some(&i) = index.get(s) {
+            return i;
+        }
+        let i = base + self.new_strings.len() as u32;
+        index.insert(s.to_string(), i);
+        self.new_strings.push(s.to_string());
+        i
+    }
+
+    /// The current value of a cell: the engine's once it has calculated, else what the file holds.
+    pub fn value(&self, si: usize, row: u32, col: u32) -> Value {
+        let sheet = &self.model.sheets[si];
+        let stored = sheet.cells.get(&(row, col));
+        if !self.calculated || stored.is_some_and(|c| matches!(c.kind, FormulaKind::DataTable)) {
+            return stored.map(|c| c.value.clone()).unwrap_or_default();
+        }
+        let v = self.engine.value(&sheet.name, row, col);
+        match (&v, stored) {
+            // A formula whose result is an empty cell shows 0, as in Excel.
+            (Value::Empty, Some(c)) if c.formula.is_some() => Value::Number(0.0),
+            _ => v,
+        }
+    }
+
+    /// One cell for the Graph range resource.
+    pub fn cell(&self, sheet: &str, row: u32, col: u32) -> Result<CellView> {
+        let si = self.sheet_idx(sheet)?;
+        Ok(self.cell_at(si, row, col))
+    }
+
+    pub(crate) fn cell_at(&self, si: usize, row: u32, col: u32) -> CellView {
+        let stored = self.model.sheets[si].cells.get(&(row, col));
+        let value = self.value(si, row, col);
+        let number_format = self.model.styles.format_code(stored.map_or(0, |c| c.style));
+        let text = numfmt::format_value(&value, &number_format, self.model.date1904);
+        let formula = stored.and_then(|c| c.formula.as_ref()).map(|f| format!("={f}"));
+        CellView { value, formula, number_format, text }
+    }
+
+    /// Cells of a rectangle, row by row. The caller bounds the size (Graph's cell limits).
+    pub fn read_range(&self, sheet: &str, area: &Area) -> Result<Vec<Vec<CellView>>> {
+        let si = self.sheet_idx(sheet)?;
+        let mut rows = Vec::with_capacity(area.rows() as usize);
+        for r in area.first_row..=area.last_row {
+            let mut row = Vec::with_capacity(area.cols() as usize);
+            for c in area.first_col..=area.last_col {
+                row.push(self.cell_at(si, r, c));
+            }
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    /// The smallest rectangle holding every cell with content (and formats unless `values_only`).
+    pub fn used_range(&self, sheet: &str, values_only: bool) -> Result<Option<Area>> {
+        let si = self.sheet_idx(sheet)?;
+        let mut bounds: Option<(u32, u32, u32, u32)> = None;
+        for (&(r, c), cell) in &self.model.sheets[si].cells {
+            let has_value = cell.formula.is_some() || !cell.value.is_empty();
+            if values_only && !has_value {
+                continue;
+            }
+            bounds = Some(match bounds {
+                None => (r, c, r, c),
+                Some((r1, c1, r2, c2)) => (r1.min(r), c1.min(c), r2.max(r), c2.max(c)),
+            });
+        }
+        Ok(bounds.map(|(r1, c1, r2, c2)| Area::cells(r1, c1, r2, c2)))
+    }
+
+    /// Replays records on a freshly opened original package.
+    pub fn replay(bytes: impl Into<Arc<[u8]>>, records: &[Record]) -> Result<Workbook> {
+        let mut wb = Workbook::open(bytes)?;
+        for r in records {
+            wb.apply(r)?;
+        }
+        Ok(wb)
+    }
+
+    /// Writes a new package: untouched parts byte-identical, edits patched in, then checked.
+    pub fn save(&mut self) -> Result<Vec<u8>> {
+        if self.dirty && self.model.calc_mode != CalcMode::Manual {
+            self.recalc()?;
+        }
+        let (bytes, report) = crate::save::save(self)?;
+        self.after_save(&bytes)?;
+        self.last_save = report;
+        Ok(bytes)
+    }
+
+    /// What the last save wrote anew (all other parts were copied byte for byte).
+    pub fn last_save_report(&self) -> &crate::save::SaveReport {
+        &self.last_save
+    }
+
+    /// The saved package becomes the new base: later saves patch it, not the original.
+    fn after_save(&mut self, bytes: &[u8]) -> Result<()> {
+        self.pkg = Package::open(bytes.to_vec().into(), self.pkg.limits())?;
+        for sheet in &mut self.model.sheets {
+            if let Some(e) = self.pkg.entry(&sheet.part) {
+                sheet.part = e.name.clone();
+            }
+        }
+        if self.model.shared_strings_part.is_none() {
+            let rels = self.pkg.rels(&self.model.workbook_part)?;
+            self.model.shared_strings_part = rels
+                .iter()
+                .find(|r| r.rel_type.ends_with("/sharedStrings") && !r.external)
+                .and_then(|r| self.pkg.entry(&r.target))
+                .map(|e| e.name.clone());
+        }
+        self.touched.clear();
+        self.broken_shared.clear();
+        self.formulas_changed = false;
+        self.new_num_fmts.clear();
+        self.new_xfs.clear();
+        self.xf_cache.clear();
+        self.base_xf_count = self.model.styles.xf_num_fmt.len() as u32;
+        Ok(())
+    }
+
+    pub(crate) fn is_calculated(&self) -> bool {
+        self.calculated
+    }
+}
+
+fn intersects(a: &Area, b: &Area) -> bool {
+    a.first_row <= b.last_row && b.first_row <= a.last_row && a.first_col <= b.last_col && b.first_col <= a.last_col
+}
+
+fn contains_area(outer: &Area, inner: &Area) -> bool {
+    outer.first_row <= inner.first_row && outer.last_row >= inner.last_row && outer.first_col <= inner.first_col && outer.last_col >= inner.last_col
+}

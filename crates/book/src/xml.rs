@@ -1,0 +1,248 @@
+//! A thin, hardened layer over quick-xml for reading package parts.
+//!
+//! It refuses DTD entity declarations (entity-expansion bombs), bounds element nesting, merges
+//! entity and character references back into text, and matches names by local name so that
+//! ISO Strict and transitional namespaces read alike.
+
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use crate::error::BookError;
+
+/// Deepest element nesting accepted in any part (real files stay far below 64).
+pub const MAX_DEPTH: usize = 512;
+
+pub enum Ev<'a> {
+    Start(BytesStart<'a>),
+    Empty(BytesStart<'a>),
+    End,
+    Text(Cow<'a, str>),
+    Eof,
+}
+
+pub struct XmlReader<'a> {
+    inner: Reader<&'a [u8]>,
+    part: &'a str,
+    depth: usize,
+    pending: Option<Event<'a>>,
+}
+
+impl<'a> XmlReader<'a> {
+    pub fn new(data: &'a [u8], part: &'a str) -> Self {
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        let mut inner = Reader::from_reader(data);
+        let cfg = inner.config_mut();
+        cfg.trim_text(false);
+        cfg.check_end_names = false;
+        cfg.expand_empty_elements = false;
+        XmlReader { inner, part, depth: 0, pending: None }
+    }
+
+    pub fn err(&self, msg: impl std::fmt::Display) -> BookError {
+        BookError::corrupt(self.part, format!("{msg} (at byte {})", self.inner.buffer_position()))
+    }
+
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    fn raw(&mut self) -> Result<Event<'a>, BookError> {
+        if let Some(ev) = self.pending.take() {
+            return Ok(ev);
+        }
+        self.inner.read_event().map_err(|e| self.err(e))
+    }
+
+    pub fn next(&mut self) -> Result<Ev<'a>, BookError> {
+        loop {
+            match self.raw()? {
+                Event::Start(e) => {
+                    self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        return Err(self.err("elements nested too deeply"));
+                    }
+                    return Ok(Ev::Start(e));
+                }
+                Event::Empty(e) => return Ok(Ev::Empty(e)),
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    return Ok(Ev::End);
+                }
+                Event::Text(t) => {
+                    let first = t.xml10_content();
+                    return self.merge_text(first);
+                }
+                Event::CData(c) => {
+                    let s = c.into_inner().into_owned();
+                    return self.merge_text(Cow::Owned(s));
+                }
+                Event::GeneralRef(r) => {
+                    let s = resolve_ref(&r).ok_or_else(|| self.err(format!("unknown entity &{};", &*r)))?;
+                    return self.merge_text(Cow::Owned(s.to_string()));
+                }
+                Event::DocType(d) => {
+                    if d.contains("<!ENTITY") || d.contains("<!entity") {
+                        return Err(BookError::Hostile(format!(
+                            "{}: DTD entity declarations are not accepted",
+                            self.part
+                        )));
+                    }
+                }
+                Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+                Event::Eof => return Ok(Ev::Eof),
+            }
+        }
+    }
+
+    /// Text arrives split around entity references; join the pieces.
+    fn merge_text(&mut self, first: Cow<'a, str>) -> Result<Ev<'a>, BookError> {
+        let mut acc = first;
+        loop {
+            match self.raw()? {
+                Event::Text(t) => acc.to_mut().push_str(&t.xml10_content()),
+                Event::GeneralRef(r) => {
+                    let s = resolve_ref(&r).ok_or_else(|| self.err(format!("unknown entity &{};", &*r)))?;
+                    acc.to_mut().push(s);
+                }
+                Event::CData(c) => acc.to_mut().push_str(&c.into_inner()),
+                other => {
+                    self.pending = Some(other);
+                    return Ok(Ev::Text(acc));
+                }
+            }
+        }
+    }
+
+    /// Skips the rest of the element whose Start was just read.
+    pub fn skip(&mut self) -> Result<(), BookError> {
+        let target = self.depth - 1;
+        loop {
+            match self.next()? {
+                Ev::End if self.depth == target => return Ok(()),
+                Ev::Eof => return Err(self.err("unexpected end of part")),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads all text inside the element whose Start was just read (nested text included).
+    pub fn text_content(&mut self) -> Result<String, BookError> {
+        let target = self.depth - 1;
+        let mut out = String::new();
+        loop {
+            match self.next()? {
+                Ev::Text(t) => out.push_str(&t),
+                Ev::End if self.depth == target => return Ok(out),
+                Ev::Eof => return Err(self.err("unexpected end of part")),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+    if r.is_char_ref() {
+        return r.resolve_char_ref().ok().flatten();
+    }
+    match &**r {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    }
+}
+
+/// The local part of an element name (`x:row` -> `row`).
+pub fn local<'b>(e: &'b BytesStart<'_>) -> &'b [u8] {
+    let name = e.name().into_inner().as_bytes();
+    match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+/// An attribute by local name, unescaped.
+pub fn attr(e: &BytesStart<'_>, key: &[u8]) -> Option<String> {
+    for a in e.attributes().with_checks(false).flatten() {
+        let k = a.key.into_inner().as_bytes();
+        let lk = match k.iter().rposition(|&b| b == b':') {
+            Some(i) => &k[i + 1..],
+            None => k,
+        };
+        // Namespace declarations are not attributes of interest.
+        if lk == key && !k.starts_with(b"xmlns") {
+            return a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
+        }
+    }
+    None
+}
+
+/// Relationship id attribute: `r:id` in any prefix bound to a relationships namespace.
+pub fn rel_id(e: &BytesStart<'_>) -> Option<String> {
+    for a in e.attributes().with_checks(false).flatten() {
+        let k = a.key.into_inner().as_bytes();
+        if k.ends_with(b":id") && !k.starts_with(b"xmlns") {
+            return a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
+        }
+    }
+    None
+}
+
+pub fn attr_bool(e: &BytesStart<'_>, key: &[u8]) -> Option<bool> {
+    attr(e, key).map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// Escapes text for element content and attribute values.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.contains(['&', '<', '>', '"', '\'']) && !s.chars().any(needs_x_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters are not allowed in XML 1.0: OOXML writes them as _xHHHH_.
+            c if needs_x_escape(c) => out.push_str(&format!("_x{:04X}_", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_x_escape(c: char) -> bool {
+    (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r'
+}
+
+/// Decodes OOXML's `_xHHHH_` escapes in shared and inline strings.
+pub fn decode_x_escapes(s: &str) -> Cow<'_, str> {
+    if !s.contains("_x") {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'_' && i + 7 <= b.len() && b[i + 1] == b'x' && b[i + 6] == b'_' {
+            let hex = &s[i + 2..i + 6];
+            if hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                if let Some(ch) = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                    i += 7;
+                    continue;
+                }
+            }
+        }
+        let ch = s[i..].chars().next().unwrap_or('\u{FFFD}');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    Cow::Owned(out)
+}
