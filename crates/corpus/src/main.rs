@@ -137,7 +137,7 @@ fn main() {
     }
     let total = results.len();
     let bad = results.iter().filter(|r| !r.lossless || !r.opened).count();
-    println!("corpus: {} passed, {} failed", total - bad, bad);
+    println!("corpus harness: {} files fully ok, {} with problems listed in the report", total - bad, bad);
     if failed {
         std::process::exit(1);
     }
