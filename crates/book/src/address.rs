@@ -99,8 +99,7 @@ impl Area {
     }
 
     pub fn contains(&self, row: u32, col: u32) -> bool {
-        (self.first_row..=self.last_row).contains(&row)
-            && (self.first_col..=self.last_col).contains(&col)
+        (self.first_row..=self.last_row).contains(&row) && (self.first_col..=self.last_col).contains(&col)
     }
 
     /// Parses `A1`, `$A$1:B2`, `A:C`, `3:5` (no sheet name).
@@ -193,13 +192,9 @@ impl Area {
                 d(self.abs[3]),
                 column_name(self.last_col)
             ),
-            AreaKind::Rows => format!(
-                "{}{}:{}{}",
-                d(self.abs[0]),
-                self.first_row + 1,
-                d(self.abs[2]),
-                self.last_row + 1
-            ),
+            AreaKind::Rows => {
+                format!("{}{}:{}{}", d(self.abs[0]), self.first_row + 1, d(self.abs[2]), self.last_row + 1)
+            }
         }
     }
 
@@ -269,19 +264,11 @@ impl Area {
         };
         match self.kind {
             AreaKind::Cells => {
-                let first = format!(
-                    "{}{}",
-                    row(self.first_row, self.abs[0]),
-                    col(self.first_col, self.abs[1])
-                );
+                let first = format!("{}{}", row(self.first_row, self.abs[0]), col(self.first_col, self.abs[1]));
                 if self.is_single_cell() {
                     first
                 } else {
-                    format!(
-                        "{first}:{}{}",
-                        row(self.last_row, self.abs[2]),
-                        col(self.last_col, self.abs[3])
-                    )
+                    format!("{first}:{}{}", row(self.last_row, self.abs[2]), col(self.last_col, self.abs[3]))
                 }
             }
             AreaKind::Rows => {
@@ -364,7 +351,10 @@ pub fn split_sheet(text: &str) -> Result<(Option<String>, &str), AddressError> {
         }
         Err(err())
     } else if let Some((sheet, area)) = text.rsplit_once('!') {
-        if sheet.is_empty() || sheet.contains(['\'', '[', ']', '*', '?', '/', '\\', ':', ' ']) || looks_like_reference(sheet) {
+        if sheet.is_empty()
+            || sheet.contains(['\'', '[', ']', '*', '?', '/', '\\', ':', ' '])
+            || looks_like_reference(sheet)
+        {
             return Err(err());
         }
         Ok((Some(sheet.to_string()), area))
@@ -541,9 +531,7 @@ fn parse_r1c1_part(part: &str, base: (u32, u32), whole: &str) -> Result<Option<R
         return Ok(None);
     }
     Ok(match (row, col) {
-        (Some((r, ra)), Some((c, ca))) => {
-            Some(R1c1::Cell(CellRef { row: r, col: c, row_abs: ra, col_abs: ca }))
-        }
+        (Some((r, ra)), Some((c, ca))) => Some(R1c1::Cell(CellRef { row: r, col: c, row_abs: ra, col_abs: ca })),
         (Some((r, ra)), None) => Some(R1c1::Row(r, ra)),
         (None, Some((c, ca))) => Some(R1c1::Col(c, ca)),
         (None, None) => None,
@@ -552,12 +540,7 @@ fn parse_r1c1_part(part: &str, base: (u32, u32), whole: &str) -> Result<Option<R
 
 /// After `R` or `C`: `5` (absolute), `[-2]` (relative) or nothing (same as base).
 #[allow(clippy::type_complexity)]
-fn r1c1_index(
-    s: &str,
-    base: u32,
-    limit: u32,
-    whole: &str,
-) -> Result<Option<((u32, bool), usize)>, AddressError> {
+fn r1c1_index(s: &str, base: u32, limit: u32, whole: &str) -> Result<Option<((u32, bool), usize)>, AddressError> {
     let oob = || AddressError::OutOfBounds(whole.to_string());
     if let Some(rest) = s.strip_prefix('[') {
         let Some(end) = rest.find(']') else { return Ok(None) };

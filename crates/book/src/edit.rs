@@ -41,7 +41,9 @@ pub struct SetCells {
 pub enum Edit {
     SetCells(SetCells),
     /// Recalculates (Graph's application/calculate); recorded so that replay gives the same book.
-    Calculate { full: bool },
+    Calculate {
+        full: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,7 +67,8 @@ impl Record {
         struct Head {
             version: u32,
         }
-        let head: Head = serde_json::from_slice(bytes).map_err(|e| BookError::InvalidEdit(format!("journal record: {e}")))?;
+        let head: Head =
+            serde_json::from_slice(bytes).map_err(|e| BookError::InvalidEdit(format!("journal record: {e}")))?;
         if head.version > RECORD_VERSION || head.version == 0 {
             return Err(BookError::RecordVersion(head.version));
         }
@@ -75,7 +78,9 @@ impl Record {
 
 impl SetCells {
     pub fn validate(&self) -> Result<()> {
-        let shape_ok = |rows: usize, mut cols: std::vec::IntoIter<usize>| rows == self.rows as usize && cols.all(|c| c == self.cols as usize);
+        let shape_ok = |rows: usize, mut cols: std::vec::IntoIter<usize>| {
+            rows == self.rows as usize && cols.all(|c| c == self.cols as usize)
+        };
         if let Some(inputs) = &self.inputs {
             if !shape_ok(inputs.len(), inputs.iter().map(Vec::len).collect::<Vec<_>>().into_iter()) {
                 return Err(BookError::InvalidEdit(format!("values must be {} x {}", self.rows, self.cols)));

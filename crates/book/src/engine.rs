@@ -4,8 +4,10 @@
 
 use formualizer_common::{ExcelErrorKind, LiteralValue};
 use formualizer_eval::engine::named_range::{NameScope, NamedDefinition};
+use formualizer_parse::parser::{ASTNode, ASTNodeType, ReferenceType};
 use formualizer_workbook::{Workbook as FzWorkbook, WorkbookConfig};
 
+use crate::address::Area;
 use crate::error::{BookError, Result};
 use crate::model::{BookModel, FormulaKind, SheetKind};
 use crate::value::{ErrorKind, Value};
@@ -24,6 +26,13 @@ pub trait CalcEngine: Send {
 /// Loads a parsed workbook into formualizer.
 pub struct Formualizer {
     wb: FzWorkbook,
+    /// Upper-cased defined names that refer to other workbooks.
+    external_names: std::collections::HashSet<String>,
+    sheet_names: Vec<String>,
+    /// Formula cells (sheet index, 1-based row, 1-based column), for the per-cell fallback.
+    formula_cells: std::collections::BTreeSet<(usize, u32, u32)>,
+    /// Cells whose evaluation failed in the fallback, with the error they show.
+    failed: std::collections::HashMap<(usize, u32, u32), Value>,
 }
 
 impl Formualizer {
@@ -35,19 +44,61 @@ impl Formualizer {
         if model.date1904 {
             config.eval.date_system = formualizer_eval::engine::DateSystem::Excel1904;
         }
+        let has_legacy_arrays = model
+            .sheets
+            .iter()
+            .any(|s| s.cells.values().any(|c| matches!(c.kind, FormulaKind::Array { dynamic: false, .. })));
+        if has_legacy_arrays {
+            // Fixed-extent (Ctrl+Shift+Enter) arrays are only supported by per-cell evaluation.
+            config.eval.family_execution = false;
+        }
         let mut wb = FzWorkbook::new_with_config(config);
         for sheet in &model.sheets {
             wb.add_sheet(&sheet.name).map_err(engine_err)?;
         }
-        for sheet in model.sheets.iter().filter(|s| s.kind == SheetKind::Worksheet) {
+        let external_names = external_names(model);
+        let mut formula_cells = std::collections::BTreeSet::new();
+        for (sheet_index, sheet) in model.sheets.iter().enumerate().filter(|(_, s)| s.kind == SheetKind::Worksheet) {
+            // Cells that an array formula fills hold Excel's cached copy of the array's values;
+            // loading them as constants would block the formula from spilling into them.
+            let mut array_fill: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
             for (&(row, col), cell) in &sheet.cells {
+                if let FormulaKind::Array { area, .. } = cell.kind {
+                    if area.cell_count() > 1 && area.cell_count() <= 1_000_000 {
+                        for r in area.first_row..=area.last_row {
+                            for c in area.first_col..=area.last_col {
+                                if (r, c) != (row, col) {
+                                    array_fill.insert((r, c));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // Size the engine's column store once: growing it cell by cell is quadratic in the
+            // number of columns (a 16,384-column row took minutes).
+            if let Some((max_row, max_col)) = sheet.cells.keys().fold(None, |acc: Option<(u32, u32)>, &(r, c)| {
+                Some(acc.map_or((r, c), |(mr, mc)| (mr.max(r), mc.max(c))))
+            }) {
+                wb.set_value(&sheet.name, max_row + 1, max_col + 1, LiteralValue::Empty).map_err(engine_err)?;
+            }
+            for (&(row, col), cell) in &sheet.cells {
+                if cell.formula.is_none() && array_fill.contains(&(row, col)) {
+                    continue;
+                }
                 let as_formula = match (&cell.formula, &cell.kind) {
+                    // A formula that reads another workbook keeps Excel's cached result: the
+                    // engine has no source for it, and Excel itself uses the cached link values
+                    // until the link is refreshed.
+                    (Some(f), _) if reads_external(f, &external_names) => None,
                     (Some(f), FormulaKind::Normal | FormulaKind::Shared { .. } | FormulaKind::Array { .. }) => Some(f),
                     _ => None,
                 };
                 match as_formula {
                     Some(f) => {
                         // A formula the engine cannot take keeps its cached value.
+                        formula_cells.insert((sheet_index, row + 1, col + 1));
+                        let f = crate::formula::normalize_ranges(f).unwrap_or_else(|| f.clone());
                         if wb.set_formula(&sheet.name, row + 1, col + 1, &format!("={f}")).is_err() {
                             wb.set_value(&sheet.name, row + 1, col + 1, to_literal(&cell.value)).map_err(engine_err)?;
                         }
@@ -71,8 +122,12 @@ impl Formualizer {
             }
         }
         for name in &model.names {
-            // Names that the engine cannot take (external references, macros) are skipped:
-            // formulas that use them answer #NAME?, as in Excel without the source.
+            // Names that the engine cannot take (macros, unparsable text) are skipped: formulas
+            // that use them answer #NAME?. Names over other workbooks are skipped too; the
+            // formulas that use them keep their cached results (see `reads_external`).
+            if external_names.contains(&name.name.to_ascii_uppercase()) {
+                continue;
+            }
             let Ok(ast) = formualizer_parse::parser::parse(format!("={}", name.formula)) else { continue };
             let scope = match name.local_sheet {
                 Some(i) => match model.sheets.get(i).and_then(|s| wb.engine().sheet_id(&s.name)) {
@@ -84,24 +139,150 @@ impl Formualizer {
             let def = NamedDefinition::Formula { ast, dependencies: Vec::new(), range_deps: Vec::new() };
             let _ = wb.engine_mut().define_name(&name.name, def, scope);
         }
-        Ok(Formualizer { wb })
+        declare_arrays(&mut wb, model, &external_names);
+        let sheet_names = model.sheets.iter().map(|s| s.name.clone()).collect();
+        Ok(Formualizer { wb, external_names, sheet_names, formula_cells, failed: Default::default() })
+    }
+}
+
+impl Formualizer {
+    fn sheet_index(&self, name: &str) -> Option<usize> {
+        self.sheet_names.iter().position(|n| n == name)
+    }
+}
+
+/// Tells the engine which formulas are array formulas, as the file records them: legacy arrays
+/// fill exactly their recorded extent (clipped or padded with #N/A), dynamic ones spill.
+fn declare_arrays(wb: &mut FzWorkbook, model: &BookModel, external_names: &std::collections::HashSet<String>) {
+    let arrays: Vec<(&str, u32, u32, Area, bool)> = model
+        .sheets
+        .iter()
+        .filter(|s| s.kind == SheetKind::Worksheet)
+        .flat_map(|s| {
+            s.cells.iter().filter_map(move |(&(r, c), cell)| match (&cell.kind, &cell.formula) {
+                (FormulaKind::Array { area, dynamic }, Some(f)) if !reads_external(f, external_names) => {
+                    Some((s.name.as_str(), r, c, *area, *dynamic))
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    if arrays.is_empty() {
+        return;
+    }
+    let engine = wb.engine_mut();
+    if engine.build_graph_all().is_err() {
+        return;
+    }
+    for (sheet, row, col, area, dynamic) in arrays {
+        // A declaration the engine refuses leaves the formula as a plain (spilling) formula.
+        let _ = if dynamic {
+            engine.declare_dynamic_array_anchor(sheet, row + 1, col + 1)
+        } else {
+            let rows = area.last_row.saturating_sub(area.first_row) + 1;
+            let cols = area.last_col.saturating_sub(area.first_col) + 1;
+            engine.declare_fixed_array_formula(sheet, row + 1, col + 1, rows, cols)
+        };
+    }
+}
+
+/// Upper-cased names whose definition refers to another workbook.
+fn external_names(model: &BookModel) -> std::collections::HashSet<String> {
+    model
+        .names
+        .iter()
+        .filter(|n| n.formula.contains('[') && reads_external(&n.formula, &Default::default()))
+        .map(|n| n.name.to_ascii_uppercase())
+        .collect()
+}
+
+/// Whether a formula reads another workbook, directly (`[1]Sheet1!A1`) or through a name.
+fn reads_external(formula: &str, external_names: &std::collections::HashSet<String>) -> bool {
+    let maybe_direct = formula.contains('[');
+    let maybe_name = !external_names.is_empty() && {
+        let upper = formula.to_ascii_uppercase();
+        external_names.iter().any(|n| upper.contains(n.as_str()))
+    };
+    if !maybe_direct && !maybe_name {
+        return false;
+    }
+    match formualizer_parse::parser::parse(format!("={formula}")) {
+        Ok(ast) => ast_reads_external(&ast, external_names),
+        Err(_) => false,
+    }
+}
+
+fn ast_reads_external(node: &ASTNode, external_names: &std::collections::HashSet<String>) -> bool {
+    match &node.node_type {
+        ASTNodeType::Reference { reference, .. } => match reference {
+            ReferenceType::External(_) => true,
+            ReferenceType::NamedRange(n) => external_names.contains(&n.to_ascii_uppercase()),
+            _ => false,
+        },
+        ASTNodeType::UnaryOp { expr, .. } => ast_reads_external(expr, external_names),
+        ASTNodeType::BinaryOp { left, right, .. } => {
+            ast_reads_external(left, external_names) || ast_reads_external(right, external_names)
+        }
+        ASTNodeType::Function { args, .. } => args.iter().any(|a| ast_reads_external(a, external_names)),
+        ASTNodeType::Call { callee, args } => {
+            ast_reads_external(callee, external_names) || args.iter().any(|a| ast_reads_external(a, external_names))
+        }
+        ASTNodeType::Array(rows) => rows.iter().flatten().any(|a| ast_reads_external(a, external_names)),
+        ASTNodeType::Literal(_) | ASTNodeType::Omitted => false,
     }
 }
 
 impl CalcEngine for Formualizer {
     fn set_value(&mut self, sheet: &str, row: u32, col: u32, value: &Value) -> Result<()> {
+        if let Some(i) = self.sheet_index(sheet) {
+            self.formula_cells.remove(&(i, row + 1, col + 1));
+        }
         self.wb.set_value(sheet, row + 1, col + 1, to_literal(value)).map_err(engine_err)
     }
 
     fn set_formula(&mut self, sheet: &str, row: u32, col: u32, formula: &str) -> Result<()> {
+        if let Some(i) = self.sheet_index(sheet) {
+            self.formula_cells.insert((i, row + 1, col + 1));
+        }
+        if reads_external(formula, &self.external_names) {
+            // No linked workbook is reachable from the server: the reference cannot be resolved.
+            return self.set_value(sheet, row, col, &Value::Error(ErrorKind::Ref));
+        }
+        let formula = crate::formula::normalize_ranges(formula).unwrap_or_else(|| formula.to_string());
         self.wb.set_formula(sheet, row + 1, col + 1, &format!("={formula}")).map_err(engine_err)
     }
 
     fn recalc(&mut self) -> Result<()> {
-        self.wb.evaluate_all().map(|_| ()).map_err(engine_err)
+        // Dynamic references (INDIRECT, OFFSET) are discovered while evaluating; the engine
+        // gives up after a fixed number of re-plans per call, and a further call continues
+        // from what it found.
+        self.failed.clear();
+        if self.wb.evaluate_all().is_ok() {
+            return Ok(());
+        }
+        // One formula the engine cannot evaluate fails the whole pass (for example a dynamic
+        // reference that does not converge); evaluate cell by cell so that only that formula
+        // shows an error.
+        let cells: Vec<(usize, u32, u32)> = self.formula_cells.iter().copied().collect();
+        for (sheet, row, col) in cells {
+            let Some(name) = self.sheet_names.get(sheet) else { continue };
+            if let Err(e) = self.wb.evaluate_cell(name, row, col) {
+                let shown = match &e {
+                    formualizer_workbook::IoError::Engine(x) => from_literal(&LiteralValue::Error(x.clone())),
+                    _ => Value::Error(ErrorKind::Value),
+                };
+                self.failed.insert((sheet, row, col), shown);
+            }
+        }
+        Ok(())
     }
 
     fn value(&self, sheet: &str, row: u32, col: u32) -> Value {
+        if !self.failed.is_empty() {
+            if let Some(v) = self.sheet_index(sheet).and_then(|i| self.failed.get(&(i, row + 1, col + 1))) {
+                return v.clone();
+            }
+        }
         self.wb.get_value(sheet, row + 1, col + 1).map(|v| from_literal(&v)).unwrap_or(Value::Empty)
     }
 }

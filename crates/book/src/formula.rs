@@ -87,7 +87,8 @@ pub fn references(formula: &str) -> Vec<RefSpan> {
             }
             b'#' => {
                 let rest = &formula[i..];
-                let lit = ERROR_LITERALS.iter().find(|e| rest.len() >= e.len() && rest[..e.len()].eq_ignore_ascii_case(e));
+                let lit =
+                    ERROR_LITERALS.iter().find(|e| rest.len() >= e.len() && rest[..e.len()].eq_ignore_ascii_case(e));
                 i += lit.map_or(1, |e| e.len());
             }
             c if is_word_byte(c) => {
@@ -188,7 +189,7 @@ fn classify(word: &str, beside_colon: bool) -> Option<RefPart> {
         }
         (true, false) if beside_colon && !(col_abs && row_abs) => {
             let row: u32 = digits.parse().ok()?;
-            (row >= 1 && row <= MAX_ROWS).then_some(RefPart::Row { row: row - 1, abs: col_abs || row_abs })
+            (1..=MAX_ROWS).contains(&row).then_some(RefPart::Row { row: row - 1, abs: col_abs || row_abs })
         }
         _ => None,
     }
@@ -249,9 +250,61 @@ pub fn shift(formula: &str, drow: i64, dcol: i64) -> String {
     })
 }
 
+/// Writes ranges given corner-last (`O2:O1`, `B:A`) in Excel's normal order (`O1:O2`, `A:B`),
+/// as Excel does on entry; `None` when every range is already in order.
+pub fn normalize_ranges(formula: &str) -> Option<String> {
+    let refs = references(formula);
+    let mut out = String::new();
+    let mut last = 0;
+    let mut changed = false;
+    for pair in refs.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if a.start < last || formula.as_bytes().get(a.end) != Some(&b':') || b.start != a.end + 1 {
+            continue;
+        }
+        let swapped = match (a.part, b.part) {
+            (
+                RefPart::Cell { row: r1, col: c1, row_abs: ra1, col_abs: ca1 },
+                RefPart::Cell { row: r2, col: c2, row_abs: ra2, col_abs: ca2 },
+            ) if r1 > r2 || c1 > c2 => {
+                let (top, top_abs, bottom, bottom_abs) = if r1 <= r2 { (r1, ra1, r2, ra2) } else { (r2, ra2, r1, ra1) };
+                let (left, left_abs, right, right_abs) = if c1 <= c2 { (c1, ca1, c2, ca2) } else { (c2, ca2, c1, ca1) };
+                Some((
+                    RefPart::Cell { row: top, col: left, row_abs: top_abs, col_abs: left_abs },
+                    RefPart::Cell { row: bottom, col: right, row_abs: bottom_abs, col_abs: right_abs },
+                ))
+            }
+            (RefPart::Col { col: c1, .. }, RefPart::Col { col: c2, .. }) if c1 > c2 => Some((b.part, a.part)),
+            (RefPart::Row { row: r1, .. }, RefPart::Row { row: r2, .. }) if r1 > r2 => Some((b.part, a.part)),
+            _ => None,
+        };
+        if let Some((first, second)) = swapped {
+            out.push_str(&formula[last..a.start]);
+            out.push_str(&format_part(first));
+            out.push(':');
+            out.push_str(&format_part(second));
+            last = b.end;
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&formula[last..]);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reversed_ranges_are_put_in_order() {
+        assert_eq!(normalize_ranges("SUMIFS(O2:O1,N2:N1,N2)").as_deref(), Some("SUMIFS(O1:O2,N1:N2,N2)"));
+        assert_eq!(normalize_ranges("SUM(B$1:$A3)").as_deref(), Some("SUM($A$1:B3)"));
+        assert_eq!(normalize_ranges("SUM(C:A)+SUM(5:2)").as_deref(), Some("SUM(A:C)+SUM(2:5)"));
+        assert_eq!(normalize_ranges("SUM(A1:B2)+C3"), None);
+    }
 
     #[test]
     fn shifts_relative_references_only() {

@@ -81,7 +81,9 @@ impl Function for Text {
             LiteralValue::Error(e) => return ok(LiteralValue::Error(e)),
             LiteralValue::Number(n) => n,
             LiteralValue::Int(i) => i as f64,
-            LiteralValue::Boolean(b) => return ok(LiteralValue::Text(numfmt::format_text(if b { "TRUE" } else { "FALSE" }, &format))),
+            LiteralValue::Boolean(b) => {
+                return ok(LiteralValue::Text(numfmt::format_text(if b { "TRUE" } else { "FALSE" }, &format)))
+            }
             LiteralValue::Empty => 0.0,
             LiteralValue::Text(t) => match t.trim().parse::<f64>() {
                 Ok(n) => n,

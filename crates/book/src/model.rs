@@ -57,9 +57,15 @@ pub struct Table {
 pub enum FormulaKind {
     Normal,
     /// A shared formula group member; `master` holds the text in the file.
-    Shared { si: u32, master: bool },
+    Shared {
+        si: u32,
+        master: bool,
+    },
     /// Anchor of a legacy (CSE) or dynamic array formula.
-    Array { area: Area, dynamic: bool },
+    Array {
+        area: Area,
+        dynamic: bool,
+    },
     /// `TABLE()` what-if data tables: kept as cached values, never recalculated.
     DataTable,
 }
@@ -204,7 +210,12 @@ impl BookModel {
                 continue;
             }
             let data = pkg.read(&sheet.part)?.unwrap_or_default();
-            let parsed = parse_sheet_xml(&data, &sheet.part, &model.shared_strings, pkg.limits().max_cells - total_cells.min(pkg.limits().max_cells))?;
+            let parsed = parse_sheet_xml(
+                &data,
+                &sheet.part,
+                &model.shared_strings,
+                pkg.limits().max_cells - total_cells.min(pkg.limits().max_cells),
+            )?;
             total_cells += parsed.cells.len() as u64;
             sheet.cells = parsed.cells;
             sheet.merges = parsed.merges;
@@ -332,7 +343,9 @@ pub fn parse_styles(data: &[u8], part: &str) -> Result<Styles> {
     loop {
         match r.next()? {
             Ev::Start(e) | Ev::Empty(e) if local(&e) == b"numFmt" => {
-                if let (Some(id), Some(code)) = (attr(&e, b"numFmtId").and_then(|v| v.parse().ok()), attr(&e, b"formatCode")) {
+                if let (Some(id), Some(code)) =
+                    (attr(&e, b"numFmtId").and_then(|v| v.parse().ok()), attr(&e, b"formatCode"))
+                {
                     styles.num_fmts.insert(id, code);
                 }
             }
@@ -468,7 +481,8 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
                 if let (Some((ft, fref, si)), Some(text)) = (f_attrs, f_text) {
                     match ft.as_deref() {
                         Some("shared") => {
-                            let si: u32 = si.and_then(|v| v.parse().ok()).ok_or_else(|| r.err("shared formula without si"))?;
+                            let si: u32 =
+                                si.and_then(|v| v.parse().ok()).ok_or_else(|| r.err("shared formula without si"))?;
                             if !text.is_empty() {
                                 shared_masters.insert(si, (crow, ccol, text.clone()));
                                 formula = Some(text);
@@ -527,7 +541,12 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
     Ok(ParsedSheet { cells, merges, table_rel_ids, features })
 }
 
-fn cell_value(t: Option<&str>, v: Option<String>, inline: Option<String>, sst: &[String]) -> std::result::Result<Value, String> {
+fn cell_value(
+    t: Option<&str>,
+    v: Option<String>,
+    inline: Option<String>,
+    sst: &[String],
+) -> std::result::Result<Value, String> {
     Ok(match t {
         Some("s") => match v {
             Some(v) => {

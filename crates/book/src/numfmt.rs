@@ -218,7 +218,13 @@ fn tokenize(section: &str) -> Vec<Tok> {
             '.' => {
                 // After seconds, `.0` is fractional seconds.
                 let n = run('0', i + 1);
-                if n > 0 && out.iter().rev().find(|t| !matches!(t, Tok::Lit(_))).is_some_and(|t| matches!(t, Tok::Second(_) | Tok::Elapsed('s', _))) {
+                if n > 0
+                    && out
+                        .iter()
+                        .rev()
+                        .find(|t| !matches!(t, Tok::Lit(_)))
+                        .is_some_and(|t| matches!(t, Tok::Second(_) | Tok::Elapsed('s', _)))
+                {
                     out.push(Tok::SubSecond(n));
                     i += 1 + n;
                 } else {
@@ -284,7 +290,11 @@ fn tokenize(section: &str) -> Vec<Tok> {
                     i += 1;
                 }
             }
-            'G' | 'g' if section[section.char_indices().nth(i).map_or(0, |(b, _)| b)..].to_ascii_lowercase().starts_with("general") => {
+            'G' | 'g'
+                if section[section.char_indices().nth(i).map_or(0, |(b, _)| b)..]
+                    .to_ascii_lowercase()
+                    .starts_with("general") =>
+            {
                 // "General" inside a custom section: handled by the caller as a General number.
                 out.push(Tok::Lit("\u{0}GENERAL".into()));
                 i += 7;
@@ -374,7 +384,13 @@ pub fn format_number(v: f64, code: &str, date1904: bool) -> Result<String, Forma
             // negatives (as `[<0]`); otherwise the sign stays.
             Some(k) => (k, v, true),
             None => {
-                let k = if sections.len() > 2 { 2 } else if sections.len() == 2 && !sections[1].iter().any(|t| matches!(t, Tok::Cond(..))) { 1 } else { return Ok("#".repeat(11)) };
+                let k = if sections.len() > 2 {
+                    2
+                } else if sections.len() == 2 && !sections[1].iter().any(|t| matches!(t, Tok::Cond(..))) {
+                    1
+                } else {
+                    return Ok("#".repeat(11));
+                };
                 (k, v, true)
             }
         }
@@ -420,7 +436,19 @@ pub fn format_number(v: f64, code: &str, date1904: bool) -> Result<String, Forma
         let shown = if keep_sign { value } else { value.abs() };
         return Ok(format!("{prefix}{}{suffix}", general(shown)));
     }
-    if toks.iter().any(|t| matches!(t, Tok::Year(_) | Tok::Month(_) | Tok::Day(_) | Tok::Hour(_) | Tok::Minute(_) | Tok::Second(_) | Tok::Elapsed(..) | Tok::AmPm(_))) {
+    if toks.iter().any(|t| {
+        matches!(
+            t,
+            Tok::Year(_)
+                | Tok::Month(_)
+                | Tok::Day(_)
+                | Tok::Hour(_)
+                | Tok::Minute(_)
+                | Tok::Second(_)
+                | Tok::Elapsed(..)
+                | Tok::AmPm(_)
+        )
+    }) {
         return format_date(value, &toks, date1904);
     }
     Ok(format_plain(value, &toks, keep_sign))
@@ -495,19 +523,11 @@ pub fn round_decimal(v: f64, decimals: usize) -> String {
     // Value = 0.d1d2d3... * 10^(exp+1)
     let point = exp + 1; // digits before the decimal point
     let keep = point + decimals as i32; // number of digits to keep
-    let mut kept: Vec<u8> = if keep <= 0 {
-        Vec::new()
-    } else {
-        digits.iter().copied().take(keep as usize).collect()
-    };
+    let mut kept: Vec<u8> = if keep <= 0 { Vec::new() } else { digits.iter().copied().take(keep as usize).collect() };
     while (kept.len() as i32) < keep {
         kept.push(0);
     }
-    let round_up = if keep < 0 {
-        false
-    } else {
-        digits.get(keep as usize).is_some_and(|&d| d >= 5)
-    };
+    let round_up = if keep < 0 { false } else { digits.get(keep as usize).is_some_and(|&d| d >= 5) };
     let mut int_len = point.max(0) as usize;
     if keep <= 0 {
         kept.clear();
@@ -539,7 +559,11 @@ pub fn round_decimal(v: f64, decimals: usize) -> String {
     let dec_part: String = kept[kept.len() - decimals..].iter().map(|d| (b'0' + d) as char).collect();
     let int_part = {
         let t = int_part.trim_start_matches('0');
-        if t.is_empty() { "0".to_string() } else { t.to_string() }
+        if t.is_empty() {
+            "0".to_string()
+        } else {
+            t.to_string()
+        }
     };
     let mut s = if decimals == 0 { int_part } else { format!("{int_part}.{dec_part}") };
     if neg && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
@@ -589,7 +613,8 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
         v /= 1000.0;
     }
     let point = toks[first..mant_end].iter().position(|t| matches!(t, Tok::Point)).map(|p| p + first);
-    let int_toks: Vec<usize> = (first..point.unwrap_or(mant_end)).filter(|&k| matches!(toks[k], Tok::Digit(_))).collect();
+    let int_toks: Vec<usize> =
+        (first..point.unwrap_or(mant_end)).filter(|&k| matches!(toks[k], Tok::Digit(_))).collect();
     let dec_toks: Vec<usize> = match point {
         Some(p) => (p + 1..mant_end).filter(|&k| matches!(toks[k], Tok::Digit(_))).collect(),
         None => Vec::new(),
@@ -620,7 +645,13 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
         let plus = matches!(toks[ep], Tok::Exp(true));
         let exp_digits: Vec<&Tok> = toks[ep + 1..].iter().filter(|t| matches!(t, Tok::Digit(_))).collect();
         let width = exp_digits.len().max(1);
-        let sign = if e < 0 { "-" } else if plus { "+" } else { "" };
+        let sign = if e < 0 {
+            "-"
+        } else if plus {
+            "+"
+        } else {
+            ""
+        };
         exponent_text = format!("E{sign}{:0width$}", e.abs(), width = width);
     }
     let rounded = round_decimal(mant, dec_toks.len());
@@ -674,7 +705,9 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
     }
 
     let mut out = String::new();
-    let negative = keep_sign && value < 0.0 && (rounded.bytes().any(|b| (b'1'..=b'9').contains(&b)) || exp_pos.is_some() && v != 0.0);
+    let negative = keep_sign
+        && value < 0.0
+        && (rounded.bytes().any(|b| (b'1'..=b'9').contains(&b)) || exp_pos.is_some() && v != 0.0);
     if negative {
         out.push('-');
     }
@@ -730,7 +763,7 @@ fn group_thousands(digits: &str) -> String {
     let b = digits.as_bytes();
     let mut out = String::with_capacity(b.len() + b.len() / 3);
     for (k, c) in b.iter().enumerate() {
-        if k > 0 && (b.len() - k) % 3 == 0 {
+        if k > 0 && (b.len() - k).is_multiple_of(3) {
             out.push(',');
         }
         out.push(*c as char);
@@ -757,8 +790,13 @@ fn format_fraction(v: f64, toks: &[Tok], keep_sign: bool) -> Option<String> {
     let int_end = (0..num_start).rev().find(|&k| matches!(toks[k], Tok::Digit(_)));
     let has_int = int_end.is_some();
     let fixed_den: Option<u64> = {
-        let s: String = den_toks.iter().filter_map(|&k| if let Tok::Digit(c) = toks[k] { Some(c) } else { None }).collect();
-        if s.chars().all(|c| c.is_ascii_digit()) { s.parse().ok().filter(|&d| d > 0) } else { None }
+        let s: String =
+            den_toks.iter().filter_map(|&k| if let Tok::Digit(c) = toks[k] { Some(c) } else { None }).collect();
+        if s.chars().all(|c| c.is_ascii_digit()) {
+            s.parse().ok().filter(|&d| d > 0)
+        } else {
+            None
+        }
     };
     let a = v.abs();
     let (mut whole, frac) = if has_int { (a.trunc(), a.fract()) } else { (0.0, a) };
@@ -892,8 +930,20 @@ fn best_fraction(x: f64, max_den: u64) -> (u64, u64) {
 // ---------------------------------------------------------------------------------------------
 // Dates and times
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// A calendar date from a serial day number, with Excel's 1900 leap-year bug.
@@ -971,7 +1021,7 @@ pub fn iso_to_serial(s: &str) -> Option<f64> {
 }
 
 fn format_date(v: f64, toks: &[Tok], date1904: bool) -> Result<String, FormatError> {
-    if v < 0.0 || v >= 2_958_466.0 {
+    if !(0.0..2_958_466.0).contains(&v) {
         return Err(FormatError::DateOutOfRange);
     }
     let sub_digits = toks.iter().find_map(|t| if let Tok::SubSecond(n) = t { Some(*n) } else { None }).unwrap_or(0);
@@ -1014,7 +1064,11 @@ fn format_date(v: f64, toks: &[Tok], date1904: bool) -> Result<String, FormatErr
             Tok::Hour(n) => {
                 let hh = if has_ampm {
                     let x = h % 12;
-                    if x == 0 { 12 } else { x }
+                    if x == 0 {
+                        12
+                    } else {
+                        x
+                    }
                 } else {
                     h
                 };
@@ -1116,7 +1170,7 @@ mod tests {
     fn fractions() {
         assert_eq!(f(1.5, "# ?/?"), "1 1/2");
         assert_eq!(f(0.75, "?/?"), "3/4");
-        assert_eq!(f(3.14159, "# ??/??"), "3 14/99");
+        assert_eq!(f(3.1414, "# ??/??"), "3 14/99");
         assert_eq!(f(0.5, "# ?/8"), " 4/8");
     }
 

@@ -72,8 +72,8 @@ impl Package {
         if !bytes.starts_with(b"PK") {
             return Err(BookError::NotAPackage("no zip signature".into()));
         }
-        let mut archive = ZipArchive::new(Cursor::new(&bytes[..]))
-            .map_err(|e| BookError::NotAPackage(e.to_string()))?;
+        let mut archive =
+            ZipArchive::new(Cursor::new(&bytes[..])).map_err(|e| BookError::NotAPackage(e.to_string()))?;
         if archive.len() > limits.max_parts {
             return Err(BookError::Hostile(format!("{} zip entries (limit {})", archive.len(), limits.max_parts)));
         }
@@ -90,10 +90,7 @@ impl Package {
             check_sizes(&name, size, file.compressed_size(), limits)?;
             total = total.saturating_add(size);
             if total > limits.max_total_bytes {
-                return Err(BookError::Hostile(format!(
-                    "uncompressed size over {} bytes",
-                    limits.max_total_bytes
-                )));
+                return Err(BookError::Hostile(format!("uncompressed size over {} bytes", limits.max_total_bytes)));
             }
             // Read every entry once, bounded, so that bad CRCs and lying headers show now.
             let mut sink = std::io::sink();
@@ -107,8 +104,10 @@ impl Package {
             entries.push(Entry { name, index, size, is_dir });
         }
         drop(archive);
-        let mut pkg = Package { bytes, entries, by_lower, limits: limits.clone(), content_types: ContentTypes::default() };
-        let ct = pkg.read("[Content_Types].xml")?.ok_or_else(|| BookError::MissingPart("[Content_Types].xml".into()))?;
+        let mut pkg =
+            Package { bytes, entries, by_lower, limits: limits.clone(), content_types: ContentTypes::default() };
+        let ct =
+            pkg.read("[Content_Types].xml")?.ok_or_else(|| BookError::MissingPart("[Content_Types].xml".into()))?;
         pkg.content_types = ContentTypes::parse(&ct)?;
         Ok(pkg)
     }

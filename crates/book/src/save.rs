@@ -105,7 +105,8 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport)> {
     }
     let touched: Vec<(usize, u32, u32)> = wb.touched.iter().copied().collect();
     for (si, r, c) in touched {
-        let value = if wb.model.sheets[si].cells.get(&(r, c)).is_some_and(|c| c.formula.is_some()) && wb.is_calculated() {
+        let value = if wb.model.sheets[si].cells.get(&(r, c)).is_some_and(|c| c.formula.is_some()) && wb.is_calculated()
+        {
             wb.value(si, r, c)
         } else {
             wb.model.sheets[si].cells.get(&(r, c)).map(|c| c.value.clone()).unwrap_or_default()
@@ -127,7 +128,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport)> {
     for (&si, patches) in &per_sheet {
         let part = wb.model.sheets[si].part.clone();
         let original = wb.pkg.read(&part)?.ok_or_else(|| BookError::MissingPart(part.clone()))?;
-        let patched = patch_sheet(&original, &part, patches)?;
+        let patched = keep_bom(&original, |d| patch_sheet(d, &part, patches))?;
         replaced.insert(part, patched);
         rewritten_sheets.push(si);
     }
@@ -138,7 +139,10 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport)> {
             Some(part) => {
                 let original = wb.pkg.read(&part)?.unwrap_or_default();
                 let total = wb.model.shared_strings.len() + wb.new_strings.len();
-                replaced.insert(part.clone(), append_shared_strings(&original, &part, &wb.new_strings, total)?);
+                replaced.insert(
+                    part.clone(),
+                    keep_bom(&original, |d| append_shared_strings(d, &part, &wb.new_strings, total))?,
+                );
             }
             None => {
                 create_shared_strings(wb, &mut replaced, &mut added)?;
@@ -150,7 +154,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport)> {
     if !wb.new_xfs.is_empty() || !wb.new_num_fmts.is_empty() {
         let part = wb.model.styles_part.clone().ok_or_else(|| BookError::MissingPart("styles".into()))?;
         let original = wb.pkg.read(&part)?.unwrap_or_default();
-        let patched = patch_styles(&original, &part, &wb.new_num_fmts, &wb.new_xfs)?;
+        let patched = keep_bom(&original, |d| patch_styles(d, &part, &wb.new_num_fmts, &wb.new_xfs))?;
         replaced.insert(part, patched);
     }
 
@@ -165,13 +169,16 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport)> {
                 calc_chain_dropped = Some(entry.name.clone());
                 let rels_name = rels_part_name(&wb_part);
                 let rels_xml = current(&wb.pkg, &replaced, &rels_name)?;
-                replaced.insert(rels_name, remove_relationship(&rels_xml, &chain.id));
+                replaced.insert(rels_name, keep_bom_infallible(&rels_xml, |d| remove_relationship(d, &chain.id)));
                 let ct = current(&wb.pkg, &replaced, "[Content_Types].xml")?;
-                replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), remove_override(&ct, &entry.name));
+                replaced.insert(
+                    real_name(&wb.pkg, "[Content_Types].xml"),
+                    keep_bom_infallible(&ct, |d| remove_override(d, &entry.name)),
+                );
             }
         }
         let wb_xml = current(&wb.pkg, &replaced, &wb_part)?;
-        replaced.insert(real_name(&wb.pkg, &wb_part), set_full_calc_on_load(&wb_xml));
+        replaced.insert(real_name(&wb.pkg, &wb_part), keep_bom_infallible(&wb_xml, set_full_calc_on_load));
     }
 
     let bytes = write_package(&wb.pkg, &replaced, &removed, &added)?;
@@ -182,7 +189,11 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport)> {
     wb.new_strings.clear();
     let mut rewritten: Vec<String> = replaced.into_keys().collect();
     rewritten.sort();
-    let report = SaveReport { rewritten, added: added.into_iter().map(|(n, _)| n).collect(), removed: removed.into_iter().collect() };
+    let report = SaveReport {
+        rewritten,
+        added: added.into_iter().map(|(n, _)| n).collect(),
+        removed: removed.into_iter().collect(),
+    };
     Ok((bytes, report))
 }
 
@@ -259,12 +270,12 @@ fn rebuild_start(raw: &[u8], drop: &[&[u8]], extra: &str, self_closing: bool) ->
     let (name, attrs) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
     let mut out = format!("<{name}");
     for (k, v) in split_attrs(attrs) {
-        if drop.iter().any(|d| k.as_bytes() == *d) {
+        if drop.contains(&k.as_bytes()) {
             continue;
         }
         out.push(' ');
         out.push_str(&k);
-        out.push_str("=");
+        out.push('=');
         out.push_str(&v);
     }
     out.push_str(extra);
@@ -325,32 +336,42 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
     let mut last = 0usize;
     let grown = new_dimension(data, patches);
 
-    let flush_rows_before = |out: &mut Vec<u8>, pending: &mut BTreeMap<(u32, u32), &str>, limit: Option<u32>, prefix: &str| {
-        let keys: Vec<(u32, u32)> = pending.keys().copied().filter(|k| limit.is_none_or(|l| k.0 < l)).collect();
-        let mut current: Option<u32> = None;
-        let mut row_buf = String::new();
-        for k in keys {
-            let xml = pending.remove(&k).unwrap_or_default();
-            if current != Some(k.0) {
-                if let Some(r) = current {
-                    if !row_buf.is_empty() {
-                        out.extend_from_slice(format!("<{prefix}row r=\"{}\">{row_buf}</{prefix}row>", r + 1).as_bytes());
+    let flush_rows_before =
+        |out: &mut Vec<u8>, pending: &mut BTreeMap<(u32, u32), &str>, limit: Option<u32>, prefix: &str| {
+            let keys: Vec<(u32, u32)> = pending.keys().copied().filter(|k| limit.is_none_or(|l| k.0 < l)).collect();
+            let mut current: Option<u32> = None;
+            let mut row_buf = String::new();
+            for k in keys {
+                let xml = pending.remove(&k).unwrap_or_default();
+                if current != Some(k.0) {
+                    if let Some(r) = current {
+                        if !row_buf.is_empty() {
+                            out.extend_from_slice(
+                                format!("<{prefix}row r=\"{}\">{row_buf}</{prefix}row>", r + 1).as_bytes(),
+                            );
+                        }
                     }
+                    current = Some(k.0);
+                    row_buf.clear();
                 }
-                current = Some(k.0);
-                row_buf.clear();
+                row_buf.push_str(&with_prefix(xml, prefix));
             }
-            row_buf.push_str(&with_prefix(xml, prefix));
-        }
-        if let Some(r) = current {
-            if !row_buf.is_empty() {
-                out.extend_from_slice(format!("<{prefix}row r=\"{}\">{row_buf}</{prefix}row>", r + 1).as_bytes());
+            if let Some(r) = current {
+                if !row_buf.is_empty() {
+                    out.extend_from_slice(format!("<{prefix}row r=\"{}\">{row_buf}</{prefix}row>", r + 1).as_bytes());
+                }
             }
-        }
-    };
-    let flush_cells = |out: &mut Vec<u8>, pending: &mut BTreeMap<(u32, u32), &str>, row: u32, col_limit: Option<u32>, prefix: &str| {
-        let keys: Vec<(u32, u32)> =
-            pending.range((row, 0)..=(row, u32::MAX)).map(|(k, _)| *k).filter(|k| col_limit.is_none_or(|l| k.1 < l)).collect();
+        };
+    let flush_cells = |out: &mut Vec<u8>,
+                       pending: &mut BTreeMap<(u32, u32), &str>,
+                       row: u32,
+                       col_limit: Option<u32>,
+                       prefix: &str| {
+        let keys: Vec<(u32, u32)> = pending
+            .range((row, 0)..=(row, u32::MAX))
+            .map(|(k, _)| *k)
+            .filter(|k| col_limit.is_none_or(|l| k.1 < l))
+            .collect();
         for k in keys {
             let xml = pending.remove(&k).unwrap_or_default();
             out.extend_from_slice(with_prefix(xml, prefix).as_bytes());
@@ -412,7 +433,9 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
                     }
                     b"c" if in_sheet_data => {
                         let (r, c) = match attr_value(e, b"r") {
-                            Some(a) => parse_cell_name(&a).ok_or_else(|| xml_err(part, format!("bad cell reference '{a}'")))?,
+                            Some(a) => {
+                                parse_cell_name(&a).ok_or_else(|| xml_err(part, format!("bad cell reference '{a}'")))?
+                            }
                             None => (row, next_col),
                         };
                         next_col = c + 1;
@@ -432,7 +455,14 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
                                 }
                             }
                             Some(Patch::Refresh { t, v }) => {
-                                out.extend_from_slice(&refresh_cell(&data[start..elem_end], &data[start..end], empty, *t, v, &prefix));
+                                out.extend_from_slice(&refresh_cell(
+                                    &data[start..elem_end],
+                                    &data[start..end],
+                                    empty,
+                                    *t,
+                                    v,
+                                    &prefix,
+                                ));
                             }
                             None => out.extend_from_slice(&data[start..elem_end]),
                         }
@@ -590,43 +620,87 @@ fn refresh_cell(elem: &[u8], start_tag: &[u8], empty: bool, t: Option<&str>, v: 
 }
 
 fn append_shared_strings(original: &[u8], part: &str, new: &[String], total: usize) -> Result<Vec<u8>> {
-    let text = std::str::from_utf8(original).map_err(|e| xml_err(part, e))?;
-    let close = text.rfind("</").ok_or_else(|| xml_err(part, "no closing tag"))?;
-    let root_tag_end = text[close..].find('>').map(|p| close + p).unwrap_or(text.len());
-    let root_name = &text[close + 2..root_tag_end];
+    // Find the root element (`<sst>` possibly prefixed, possibly self-closing) and its closing tag.
+    let mut reader = Reader::from_reader(original);
+    let mut root: Option<(usize, usize, bool, String)> = None;
+    let mut depth = 0usize;
+    let mut close_at: Option<usize> = None;
+    loop {
+        let s = reader.buffer_position() as usize;
+        let ev = reader.read_event().map_err(|e| xml_err(part, e))?;
+        let e_pos = reader.buffer_position() as usize;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                if root.is_none() {
+                    root = Some((s, e_pos, empty, e.name().into_inner().to_string()));
+                    if empty {
+                        break;
+                    }
+                    depth = 1;
+                } else if !empty {
+                    depth += 1;
+                }
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    close_at = Some(s);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let (root_start, root_end, self_closing, root_name) = root.ok_or_else(|| xml_err(part, "no sst element"))?;
     let prefix = root_name.strip_suffix("sst").unwrap_or("");
     let mut items = String::new();
     for s in new {
-        items.push_str(&format!("<{prefix}si><{prefix}t xml:space=\"preserve\">{}</{prefix}t></{prefix}si>", escape_sst(s)));
+        items.push_str(&format!(
+            "<{prefix}si><{prefix}t xml:space=\"preserve\">{}</{prefix}t></{prefix}si>",
+            escape_sst(s)
+        ));
     }
-    let mut out = String::with_capacity(text.len() + items.len());
-    // Update count/uniqueCount on the root start tag.
-    let (head, tail) = text.split_at(close);
-    let root_start = head.find(&format!("<{root_name}")).ok_or_else(|| xml_err(part, "no sst element"))?;
-    let root_start_end = head[root_start..].find('>').map(|p| root_start + p + 1).ok_or_else(|| xml_err(part, "bad sst tag"))?;
-    let self_closing = head[..root_start_end].ends_with("/>");
-    let tag = &head[root_start..root_start_end];
-    let unique = total;
-    let new_tag = String::from_utf8_lossy(&rebuild_start(
-        tag.as_bytes(),
+    let new_tag = rebuild_start(
+        &original[root_start..root_end],
         &[b"count", b"uniqueCount"],
-        &format!(" count=\"{unique}\" uniqueCount=\"{unique}\""),
+        &format!(" count=\"{total}\" uniqueCount=\"{total}\""),
         false,
-    ))
-    .into_owned();
-    out.push_str(&head[..root_start]);
-    out.push_str(&new_tag);
+    );
+    let mut out = Vec::with_capacity(original.len() + items.len() + 64);
+    out.extend_from_slice(&original[..root_start]);
+    out.extend_from_slice(&new_tag);
     if self_closing {
-        out.push_str(&items);
-        out.push_str(&format!("</{root_name}>"));
-        out.push_str(&head[root_start_end..]);
-        out.push_str(tail);
+        out.extend_from_slice(items.as_bytes());
+        out.extend_from_slice(format!("</{root_name}>").as_bytes());
+        out.extend_from_slice(&original[root_end..]);
     } else {
-        out.push_str(&head[root_start_end..]);
-        out.push_str(&items);
-        out.push_str(tail);
+        let close = close_at.ok_or_else(|| xml_err(part, "sst element is not closed"))?;
+        out.extend_from_slice(&original[root_end..close]);
+        out.extend_from_slice(items.as_bytes());
+        out.extend_from_slice(&original[close..]);
     }
-    Ok(out.into_bytes())
+    Ok(out)
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Runs an XML rewrite on a part without its byte-order mark, then puts the mark back: the
+/// rewrites slice the input by reader positions, which a BOM would shift.
+fn keep_bom(data: &[u8], rewrite: impl FnOnce(&[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    match data.strip_prefix(UTF8_BOM) {
+        Some(rest) => {
+            let mut out = UTF8_BOM.to_vec();
+            out.extend(rewrite(rest)?);
+            Ok(out)
+        }
+        None => rewrite(data),
+    }
+}
+
+fn keep_bom_infallible(data: &[u8], rewrite: impl FnOnce(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    keep_bom(data, |d| Ok(rewrite(d))).unwrap_or_else(|_| data.to_vec())
 }
 
 fn escape_sst(s: &str) -> String {
@@ -646,7 +720,11 @@ fn create_shared_strings(
     if wb.pkg.entry(&part).is_some() {
         return Err(BookError::corrupt(&part, "exists but is not the workbook's shared string table"));
     }
-    let ns = if wb.model.strict { "http://purl.oclc.org/ooxml/spreadsheetml/main" } else { "http://schemas.openxmlformats.org/spreadsheetml/2006/main" };
+    let ns = if wb.model.strict {
+        "http://purl.oclc.org/ooxml/spreadsheetml/main"
+    } else {
+        "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    };
     let empty = format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<sst xmlns=\"{ns}\" count=\"0\" uniqueCount=\"0\"></sst>");
     let total = wb.new_strings.len();
     let xml = append_shared_strings(empty.as_bytes(), &part, &wb.new_strings, total)?;
@@ -741,7 +819,12 @@ fn set_full_calc_on_load(xml: &[u8]) -> Vec<u8> {
                 }
                 if l == b"calcPr" {
                     out.extend_from_slice(&xml[last..s]);
-                    out.extend_from_slice(&rebuild_start(&xml[s..e_pos], &[b"fullCalcOnLoad"], " fullCalcOnLoad=\"1\"", matches!(ev, Event::Empty(_))));
+                    out.extend_from_slice(&rebuild_start(
+                        &xml[s..e_pos],
+                        &[b"fullCalcOnLoad"],
+                        " fullCalcOnLoad=\"1\"",
+                        matches!(ev, Event::Empty(_)),
+                    ));
                     out.extend_from_slice(&xml[e_pos..]);
                     return out;
                 }
@@ -773,7 +856,17 @@ fn insert_calc_pr_in_order(xml: Vec<u8>, prefix: &str) -> Vec<u8> {
     let Some(pos) = text.rfind(&calc) else { return xml };
     let without = format!("{}{}", &text[..pos], &text[pos + calc.len()..]);
     // Elements that must come after calcPr (CT_Workbook sequence).
-    for after in ["oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst"] {
+    for after in [
+        "oleSize",
+        "customWorkbookViews",
+        "pivotCaches",
+        "smartTagPr",
+        "smartTagTypes",
+        "webPublishing",
+        "fileRecoveryPr",
+        "webPublishObjects",
+        "extLst",
+    ] {
         if let Some(p) = without.find(&format!("<{prefix}{after}")) {
             return format!("{}{calc}{}", &without[..p], &without[p..]).into_bytes();
         }
@@ -781,7 +874,12 @@ fn insert_calc_pr_in_order(xml: Vec<u8>, prefix: &str) -> Vec<u8> {
     xml
 }
 
-fn patch_styles(original: &[u8], part: &str, num_fmts: &[(u32, String)], xfs: &[crate::workbook::NewXf]) -> Result<Vec<u8>> {
+fn patch_styles(
+    original: &[u8],
+    part: &str,
+    num_fmts: &[(u32, String)],
+    xfs: &[crate::workbook::NewXf],
+) -> Result<Vec<u8>> {
     // Raw text of each cellXfs <xf>, to clone the base style.
     let mut reader = Reader::from_reader(original);
     let mut xf_raw: Vec<(usize, usize, bool)> = Vec::new();
@@ -864,7 +962,13 @@ fn patch_styles(original: &[u8], part: &str, num_fmts: &[(u32, String)], xfs: &[
     let total_xfs = xf_raw.len() + xfs.len();
     // Splice from the end backwards so earlier offsets stay valid.
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let cx_tag = String::from_utf8_lossy(&rebuild_start(&original[cxs..cxe], &[b"count"], &format!(" count=\"{total_xfs}\""), false)).into_owned();
+    let cx_tag = String::from_utf8_lossy(&rebuild_start(
+        &original[cxs..cxe],
+        &[b"count"],
+        &format!(" count=\"{total_xfs}\""),
+        false,
+    ))
+    .into_owned();
     if cx_empty {
         edits.push((cxs, cxe, format!("{cx_tag}{new_xf_xml}</{prefix}cellXfs>")));
     } else {
@@ -887,7 +991,13 @@ fn patch_styles(original: &[u8], part: &str, num_fmts: &[(u32, String)], xfs: &[
                     }
                     n
                 };
-                let tag = String::from_utf8_lossy(&rebuild_start(&original[s..e], &[b"count"], &format!(" count=\"{}\"", existing + num_fmts.len()), false)).into_owned();
+                let tag = String::from_utf8_lossy(&rebuild_start(
+                    &original[s..e],
+                    &[b"count"],
+                    &format!(" count=\"{}\"", existing + num_fmts.len()),
+                    false,
+                ))
+                .into_owned();
                 if empty {
                     edits.push((s, e, format!("{tag}{num_fmt_xml}</{prefix}numFmts>")));
                 } else {
@@ -898,7 +1008,11 @@ fn patch_styles(original: &[u8], part: &str, num_fmts: &[(u32, String)], xfs: &[
             }
             None => {
                 let at = stylesheet_start_end.ok_or_else(|| xml_err(part, "no styleSheet"))?;
-                edits.push((at, at, format!("<{prefix}numFmts count=\"{}\">{num_fmt_xml}</{prefix}numFmts>", num_fmts.len())));
+                edits.push((
+                    at,
+                    at,
+                    format!("<{prefix}numFmts count=\"{}\">{num_fmt_xml}</{prefix}numFmts>", num_fmts.len()),
+                ));
             }
         }
     }
@@ -916,7 +1030,8 @@ fn write_package(
     removed: &BTreeSet<String>,
     added: &[(String, Vec<u8>)],
 ) -> Result<Vec<u8>> {
-    let mut archive = ZipArchive::new(Cursor::new(&pkg.bytes()[..])).map_err(|e| BookError::NotAPackage(e.to_string()))?;
+    let mut archive =
+        ZipArchive::new(Cursor::new(&pkg.bytes()[..])).map_err(|e| BookError::NotAPackage(e.to_string()))?;
     let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(pkg.bytes().len() + 4096)));
     let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).large_file(false);
     let werr = |e: zip::result::ZipError| BookError::Engine(format!("zip write: {e}"));
@@ -941,7 +1056,13 @@ fn write_package(
 
 /// Compares the saved package with the original: every part is still there (but those this
 /// save removed on purpose), and every rewritten sheet keeps its guarded features.
-fn loss_guard(wb: &Workbook, saved: &[u8], strings: &[String], rewritten: &[usize], dropped: Option<&str>) -> Result<()> {
+fn loss_guard(
+    wb: &Workbook,
+    saved: &[u8],
+    strings: &[String],
+    rewritten: &[usize],
+    dropped: Option<&str>,
+) -> Result<()> {
     let new_pkg = Package::open(saved.to_vec().into(), wb.pkg.limits())
         .map_err(|e| BookError::LossDetected(format!("the saved package does not reopen: {e}")))?;
     let mut lost = Vec::new();

@@ -443,5 +443,8 @@ fn intersects(a: &Area, b: &Area) -> bool {
 }
 
 fn contains_area(outer: &Area, inner: &Area) -> bool {
-    outer.first_row <= inner.first_row && outer.last_row >= inner.last_row && outer.first_col <= inner.first_col && outer.last_col >= inner.last_col
+    outer.first_row <= inner.first_row
+        && outer.last_row >= inner.last_row
+        && outer.first_col <= inner.first_col
+        && outer.last_col >= inner.last_col
 }
