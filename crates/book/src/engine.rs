@@ -37,7 +37,6 @@ pub struct Formualizer {
 
 impl Formualizer {
     pub fn load(model: &BookModel) -> Result<Formualizer> {
-        crate::functions::register_all();
         let mut config = WorkbookConfig::interactive();
         config.enable_changelog = false;
         config.eval.temporal_egress = formualizer_eval::engine::TemporalEgress::Serial;
@@ -53,6 +52,7 @@ impl Formualizer {
             config.eval.family_execution = false;
         }
         let mut wb = FzWorkbook::new_with_config(config);
+        crate::functions::register_all(&mut wb, model.date1904);
         for sheet in &model.sheets {
             wb.add_sheet(&sheet.name).map_err(engine_err)?;
         }
