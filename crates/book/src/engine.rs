@@ -58,6 +58,7 @@ impl Formualizer {
         }
         let external_names = external_names(model);
         let mut formula_cells = std::collections::BTreeSet::new();
+        let has_names = !model.names.is_empty();
         for (sheet_index, sheet) in model.sheets.iter().enumerate().filter(|(_, s)| s.kind == SheetKind::Worksheet) {
             // Cells that an array formula fills hold Excel's cached copy of the array's values;
             // loading them as constants would block the formula from spilling into them.
@@ -99,6 +100,12 @@ impl Formualizer {
                         // A formula the engine cannot take keeps its cached value.
                         formula_cells.insert((sheet_index, row + 1, col + 1));
                         let f = crate::formula::normalize_ranges(f).unwrap_or_else(|| f.clone());
+                        let f = match cell.kind {
+                            FormulaKind::Normal | FormulaKind::Shared { .. } => {
+                                crate::legacy::with_implicit_intersection(&f, has_names).unwrap_or(f)
+                            }
+                            _ => f,
+                        };
                         if wb.set_formula(&sheet.name, row + 1, col + 1, &format!("={f}")).is_err() {
                             wb.set_value(&sheet.name, row + 1, col + 1, to_literal(&cell.value)).map_err(engine_err)?;
                         }

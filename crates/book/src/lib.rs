@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod formula;
 mod functions;
+pub mod legacy;
 pub mod model;
 pub mod numfmt;
 pub mod package;

@@ -493,7 +493,7 @@ fn compare_calc(wb: &mut Workbook, res: &mut FileResult) {
                 for name in functions_in(f) {
                     *res.mismatch_functions.entry(name).or_default() += 1;
                 }
-                if res.mismatches.len() < 20 {
+                if res.mismatches.len() < mismatch_cap() {
                     res.mismatches.push((
                         format!("{}!{}", sheet.name, book::address::cell_name(r, c)),
                         f.clone(),
@@ -663,4 +663,9 @@ fn render_report(results: &[FileResult], f: &Figures, elapsed: Duration) -> Stri
         s.push_str(&format!("| {} | {} / {} |\n", r.path, r.compared - r.matched, r.compared));
     }
     s
+}
+
+/// Mismatches kept per file in `--dump` output (`CORPUS_MISMATCHES` raises it when studying one file).
+fn mismatch_cap() -> usize {
+    std::env::var("CORPUS_MISMATCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(20)
 }

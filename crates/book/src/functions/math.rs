@@ -4,16 +4,10 @@ use formualizer_common::{ExcelError, ExcelErrorKind, LiteralValue};
 
 use super::{Args, Outcome};
 
-/// `n / significance` snapped to the nearest integer when it is one up to floating-point noise,
-/// so that CEILING(0.3, 0.1) is 0.3 and not 0.4.
+/// `n / significance` rounded to 15 significant digits before it is rounded to a whole number,
+/// so that CEILING(0.3, 0.1) is 0.3 and not 0.4 (the quotient is 2.9999999999999996).
 fn quotient(n: f64, significance: f64) -> f64 {
-    let q = n / significance;
-    let r = q.round();
-    if (q - r).abs() <= 1e-12 * r.abs().max(1.0) {
-        r
-    } else {
-        q
-    }
+    tidy(n / significance)
 }
 
 /// Removes the noise of the final multiplication (15 significant digits, as Excel stores).
@@ -267,14 +261,59 @@ pub(super) fn lcm_fn(a: &Args) -> Outcome {
     Ok(LiteralValue::Number(acc as f64))
 }
 
-/// DEC2BIN/DEC2OCT/DEC2HEX: negative numbers are 10-digit two's complement (places ignored).
-fn dec_to_base(a: &Args, radix: u32, bits_limit: i64) -> Outcome {
-    let n = a.number(0)?.trunc();
-    let limit = bits_limit as f64;
-    if n < -limit || n >= limit {
+/// Half of the ten-digit range of a base: values at or above it are negative (two's complement).
+fn half_range(radix: u32) -> i64 {
+    i64::from(radix).pow(10) / 2
+}
+
+/// The `places` argument of the base conversions: absent, or 1–10 digits.
+fn places(a: &Args, i: usize) -> Result<Option<usize>, ExcelError> {
+    if a.len() <= i {
+        return Ok(None);
+    }
+    let p = a.number(i)?.trunc();
+    if !(1.0..=10.0).contains(&p) {
         return Err(ExcelError::new(ExcelErrorKind::Num));
     }
-    let n = n as i64;
+    Ok(Some(p as usize))
+}
+
+/// A number written in `radix` with at most ten digits; ten digits with the top digit set are
+/// negative, as Excel stores them.
+fn parse_base(v: Option<&LiteralValue>, radix: u32) -> Result<i64, ExcelError> {
+    let text = match v {
+        None | Some(LiteralValue::Empty) => return Ok(0),
+        Some(LiteralValue::Text(t)) => t.clone(),
+        Some(LiteralValue::Number(n)) => super::literal_text(&LiteralValue::Number(*n)),
+        Some(LiteralValue::Int(i)) => i.to_string(),
+        Some(LiteralValue::Error(e)) => return Err(e.clone()),
+        Some(_) => return Err(ExcelError::new(ExcelErrorKind::Value)),
+    };
+    let num = || ExcelError::new(ExcelErrorKind::Num);
+    if text.is_empty() {
+        return Ok(0);
+    }
+    if text.len() > 10 {
+        return Err(num());
+    }
+    let mut value: i64 = 0;
+    for c in text.chars() {
+        let d = c.to_digit(radix).ok_or_else(num)?;
+        value = value * i64::from(radix) + i64::from(d);
+    }
+    if text.len() == 10 && value >= half_range(radix) {
+        value -= 2 * half_range(radix);
+    }
+    Ok(value)
+}
+
+/// `n` in `radix`: negative numbers as ten-digit two's complement (places ignored), others
+/// padded to `places`; outside the ten-digit range is #NUM!.
+fn format_base(n: i64, radix: u32, places: Option<usize>) -> Outcome {
+    let half = half_range(radix);
+    if n < -half || n >= half {
+        return Err(ExcelError::new(ExcelErrorKind::Num));
+    }
     let digits = |mut v: u64| -> String {
         if v == 0 {
             return "0".into();
@@ -287,33 +326,71 @@ fn dec_to_base(a: &Args, radix: u32, bits_limit: i64) -> Outcome {
         s.iter().rev().collect()
     };
     if n < 0 {
-        // Ten digits of the base: 2^10, 8^10 = 2^30, 16^10 = 2^40.
-        let modulus = (u64::from(radix)).pow(10);
-        return Ok(LiteralValue::Text(digits((modulus as i128 + i128::from(n)) as u64)));
+        return Ok(LiteralValue::Text(digits((n + 2 * half) as u64)));
     }
     let text = digits(n as u64);
-    match a.get(1) {
-        None | Some(LiteralValue::Empty) if a.len() < 2 => Ok(LiteralValue::Text(text)),
-        _ => {
-            let places = a.number(1)?.trunc();
-            if !(0.0..=10.0).contains(&places) || (places as usize) < text.len() {
-                return Err(ExcelError::new(ExcelErrorKind::Num));
-            }
-            Ok(LiteralValue::Text(format!("{text:0>width$}", width = places as usize)))
-        }
+    match places {
+        None => Ok(LiteralValue::Text(text)),
+        Some(p) if p < text.len() => Err(ExcelError::new(ExcelErrorKind::Num)),
+        Some(p) => Ok(LiteralValue::Text(format!("{text:0>p$}"))),
+    }
+}
+
+fn dec_to(a: &Args, radix: u32) -> Outcome {
+    let n = match a.get(0) {
+        Some(LiteralValue::Boolean(_)) => return Err(ExcelError::new(ExcelErrorKind::Value)),
+        _ => a.number(0)?.trunc(),
+    };
+    let places = places(a, 1)?;
+    if n.abs() >= 1e15 {
+        return Err(ExcelError::new(ExcelErrorKind::Num));
+    }
+    format_base(n as i64, radix, places)
+}
+
+fn base_to(a: &Args, from: u32, to: Option<u32>) -> Outcome {
+    let n = parse_base(a.get(0), from)?;
+    match to {
+        None => Ok(LiteralValue::Number(n as f64)),
+        Some(radix) => format_base(n, radix, places(a, 1)?),
     }
 }
 
 pub(super) fn dec2bin(a: &Args) -> Outcome {
-    dec_to_base(a, 2, 512)
+    dec_to(a, 2)
 }
-
 pub(super) fn dec2oct(a: &Args) -> Outcome {
-    dec_to_base(a, 8, 536_870_912)
+    dec_to(a, 8)
 }
-
 pub(super) fn dec2hex(a: &Args) -> Outcome {
-    dec_to_base(a, 16, 549_755_813_888)
+    dec_to(a, 16)
+}
+pub(super) fn bin2dec(a: &Args) -> Outcome {
+    base_to(a, 2, None)
+}
+pub(super) fn bin2oct(a: &Args) -> Outcome {
+    base_to(a, 2, Some(8))
+}
+pub(super) fn bin2hex(a: &Args) -> Outcome {
+    base_to(a, 2, Some(16))
+}
+pub(super) fn oct2dec(a: &Args) -> Outcome {
+    base_to(a, 8, None)
+}
+pub(super) fn oct2bin(a: &Args) -> Outcome {
+    base_to(a, 8, Some(2))
+}
+pub(super) fn oct2hex(a: &Args) -> Outcome {
+    base_to(a, 8, Some(16))
+}
+pub(super) fn hex2dec(a: &Args) -> Outcome {
+    base_to(a, 16, None)
+}
+pub(super) fn hex2bin(a: &Args) -> Outcome {
+    base_to(a, 16, Some(2))
+}
+pub(super) fn hex2oct(a: &Args) -> Outcome {
+    base_to(a, 16, Some(8))
 }
 
 #[cfg(test)]
