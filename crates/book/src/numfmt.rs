@@ -161,7 +161,11 @@ enum Tok {
     /// `.0`, `.00`, `.000` after seconds.
     SubSecond(usize),
     Elapsed(char, usize),
-    AmPm(bool),
+    /// `AM/PM` (full) or `A/P` (one letter, shown in the case it was written: `a/p` gives `p`).
+    AmPm {
+        full: bool,
+        lower: bool,
+    },
     Cond(String, f64),
     Color,
 }
@@ -280,10 +284,10 @@ fn tokenize(section: &str) -> Vec<Tok> {
             'A' | 'a' => {
                 let rest: String = chars[i..].iter().take(5).collect();
                 if rest.to_ascii_uppercase().starts_with("AM/PM") {
-                    out.push(Tok::AmPm(true));
+                    out.push(Tok::AmPm { full: true, lower: false });
                     i += 5;
                 } else if rest.to_ascii_uppercase().starts_with("A/P") {
-                    out.push(Tok::AmPm(false));
+                    out.push(Tok::AmPm { full: false, lower: c == 'a' });
                     i += 3;
                 } else {
                     out.push(Tok::Lit(c.to_string()));
@@ -315,7 +319,7 @@ fn tokenize(section: &str) -> Vec<Tok> {
             }
             let prev = pos.checked_sub(1).map(|p| &out[idx[p]]);
             let next = idx.get(pos + 1).map(|&p| &out[p]);
-            if matches!(prev, Some(Tok::Hour(_)) | Some(Tok::Elapsed('h', _)))
+            if matches!(prev, Some(Tok::Hour(_)) | Some(Tok::Elapsed('h', _)) | Some(Tok::Second(_)))
                 || matches!(next, Some(Tok::Second(_)) | Some(Tok::Elapsed('s', _)))
             {
                 out[k] = Tok::Minute(n);
@@ -367,6 +371,9 @@ pub fn format_number(v: f64, code: &str, date1904: bool) -> Result<String, Forma
     if !v.is_finite() {
         return Ok("#NUM!".into());
     }
+    if code.is_empty() {
+        return Ok(String::new());
+    }
     let sections: Vec<Vec<Tok>> = split_sections(code).iter().map(|s| tokenize(s)).collect();
     let has_cond = sections.iter().any(|s| s.iter().any(|t| matches!(t, Tok::Cond(..))));
     let (section, value, keep_sign) = if has_cond {
@@ -388,6 +395,9 @@ pub fn format_number(v: f64, code: &str, date1904: bool) -> Result<String, Forma
                     2
                 } else if sections.len() == 2 && !sections[1].iter().any(|t| matches!(t, Tok::Cond(..))) {
                     1
+                } else if sections.len() == 1 {
+                    // A lone conditional section that does not apply leaves the number in General.
+                    return Ok(general(v));
                 } else {
                     return Ok("#".repeat(11));
                 };
@@ -446,7 +456,7 @@ pub fn format_number(v: f64, code: &str, date1904: bool) -> Result<String, Forma
                 | Tok::Minute(_)
                 | Tok::Second(_)
                 | Tok::Elapsed(..)
-                | Tok::AmPm(_)
+                | Tok::AmPm { .. }
         )
     }) {
         return format_date(value, &toks, date1904);
@@ -465,7 +475,8 @@ pub fn general(v: f64) -> String {
     }
     let a = v.abs();
     let neg = v < 0.0;
-    let width = 11 - usize::from(neg);
+    // Eleven characters, not counting the minus sign.
+    let width = 11;
     if (1e-9..1e11).contains(&a) {
         // Largest number of decimals that fits.
         let int_digits = if a >= 1.0 { a.log10().floor() as i32 + 1 } else { 1 };
@@ -736,7 +747,8 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
             }
             Tok::Point if Some(k) == point => out.push('.'),
             Tok::Exp(_) => out.push_str(&exponent_text),
-            Tok::Comma if k >= first && k < mant_end => {}
+            // A comma before the first placeholder is plain text.
+            Tok::Comma if k < first => out.push(','),
             Tok::Comma => {}
             Tok::Percent => out.push('%'),
             other => push_literal(&mut out, other),
@@ -1008,7 +1020,8 @@ pub fn iso_to_serial(s: &str) -> Option<f64> {
     let y: i64 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
     let d: u32 = parts.next()?.trim().parse().ok()?;
-    let mut serial = if y == 1899 && m == 12 && d == 31 { 0.0 } else { date_to_serial(y, m, d) };
+    // Excel writes serial 0 (and time-only values) on the OLE epoch, 1899-12-30.
+    let mut serial = if y == 1899 && m == 12 && (d == 30 || d == 31) { 0.0 } else { date_to_serial(y, m, d) };
     if let Some(t) = time {
         let t = t.trim_end_matches('Z');
         let mut tp = t.split(':');
@@ -1021,6 +1034,11 @@ pub fn iso_to_serial(s: &str) -> Option<f64> {
 }
 
 fn format_date(v: f64, toks: &[Tok], date1904: bool) -> Result<String, FormatError> {
+    // A duration (`[h]:mm`, no calendar part) may be negative: shown with a minus sign.
+    let calendar = toks.iter().any(|t| matches!(t, Tok::Year(_) | Tok::Month(_) | Tok::Day(_)));
+    if v < 0.0 && !calendar && toks.iter().any(|t| matches!(t, Tok::Elapsed(..))) {
+        return format_date(-v, toks, date1904).map(|s| format!("-{s}"));
+    }
     if !(0.0..2_958_466.0).contains(&v) {
         return Err(FormatError::DateOutOfRange);
     }
@@ -1035,7 +1053,7 @@ fn format_date(v: f64, toks: &[Tok], date1904: bool) -> Result<String, FormatErr
     let frac_ticks = (ticks as i64).rem_euclid(scale as i64);
     let (h, mi, s) = (whole_secs / 3600, (whole_secs / 60) % 60, whole_secs % 60);
     let (y, mo, d, wd) = serial_to_date(days, date1904);
-    let has_ampm = toks.iter().any(|t| matches!(t, Tok::AmPm(_)));
+    let has_ampm = toks.iter().any(|t| matches!(t, Tok::AmPm { .. }));
     let total_secs = (total_secs_f).floor() as i64;
 
     let mut out = String::new();
@@ -1104,13 +1122,15 @@ fn format_date(v: f64, toks: &[Tok], date1904: bool) -> Result<String, FormatErr
                 };
                 out.push_str(&format!("{val:0width$}", width = *n));
             }
-            Tok::AmPm(full) => {
+            Tok::AmPm { full, lower } => {
                 let pm = h >= 12;
-                out.push_str(match (full, pm) {
-                    (true, false) => "AM",
-                    (true, true) => "PM",
-                    (false, false) => "A",
-                    (false, true) => "P",
+                out.push_str(match (full, pm, lower) {
+                    (true, false, _) => "AM",
+                    (true, true, _) => "PM",
+                    (false, false, false) => "A",
+                    (false, true, false) => "P",
+                    (false, false, true) => "a",
+                    (false, true, true) => "p",
                 });
             }
             Tok::Digit(c) => out.push(*c),
@@ -1122,6 +1142,15 @@ fn format_date(v: f64, toks: &[Tok], date1904: bool) -> Result<String, FormatErr
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn iso_dates_map_to_excel_serials() {
+        assert_eq!(iso_to_serial("1899-12-30T12:00:00"), Some(0.5));
+        assert_eq!(iso_to_serial("1900-01-01"), Some(1.0));
+        assert_eq!(iso_to_serial("1900-03-01"), Some(61.0));
+        assert_eq!(iso_to_serial("2024-01-01T06:00:00Z"), Some(45292.25));
+    }
+
     use super::*;
 
     fn f(v: f64, code: &str) -> String {
