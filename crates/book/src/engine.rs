@@ -10,6 +10,7 @@ use formualizer_workbook::{Workbook as FzWorkbook, WorkbookConfig};
 use crate::address::Area;
 use crate::error::{BookError, Result};
 use crate::model::{BookModel, FormulaKind, SheetKind};
+use crate::structured::TableInfo;
 use crate::value::{ErrorKind, Value};
 
 /// What the document core needs from a calculation engine. Rows and columns are 0-based.
@@ -33,6 +34,7 @@ pub struct Formualizer {
     formula_cells: std::collections::BTreeSet<(usize, u32, u32)>,
     /// Cells whose evaluation failed in the fallback, with the error they show.
     failed: std::collections::HashMap<(usize, u32, u32), Value>,
+    tables: Vec<TableInfo>,
 }
 
 impl Formualizer {
@@ -59,6 +61,7 @@ impl Formualizer {
         let external_names = external_names(model);
         let mut formula_cells = std::collections::BTreeSet::new();
         let has_names = !model.names.is_empty();
+        let tables = table_infos(model);
         for (sheet_index, sheet) in model.sheets.iter().enumerate().filter(|(_, s)| s.kind == SheetKind::Worksheet) {
             // Cells that an array formula fills hold Excel's cached copy of the array's values;
             // loading them as constants would block the formula from spilling into them.
@@ -100,6 +103,7 @@ impl Formualizer {
                         // A formula the engine cannot take keeps its cached value.
                         formula_cells.insert((sheet_index, row + 1, col + 1));
                         let f = crate::formula::normalize_ranges(f).unwrap_or_else(|| f.clone());
+                        let f = crate::structured::resolve(&f, &sheet.name, row, col, &tables).unwrap_or(f);
                         let f = match cell.kind {
                             FormulaKind::Normal | FormulaKind::Shared { .. } => {
                                 crate::legacy::with_implicit_intersection(&f, has_names).unwrap_or(f)
@@ -148,7 +152,7 @@ impl Formualizer {
         }
         declare_arrays(&mut wb, model, &external_names);
         let sheet_names = model.sheets.iter().map(|s| s.name.clone()).collect();
-        Ok(Formualizer { wb, external_names, sheet_names, formula_cells, failed: Default::default() })
+        Ok(Formualizer { wb, external_names, sheet_names, formula_cells, failed: Default::default(), tables })
     }
 }
 
@@ -191,6 +195,23 @@ fn declare_arrays(wb: &mut FzWorkbook, model: &BookModel, external_names: &std::
             engine.declare_fixed_array_formula(sheet, row + 1, col + 1, rows, cols)
         };
     }
+}
+
+fn table_infos(model: &BookModel) -> Vec<TableInfo> {
+    model
+        .sheets
+        .iter()
+        .flat_map(|s| {
+            s.tables.iter().map(move |t| TableInfo {
+                name: t.display_name.clone(),
+                sheet: s.name.clone(),
+                area: t.area,
+                header_rows: t.header_rows,
+                totals_rows: t.totals_rows,
+                columns: t.columns.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Upper-cased names whose definition refers to another workbook.
@@ -256,6 +277,7 @@ impl CalcEngine for Formualizer {
             return self.set_value(sheet, row, col, &Value::Error(ErrorKind::Ref));
         }
         let formula = crate::formula::normalize_ranges(formula).unwrap_or_else(|| formula.to_string());
+        let formula = crate::structured::resolve(&formula, sheet, row, col, &self.tables).unwrap_or(formula);
         self.wb.set_formula(sheet, row + 1, col + 1, &format!("={formula}")).map_err(engine_err)
     }
 
@@ -341,6 +363,8 @@ pub fn from_literal(v: &LiteralValue) -> Value {
             // No Excel error means "not implemented" or "circular": Excel's nearest is #NAME? for
             // unknown functions and 0 for circular references; keep #NAME? so it shows.
             ExcelErrorKind::NImpl => ErrorKind::Name,
+            // Without iterative calculation Excel shows a circular reference as 0.
+            ExcelErrorKind::Circ => return Value::Number(0.0),
             _ => ErrorKind::Value,
         }),
         other => {

@@ -15,6 +15,7 @@ pub mod model;
 pub mod numfmt;
 pub mod package;
 pub mod save;
+pub mod structured;
 pub mod value;
 mod workbook;
 mod xml;
