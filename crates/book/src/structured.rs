@@ -85,7 +85,7 @@ pub fn resolve(formula: &str, sheet: &str, row: u32, col: u32, tables: &[TableIn
                 while start > 0 && is_name_char(chars[start - 1].1) {
                     start -= 1;
                 }
-                let Some(end) = matching_bracket(&chars, i) else { return None };
+                let end = matching_bracket(&chars, i)?;
                 let name: String = chars[start..i].iter().map(|x| x.1).collect();
                 let inner: String = chars[i + 1..end].iter().map(|x| x.1).collect();
                 let table = if name.is_empty() {

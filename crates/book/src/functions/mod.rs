@@ -3,6 +3,7 @@
 //! engine consults before its built-in ones. Each one is measured by the corpus harness.
 
 mod math;
+mod stats;
 mod text;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ const BUILTINS: &[Builtin] = &[
     lifted("ROMAN", 1, 2, math::roman),
     lifted("ARABIC", 1, 1, math::arabic),
     whole("GCD", 1, 255, math::gcd_fn),
+    whole("AGGREGATE", 3, 255, stats::aggregate),
     whole("LCM", 1, 255, math::lcm_fn),
     lifted("DEC2BIN", 1, 2, math::dec2bin),
     lifted("DEC2OCT", 1, 2, math::dec2oct),

@@ -1,0 +1,169 @@
+//! AGGREGATE: nineteen aggregations with error handling options.
+//!
+//! The engine passes values, not references, so the options that skip hidden rows or nested
+//! SUBTOTAL/AGGREGATE results cannot be honoured; the options that skip errors are.
+
+use formualizer_common::{ExcelError, ExcelErrorKind, LiteralValue};
+
+use super::{Args, Outcome};
+
+fn num_err() -> ExcelError {
+    ExcelError::new(ExcelErrorKind::Num)
+}
+
+fn div_err() -> ExcelError {
+    ExcelError::new(ExcelErrorKind::Div)
+}
+
+/// The numbers of `values`; errors are skipped or returned per `ignore_errors`.
+fn numbers(values: &[LiteralValue], ignore_errors: bool) -> Result<Vec<f64>, ExcelError> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        match v {
+            LiteralValue::Number(n) => out.push(*n),
+            LiteralValue::Int(i) => out.push(*i as f64),
+            LiteralValue::Error(e) if !ignore_errors => return Err(e.clone()),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+fn variance(x: &[f64], sample: bool) -> Result<f64, ExcelError> {
+    let n = x.len() as f64;
+    if x.is_empty() || (sample && x.len() < 2) {
+        return Err(div_err());
+    }
+    let m = mean(x);
+    let ss: f64 = x.iter().map(|v| (v - m) * (v - m)).sum();
+    Ok(ss / if sample { n - 1.0 } else { n })
+}
+
+fn sorted(mut x: Vec<f64>) -> Vec<f64> {
+    x.sort_by(|a, b| a.total_cmp(b));
+    x
+}
+
+/// PERCENTILE.INC (exclusive = false) and PERCENTILE.EXC.
+fn percentile(x: Vec<f64>, k: f64, exclusive: bool) -> Result<f64, ExcelError> {
+    if x.is_empty() {
+        return Err(num_err());
+    }
+    let x = sorted(x);
+    let n = x.len() as f64;
+    let rank = if exclusive {
+        if k <= 0.0 || k >= 1.0 {
+            return Err(num_err());
+        }
+        let r = k * (n + 1.0) - 1.0;
+        if r < 0.0 || r > n - 1.0 {
+            return Err(num_err());
+        }
+        r
+    } else {
+        if !(0.0..=1.0).contains(&k) {
+            return Err(num_err());
+        }
+        k * (n - 1.0)
+    };
+    let lo = rank.floor() as usize;
+    let frac = rank - rank.floor();
+    let hi = (lo + 1).min(x.len() - 1);
+    Ok(x[lo] + frac * (x[hi] - x[lo]))
+}
+
+pub(super) fn aggregate(a: &Args) -> Outcome {
+    let function = a.number(0)?.trunc() as i64;
+    let options = a.number(1)?.trunc() as i64;
+    if !(1..=19).contains(&function) || !(0..=7).contains(&options) {
+        return Err(ExcelError::new(ExcelErrorKind::Value));
+    }
+    let ignore_errors = matches!(options, 2 | 3 | 6 | 7);
+    let ranges = if function >= 14 { 2..3 } else { 2..a.len() };
+    let mut values = Vec::new();
+    for i in ranges {
+        values.extend(a.flat(i).0);
+    }
+    if function == 3 {
+        let count = values
+            .iter()
+            .filter(|v| match v {
+                LiteralValue::Empty => false,
+                LiteralValue::Error(_) => !ignore_errors,
+                _ => true,
+            })
+            .count();
+        if !ignore_errors {
+            if let Some(LiteralValue::Error(e)) = values.iter().find(|v| matches!(v, LiteralValue::Error(_))) {
+                return Err(e.clone());
+            }
+        }
+        return Ok(LiteralValue::Number(count as f64));
+    }
+    let x = numbers(&values, ignore_errors)?;
+    let k = || a.number(3);
+    let r = match function {
+        1 if x.is_empty() => return Err(div_err()),
+        1 => mean(&x),
+        2 => x.len() as f64,
+        // MAX and MIN of no numbers are 0.
+        4 => x.iter().copied().reduce(f64::max).unwrap_or(0.0),
+        5 => x.iter().copied().reduce(f64::min).unwrap_or(0.0),
+        6 => x.iter().product(),
+        7 => variance(&x, true)?.sqrt(),
+        8 => variance(&x, false)?.sqrt(),
+        9 => x.iter().sum(),
+        10 => variance(&x, true)?,
+        11 => variance(&x, false)?,
+        12 => {
+            if x.is_empty() {
+                return Err(num_err());
+            }
+            percentile(x, 0.5, false)?
+        }
+        13 => {
+            // MODE.SNGL: the most frequent value, the first to reach that count.
+            let mut best: Option<(f64, usize)> = None;
+            for (i, v) in x.iter().enumerate() {
+                let c = x.iter().filter(|w| *w == v).count();
+                if c > 1 && best.is_none_or(|(_, bc)| c > bc) && x[..i].iter().all(|w| w != v) {
+                    best = Some((*v, c));
+                }
+            }
+            best.map(|b| b.0).ok_or_else(|| ExcelError::new(ExcelErrorKind::Na))?
+        }
+        14 | 15 => {
+            let k = k()?.ceil();
+            if k < 1.0 || k as usize > x.len() {
+                return Err(num_err());
+            }
+            let s = sorted(x);
+            if function == 14 {
+                s[s.len() - k as usize]
+            } else {
+                s[k as usize - 1]
+            }
+        }
+        16 => percentile(x, k()?, false)?,
+        17 => {
+            let q = k()?.trunc();
+            if !(0.0..=4.0).contains(&q) {
+                return Err(num_err());
+            }
+            percentile(x, q / 4.0, false)?
+        }
+        18 => percentile(x, k()?, true)?,
+        _ => {
+            let q = k()?.trunc();
+            if !(1.0..=3.0).contains(&q) {
+                return Err(num_err());
+            }
+            percentile(x, q / 4.0, true)?
+        }
+    };
+    Ok(LiteralValue::Number(r))
+}
