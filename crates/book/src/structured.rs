@@ -179,6 +179,10 @@ fn rewrite(t: &TableInfo, inner: &str, unqualified: bool, row: u32) -> Option<St
     } else {
         (false, vec![inner.to_string()])
     };
+    if !this_row && inner.trim().is_empty() {
+        // `Table1[]` is the table's data.
+        return Some(format!("{}[#Data]", t.name));
+    }
     if !this_row {
         // `[Price]` inside its table means the table's column; give the engine the table name.
         // An unknown column (an external book's `[1]`) is not this table's.

@@ -46,6 +46,7 @@ const BUILTINS: &[Builtin] = &[
     lifted("ARABIC", 1, 1, math::arabic),
     whole("GCD", 1, 255, math::gcd_fn),
     whole("AGGREGATE", 3, 255, stats::aggregate),
+    lifted("VDB", 5, 7, stats::vdb),
     whole("LCM", 1, 255, math::lcm_fn),
     lifted("DEC2BIN", 1, 2, math::dec2bin),
     lifted("DEC2OCT", 1, 2, math::dec2oct),

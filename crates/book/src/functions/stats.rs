@@ -167,3 +167,44 @@ pub(super) fn aggregate(a: &Args) -> Outcome {
     };
     Ok(LiteralValue::Number(r))
 }
+
+/// VDB(cost, salvage, life, start, end, [factor], [no_switch]): declining balance over the
+/// periods from `start` to `end`, switching to straight line when that is larger (unless
+/// `no_switch`). Periods cut by a fractional start or end count in proportion.
+pub(super) fn vdb(a: &Args) -> Outcome {
+    let cost = a.number(0)?;
+    let salvage = a.number(1)?;
+    let life = a.number(2)?;
+    let start = a.number(3)?;
+    let end = a.number(4)?;
+    let factor = a.number_or(5, 2.0)?;
+    let no_switch = match a.get(6) {
+        None | Some(LiteralValue::Empty) => false,
+        Some(LiteralValue::Boolean(b)) => *b,
+        Some(_) => a.number(6)? != 0.0,
+    };
+    if cost < 0.0 || salvage < 0.0 || life <= 0.0 || start < 0.0 || end < start || end > life || factor <= 0.0 {
+        return Err(num_err());
+    }
+    let periods = life.ceil() as usize;
+    if periods > 100_000 {
+        return Err(num_err());
+    }
+    let mut book = cost;
+    let mut total = 0.0;
+    for p in 0..periods {
+        let (from, to) = (p as f64, (p + 1) as f64);
+        let ddb = book * factor / life;
+        let remaining = life - from;
+        let sl = if remaining > 0.0 { (book - salvage) / remaining } else { 0.0 };
+        let mut dep = if !no_switch && sl > ddb { sl } else { ddb };
+        dep = dep.min(book - salvage).max(0.0);
+        let overlap = (end.min(to) - start.max(from)).max(0.0);
+        total += dep * overlap;
+        book -= dep;
+        if to >= end {
+            break;
+        }
+    }
+    Ok(LiteralValue::Number(total))
+}
