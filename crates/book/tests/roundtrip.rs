@@ -1,0 +1,152 @@
+//! Open, edit, recalculate, save and reopen generated workbooks; what was not edited must come
+//! back byte for byte.
+
+mod common;
+
+use book::{CellInput, Edit, Record, SetCells, Value, Workbook};
+use common::{unzip, Fixture};
+
+/// A1 = 21, B1 = A1*2 (cached 42), A2 = "apple" (shared string), C1 = a date serial with the
+/// custom date format, and B2:B3 a shared formula B2 = A2&"!" / B3 = A3&"!".
+fn sample() -> Vec<u8> {
+    Fixture::one_sheet(
+        r#"<row r="1"><c r="A1"><v>21</v></c><c r="B1"><f>A1*2</f><v>42</v></c><c r="C1" s="1"><v>45292</v></c></row><row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="str"><f t="shared" ref="B2:B3" si="0">A2&amp;"!"</f><v>apple!</v></c></row><row r="3"><c r="A3" t="s"><v>1</v></c><c r="B3" t="str"><f t="shared" si="0"/><v>pear!</v></c></row>"#,
+        &["apple", "pear"],
+    )
+    .zip()
+}
+
+fn set(sheet: &str, row: u32, col: u32, input: CellInput) -> Edit {
+    Edit::SetCells(SetCells {
+        sheet: sheet.into(),
+        row,
+        col,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(input)]]),
+        number_formats: None,
+    })
+}
+
+#[test]
+fn reads_values_formulas_and_text() {
+    let wb = Workbook::open(sample()).unwrap();
+    let b1 = wb.cell("Sheet1", 0, 1).unwrap();
+    assert_eq!(b1.value, Value::Number(42.0));
+    assert_eq!(b1.formula.as_deref(), Some("=A1*2"));
+    assert_eq!(wb.cell("Sheet1", 1, 0).unwrap().value, Value::Text("apple".into()));
+    // The shared formula's follower has its own shifted text.
+    assert_eq!(wb.cell("Sheet1", 2, 1).unwrap().formula.as_deref(), Some("=A3&\"!\""));
+    let c1 = wb.cell("Sheet1", 0, 2).unwrap();
+    assert_eq!(c1.number_format, "yyyy\\-mm\\-dd");
+    assert_eq!(c1.text, "2024-01-01");
+}
+
+#[test]
+fn edit_recalculates_dependents_and_save_keeps_the_rest() {
+    let original = sample();
+    let mut wb = Workbook::open(original.clone()).unwrap();
+    wb.edit(set("Sheet1", 0, 0, CellInput::Number(50.0))).unwrap();
+    wb.edit(set("Sheet1", 2, 0, CellInput::Text("plum".into()))).unwrap();
+    wb.edit(set("Sheet1", 5, 3, CellInput::Formula("SUM(A1,B1)".into()))).unwrap();
+    assert_eq!(wb.cell("Sheet1", 0, 1).unwrap().value, Value::Number(100.0));
+    assert_eq!(wb.cell("Sheet1", 2, 1).unwrap().value, Value::Text("plum!".into()));
+    assert_eq!(wb.cell("Sheet1", 5, 3).unwrap().value, Value::Number(150.0));
+
+    let saved = wb.save().unwrap();
+    let before = unzip(&original);
+    let after = unzip(&saved);
+    // Parts the edits did not touch are identical; the unmodelled comments part is among them.
+    for untouched in ["docProps/app.xml", "xl/comments1.xml", "xl/worksheets/_rels/sheet1.xml.rels", "_rels/.rels"] {
+        assert_eq!(before[untouched], after[untouched], "{untouched} changed");
+    }
+    // The new string is appended to the table, not renumbered.
+    let sst = String::from_utf8(after["xl/sharedStrings.xml"].clone()).unwrap();
+    assert!(sst.contains("<si><t>apple</t></si><si><t>pear</t></si>"), "{sst}");
+    assert!(sst.contains("plum"), "{sst}");
+    // The sheet keeps what the document core does not model.
+    let sheet = String::from_utf8(after["xl/worksheets/sheet1.xml"].clone()).unwrap();
+    for kept in
+        ["<mergeCell ref=\"E1:F1\"/>", "<dataValidation type=\"whole\" sqref=\"A1\">", "<legacyDrawing r:id=\"rId1\"/>"]
+    {
+        assert!(sheet.contains(kept), "lost {kept}");
+    }
+    // Excel recalculates on open because formulas changed.
+    let workbook_xml = String::from_utf8(after["xl/workbook.xml"].clone()).unwrap();
+    assert!(workbook_xml.contains("fullCalcOnLoad=\"1\""));
+
+    // Reopened, the file holds the new values as cached results.
+    let re = Workbook::open(saved).unwrap();
+    assert_eq!(re.cell("Sheet1", 0, 1).unwrap().value, Value::Number(100.0));
+    assert_eq!(re.cell("Sheet1", 2, 1).unwrap().value, Value::Text("plum!".into()));
+    assert_eq!(re.cell("Sheet1", 5, 3).unwrap().formula.as_deref(), Some("=SUM(A1,B1)"));
+    assert_eq!(re.cell("Sheet1", 5, 3).unwrap().value, Value::Number(150.0));
+}
+
+#[test]
+fn number_formats_are_added_to_styles_and_render() {
+    let mut wb = Workbook::open(sample()).unwrap();
+    wb.edit(Edit::SetCells(SetCells {
+        sheet: "Sheet1".into(),
+        row: 0,
+        col: 0,
+        rows: 1,
+        cols: 2,
+        inputs: Some(vec![vec![Some(CellInput::Number(0.125)), Some(CellInput::Number(2.5))]]),
+        number_formats: Some(vec![vec![Some("0.00%".into()), Some("0.000 \"kg\"".into())]]),
+    }))
+    .unwrap();
+    assert_eq!(wb.cell("Sheet1", 0, 0).unwrap().text, "12.50%");
+    assert_eq!(wb.cell("Sheet1", 0, 1).unwrap().text, "2.500 kg");
+    let saved = wb.save().unwrap();
+    let styles = String::from_utf8(unzip(&saved)["xl/styles.xml"].clone()).unwrap();
+    // A built-in format is referred to by its id; a custom one is appended after 164.
+    assert!(styles.contains("numFmtId=\"10\""), "{styles}");
+    assert!(styles.contains("<numFmt numFmtId=\"165\" formatCode=\"0.000 &quot;kg&quot;\"/>"), "{styles}");
+    // Existing cell styles keep their indexes: new ones are appended.
+    assert!(styles.contains("<cellXfs count=\"4\">"), "{styles}");
+    let re = Workbook::open(saved).unwrap();
+    assert_eq!(re.cell("Sheet1", 0, 0).unwrap().text, "12.50%");
+    assert_eq!(re.cell("Sheet1", 0, 1).unwrap().text, "2.500 kg");
+}
+
+#[test]
+fn journal_replay_gives_the_same_book() {
+    let original = sample();
+    let mut wb = Workbook::open(original.clone()).unwrap();
+    let records: Vec<Record> = vec![
+        wb.edit(set("Sheet1", 0, 0, CellInput::Number(7.0))).unwrap(),
+        wb.edit(set("Sheet1", 3, 0, CellInput::Formula("B1+1".into()))).unwrap(),
+    ];
+    let stored: Vec<Vec<u8>> = records.iter().map(Record::to_bytes).collect();
+    let back: Vec<Record> = stored.iter().map(|b| Record::from_bytes(b).unwrap()).collect();
+    let replayed = Workbook::replay(original, &back).unwrap();
+    for (r, c) in [(0, 0), (0, 1), (3, 0)] {
+        assert_eq!(replayed.cell("Sheet1", r, c).unwrap(), wb.cell("Sheet1", r, c).unwrap());
+    }
+    assert_eq!(replayed.cell("Sheet1", 3, 0).unwrap().value, Value::Number(15.0));
+}
+
+#[test]
+fn byte_order_marks_and_prefixed_namespaces_survive_edits() {
+    let mut f = Fixture::one_sheet(r#"<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>"#, &[]);
+    let sheet = format!(
+        "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><x:worksheet xmlns:x=\"{}\"><x:sheetData><x:row r=\"1\"><x:c r=\"A1\"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>",
+        common::MAIN_NS
+    );
+    f.add("xl/worksheets/sheet1.xml", &sheet);
+    f.add("xl/sharedStrings.xml", &format!("<?xml version=\"1.0\"?><sst xmlns=\"{}\"/>", common::MAIN_NS));
+    let mut wb = Workbook::open(f.zip()).unwrap();
+    wb.edit(set("Sheet1", 4, 1, CellInput::Text("new".into()))).unwrap();
+    let saved = wb.save().unwrap();
+    let re = Workbook::open(saved).unwrap();
+    assert_eq!(re.cell("Sheet1", 0, 0).unwrap().value, Value::Number(1.0));
+    assert_eq!(re.cell("Sheet1", 4, 1).unwrap().value, Value::Text("new".into()));
+}
+
+#[test]
+fn future_journal_versions_are_refused() {
+    let mut r = Record::new(1, Edit::Calculate { full: false });
+    r.version = 99;
+    assert!(Record::from_bytes(&r.to_bytes()).is_err());
+}
