@@ -3,6 +3,7 @@
 //! The first implementation wraps formualizer (dependency graph, incremental recalculation).
 
 use formualizer_common::{ExcelErrorKind, LiteralValue};
+use formualizer_eval::arrow_store::IngestBuilder;
 use formualizer_eval::engine::named_range::{NameScope, NamedDefinition};
 use formualizer_parse::parser::{ASTNode, ASTNodeType, ReferenceType};
 use formualizer_workbook::{Workbook as FzWorkbook, WorkbookConfig};
@@ -79,12 +80,47 @@ impl Formualizer {
                     }
                 }
             }
-            // Size the engine's column store once: growing it cell by cell is quadratic in the
-            // number of columns (a 16,384-column row took minutes).
+            // Values go in by bulk ingest, a row at a time, when the sheet is dense enough;
+            // otherwise cell by cell into a store sized once (growing it cell by cell is
+            // quadratic in the number of columns: a 16,384-column row took minutes).
+            let value_cell = |cell: &crate::model::Cell| match (&cell.formula, &cell.kind) {
+                (Some(f), _) if reads_external(f, &external_names) => true,
+                (Some(_), FormulaKind::Normal | FormulaKind::Shared { .. } | FormulaKind::Array { .. }) => false,
+                _ => true,
+            };
+            let mut values_loaded = false;
             if let Some((max_row, max_col)) = sheet.cells.keys().fold(None, |acc: Option<(u32, u32)>, &(r, c)| {
                 Some(acc.map_or((r, c), |(mr, mc)| (mr.max(r), mc.max(c))))
             }) {
-                wb.set_value(&sheet.name, max_row + 1, max_col + 1, LiteralValue::Empty).map_err(engine_err)?;
+                let (rows, cols) = (max_row as usize + 1, max_col as usize + 1);
+                if rows.saturating_mul(cols) <= 4 * sheet.cells.len() + 65_536 {
+                    let date_system = wb.eval_config().date_system;
+                    let mut ingest = IngestBuilder::new(&sheet.name, cols, 32 * 1024, date_system);
+                    let mut row_values = vec![LiteralValue::Empty; cols];
+                    let mut cells = sheet.cells.iter().peekable();
+                    for r in 0..rows as u32 {
+                        row_values.fill(LiteralValue::Empty);
+                        while let Some((&(cr, cc), cell)) = cells.peek() {
+                            if cr != r {
+                                break;
+                            }
+                            if value_cell(cell) && !array_fill.contains(&(cr, cc)) && !cell.value.is_empty() {
+                                row_values[cc as usize] = to_literal(&cell.value);
+                            }
+                            cells.next();
+                        }
+                        ingest.append_row(&row_values).map_err(engine_err)?;
+                    }
+                    let built = ingest.finish();
+                    let store = wb.engine_mut().sheet_store_mut();
+                    match store.sheets.iter().position(|s| s.name.as_ref() == sheet.name) {
+                        Some(i) => store.sheets[i] = built,
+                        None => store.sheets.push(built),
+                    }
+                    values_loaded = true;
+                } else {
+                    wb.set_value(&sheet.name, max_row + 1, max_col + 1, LiteralValue::Empty).map_err(engine_err)?;
+                }
             }
             for (&(row, col), cell) in &sheet.cells {
                 if cell.formula.is_none() && array_fill.contains(&(row, col)) {
@@ -114,7 +150,7 @@ impl Formualizer {
                             wb.set_value(&sheet.name, row + 1, col + 1, to_literal(&cell.value)).map_err(engine_err)?;
                         }
                     }
-                    None if !cell.value.is_empty() => {
+                    None if !cell.value.is_empty() && !values_loaded => {
                         wb.set_value(&sheet.name, row + 1, col + 1, to_literal(&cell.value)).map_err(engine_err)?;
                     }
                     None => {}

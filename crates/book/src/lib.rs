@@ -9,7 +9,7 @@ pub mod edit;
 pub mod engine;
 pub mod error;
 pub mod formula;
-mod functions;
+pub mod functions;
 pub mod legacy;
 pub mod model;
 pub mod numfmt;

@@ -65,6 +65,11 @@ const BUILTINS: &[Builtin] = &[
     lifted("REGEXREPLACE", 3, 5, text::regex_replace),
 ];
 
+/// Names of the functions written here (they replace the engine's own of the same name).
+pub fn names() -> Vec<&'static str> {
+    BUILTINS.iter().map(|b| b.name).chain(["TEXT"]).collect()
+}
+
 /// Registers every function written here on one engine. `date1904` is the workbook's date
 /// system, which TEXT needs.
 pub fn register_all(wb: &mut FzWorkbook, date1904: bool) {
