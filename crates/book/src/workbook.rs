@@ -396,8 +396,8 @@ impl Workbook {
         if self.dirty && self.model.calc_mode != CalcMode::Manual {
             self.recalc()?;
         }
-        let (bytes, report) = crate::save::save(self)?;
-        self.after_save(&bytes)?;
+        let (bytes, report, reopened) = crate::save::save(self)?;
+        self.after_save(reopened)?;
         self.last_save = report;
         Ok(bytes)
     }
@@ -408,8 +408,8 @@ impl Workbook {
     }
 
     /// The saved package becomes the new base: later saves patch it, not the original.
-    fn after_save(&mut self, bytes: &[u8]) -> Result<()> {
-        self.pkg = Package::open(bytes.to_vec().into(), self.pkg.limits())?;
+    fn after_save(&mut self, saved: Package) -> Result<()> {
+        self.pkg = saved;
         for sheet in &mut self.model.sheets {
             if let Some(e) = self.pkg.entry(&sheet.part) {
                 sheet.part = e.name.clone();

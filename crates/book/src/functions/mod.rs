@@ -3,6 +3,7 @@
 //! engine consults before its built-in ones. Each one is measured by the corpus harness.
 
 mod math;
+mod matrix;
 mod stats;
 mod text;
 
@@ -47,6 +48,10 @@ const BUILTINS: &[Builtin] = &[
     whole("GCD", 1, 255, math::gcd_fn),
     whole("AGGREGATE", 3, 255, stats::aggregate),
     lifted("VDB", 5, 7, stats::vdb),
+    whole("MMULT", 2, 2, matrix::mmult),
+    whole("MDETERM", 1, 1, matrix::mdeterm),
+    whole("MINVERSE", 1, 1, matrix::minverse),
+    lifted("MUNIT", 1, 1, matrix::munit),
     whole("LCM", 1, 255, math::lcm_fn),
     lifted("DEC2BIN", 1, 2, math::dec2bin),
     lifted("DEC2OCT", 1, 2, math::dec2oct),
