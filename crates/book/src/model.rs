@@ -227,7 +227,11 @@ impl BookModel {
                     return Err(BookError::MissingPart(trel.target.clone()));
                 };
                 let tdata = pkg.read(&tentry.name)?.unwrap_or_default();
-                sheet.tables.push(parse_table(&tdata, &tentry.name)?);
+                // A table part that cannot be read (an empty `ref`, seen from some writers) is
+                // kept in the package as it is, but not modelled.
+                if let Ok(table) = parse_table(&tdata, &tentry.name) {
+                    sheet.tables.push(table);
+                }
             }
         }
         Ok(model)
@@ -437,10 +441,8 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
                 next_col = 0;
             }
             b"c" => {
-                let (crow, ccol) = match attr(&e, b"r") {
-                    Some(a) => parse_cell_name(&a).ok_or_else(|| r.err(format!("bad cell reference '{a}'")))?,
-                    None => (row, next_col),
-                };
+                // A missing or unreadable `r` (some writers put "0") means the next cell.
+                let (crow, ccol) = attr(&e, b"r").and_then(|a| parse_cell_name(&a)).unwrap_or((row, next_col));
                 if ccol >= MAX_COLS {
                     return Err(r.err("cell outside the sheet"));
                 }

@@ -432,12 +432,8 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
                         last = end;
                     }
                     b"c" if in_sheet_data => {
-                        let (r, c) = match attr_value(e, b"r") {
-                            Some(a) => {
-                                parse_cell_name(&a).ok_or_else(|| xml_err(part, format!("bad cell reference '{a}'")))?
-                            }
-                            None => (row, next_col),
-                        };
+                        // As when reading: a missing or unreadable `r` means the next cell.
+                        let (r, c) = attr_value(e, b"r").and_then(|a| parse_cell_name(&a)).unwrap_or((row, next_col));
                         next_col = c + 1;
                         out.extend_from_slice(&data[last..start]);
                         flush_cells(&mut out, &mut pending, r, Some(c), &prefix);

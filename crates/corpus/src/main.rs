@@ -329,6 +329,10 @@ fn check_save(wb: &mut Workbook, original: &[u8], edited: Option<(String, u32)>,
                 }
             }
             Err(e) if newer_error_value(&e) => res.calamine_unsupported = Some(e),
+            // calamine cannot read the original either: a limit of that reader on this file.
+            Err(e) if calamine_cell(original, sheet, *row).err().as_deref() == Some(e.as_str()) => {
+                res.calamine_unsupported = Some(e)
+            }
             Err(e) => problems.push(format!("calamine: {e}")),
         }
     }
@@ -605,6 +609,13 @@ fn render_report(results: &[FileResult], f: &Figures, elapsed: Duration) -> Stri
         f.files_total,
         pct(f.files_opened, f.files_total)
     ));
+    let crashed = results
+        .iter()
+        .filter(|r| r.open_error.as_deref().is_some_and(|e| e.starts_with("PANIC") || e == "TIMEOUT"))
+        .count();
+    let refused = results.iter().filter(|r| !r.opened).count() - crashed;
+    s.push_str(&format!("| files refused with a typed error (listed below) | {refused} |\n"));
+    s.push_str(&format!("| files that panicked or timed out | {crashed} |\n"));
     s.push_str(&format!(
         "| files saved without loss / opened | {} / {} ({}) |\n",
         f.files_saved_lossless,
@@ -631,7 +642,7 @@ fn render_report(results: &[FileResult], f: &Figures, elapsed: Duration) -> Stri
     s.push_str(&format!("| excluded: CUBE* cells (need an OLAP connection) | {cube} |\n"));
     let unread = results.iter().filter(|r| r.calamine_unsupported.is_some()).count();
     s.push_str(&format!(
-        "| saved files calamine cannot read (they hold #SPILL!/#CALC!, which it does not support; checked with book only) | {unread} |\n"
+        "| saved files calamine cannot read (#SPILL!/#CALC! values it does not support, or an original it cannot read either; checked with book only) | {unread} |\n"
     ));
     s.push_str(&format!("| run time (2 worker threads) | {:.1} s |\n\n", elapsed.as_secs_f64()));
 
