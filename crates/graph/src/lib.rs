@@ -2,6 +2,7 @@
 //! and the one `GraphError` with its envelope. HTTP handlers build on these.
 
 pub mod error;
+pub mod http;
 pub mod resolve;
 
 pub use error::GraphError;

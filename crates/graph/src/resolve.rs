@@ -89,6 +89,30 @@ pub enum Operation {
     },
 }
 
+impl Operation {
+    /// The Graph reference page of the operation (`workbook-createsession`, `range-update`, …).
+    pub fn name(&self) -> &str {
+        match self {
+            Operation::ItemGet(_) => "driveitem-get",
+            Operation::ItemDelete(_) => "driveitem-delete",
+            Operation::ItemChildren(_) => "driveitem-list-children",
+            Operation::ContentGet(_) => "driveitem-get-content",
+            Operation::ContentPut(_) => "driveitem-put-content",
+            Operation::CreateSession(_) => "workbook-createsession",
+            Operation::RefreshSession(_) => "workbook-refreshsession",
+            Operation::CloseSession(_) => "workbook-closesession",
+            Operation::SessionInfo { .. } => "workbook-sessioninforesource",
+            Operation::OperationGet { .. } => "workbookoperation-get",
+            Operation::WorksheetList(_) => "worksheet-list",
+            Operation::WorksheetGet { .. } => "worksheet-get",
+            Operation::RangeGet { .. } => "range-get",
+            Operation::RangeUpdate { .. } => "range-update",
+            Operation::UsedRange { .. } => "worksheet-usedrange",
+            Operation::NotImplemented { operation, .. } => operation,
+        }
+    }
+}
+
 /// A resolved request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
