@@ -405,6 +405,46 @@ pub struct ParsedSheet {
     pub features: FeatureCounts,
 }
 
+/// Checks a worksheet part the way the loss guard needs: well-formed, every cell value readable
+/// as its type says (numbers parse, shared string indexes exist, …), and the guarded features
+/// counted. Lighter than `parse_sheet_xml`: no cell map and no formula expansion.
+pub fn verify_sheet_xml(data: &[u8], part: &str, sst: &[String]) -> Result<FeatureCounts> {
+    let mut r = XmlReader::new(data, part);
+    let mut features = FeatureCounts::default();
+    loop {
+        let (e, empty) = match r.next()? {
+            Ev::Start(e) => (e, false),
+            Ev::Empty(e) => (e, true),
+            Ev::Eof => return Ok(features),
+            _ => continue,
+        };
+        let name = local(&e);
+        if let Some(key) = GUARDED_ELEMENTS.iter().find(|k| k.as_bytes() == name) {
+            *features.0.entry(key).or_default() += 1;
+        }
+        if name != b"c" || empty {
+            continue;
+        }
+        let t = attr(&e, b"t");
+        let mut raw_v: Option<String> = None;
+        let mut inline: Option<String> = None;
+        let end_depth = r.depth() - 1;
+        loop {
+            match r.next()? {
+                Ev::Start(ce) => match local(&ce) {
+                    b"v" => raw_v = Some(r.text_content()?),
+                    b"is" => inline = Some(rich_text(&mut r)?),
+                    _ => r.skip()?,
+                },
+                Ev::End if r.depth() == end_depth => break,
+                Ev::Eof => return Err(r.err("unexpected end of part")),
+                _ => {}
+            }
+        }
+        cell_value(t.as_deref(), raw_v, inline, sst).map_err(|detail| r.err(detail))?;
+    }
+}
+
 /// Reads a worksheet part. `max_cells` bounds memory on hostile or oversize sheets.
 pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) -> Result<ParsedSheet> {
     let mut r = XmlReader::new(data, part);
@@ -583,4 +623,30 @@ fn cell_value(
             },
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verify_sheet_xml;
+
+    const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+
+    #[test]
+    fn the_guard_reads_every_value_and_counts_features() {
+        let ok = format!(
+            r#"<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="A1"><v>1.5</v></c><c r="B1" t="s"><v>0</v></c><c r="C1" t="e"><v>#N/A</v></c></row></sheetData><mergeCells count="2"><mergeCell ref="A2:B2"/><mergeCell ref="A3:B3"/></mergeCells><hyperlinks><hyperlink ref="A1"/></hyperlinks></worksheet>"#
+        );
+        let counts = verify_sheet_xml(ok.as_bytes(), "s.xml", &["x".to_string()]).unwrap();
+        assert_eq!(counts.0.get("mergeCell"), Some(&2));
+        assert_eq!(counts.0.get("hyperlink"), Some(&1));
+        // An error text written as a number, or a shared string that does not exist, is refused.
+        let bad_number = format!(
+            r#"<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="A1"><v>#NAME?</v></c></row></sheetData></worksheet>"#
+        );
+        assert!(verify_sheet_xml(bad_number.as_bytes(), "s.xml", &[]).is_err());
+        let bad_index = format!(
+            r#"<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="A1" t="s"><v>3</v></c></row></sheetData></worksheet>"#
+        );
+        assert!(verify_sheet_xml(bad_index.as_bytes(), "s.xml", &["x".to_string()]).is_err());
+    }
 }

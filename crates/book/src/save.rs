@@ -1078,11 +1078,11 @@ fn loss_guard(
     for &si in rewritten {
         let sheet = &wb.model.sheets[si];
         let data = new_pkg.read(&sheet.part)?.ok_or_else(|| BookError::LossDetected(sheet.part.clone()))?;
-        let parsed = model::parse_sheet_xml(&data, &sheet.part, strings, u64::MAX)
+        let features = model::verify_sheet_xml(&data, &sheet.part, strings)
             .map_err(|e| BookError::LossDetected(format!("{} no longer parses: {e}", sheet.part)))?;
         for key in GUARDED_ELEMENTS {
             let before = sheet.features.0.get(key).copied().unwrap_or(0);
-            let after = parsed.features.0.get(key).copied().unwrap_or(0);
+            let after = features.0.get(key).copied().unwrap_or(0);
             if after < before {
                 lost.push(format!("{} {key} ({before} -> {after})", sheet.name));
             }

@@ -108,7 +108,9 @@ mod tests {
     #[test]
     fn iso_dates() {
         assert_eq!(super::iso_date(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00");
-        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_860_000);
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_852_800);
         assert_eq!(super::iso_date(t), "2026-11-28T08:00:00");
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_868_799);
+        assert_eq!(super::iso_date(leap), "2000-02-29T23:59:59");
     }
 }
