@@ -405,6 +405,42 @@ pub struct ParsedSheet {
     pub features: FeatureCounts,
 }
 
+/// An `<f>`'s `t`, `ref` and `si` attributes.
+type FormulaAttrs = (Option<String>, Option<String>, Option<String>);
+
+/// What a `<c>` element holds: `<v>`, `<is>` and `<f>` (with its `t`, `ref` and `si`).
+#[derive(Default)]
+struct CellChildren {
+    value: Option<String>,
+    inline: Option<String>,
+    formula: Option<(FormulaAttrs, String)>,
+}
+
+/// Reads the children of a `<c>` whose start tag was just read, up to its end tag.
+fn read_cell_children(r: &mut XmlReader<'_>) -> Result<CellChildren> {
+    let mut out = CellChildren::default();
+    let end_depth = r.depth() - 1;
+    loop {
+        match r.next()? {
+            Ev::Start(ce) => match local(&ce) {
+                b"v" => out.value = Some(r.text_content()?),
+                b"is" => out.inline = Some(rich_text(r)?),
+                b"f" => {
+                    let attrs = (attr(&ce, b"t"), attr(&ce, b"ref"), attr(&ce, b"si"));
+                    out.formula = Some((attrs, r.text_content()?));
+                }
+                _ => r.skip()?,
+            },
+            Ev::Empty(ce) if local(&ce) == b"f" => {
+                out.formula = Some(((attr(&ce, b"t"), attr(&ce, b"ref"), attr(&ce, b"si")), String::new()));
+            }
+            Ev::End if r.depth() == end_depth => return Ok(out),
+            Ev::Eof => return Err(r.err("unexpected end of part")),
+            _ => {}
+        }
+    }
+}
+
 /// Checks a worksheet part the way the loss guard needs: well-formed, every cell value readable
 /// as its type says (numbers parse, shared string indexes exist, …), and the guarded features
 /// counted. Lighter than `parse_sheet_xml`: no cell map and no formula expansion.
@@ -426,22 +462,8 @@ pub fn verify_sheet_xml(data: &[u8], part: &str, sst: &[String]) -> Result<Featu
             continue;
         }
         let t = attr(&e, b"t");
-        let mut raw_v: Option<String> = None;
-        let mut inline: Option<String> = None;
-        let end_depth = r.depth() - 1;
-        loop {
-            match r.next()? {
-                Ev::Start(ce) => match local(&ce) {
-                    b"v" => raw_v = Some(r.text_content()?),
-                    b"is" => inline = Some(rich_text(&mut r)?),
-                    _ => r.skip()?,
-                },
-                Ev::End if r.depth() == end_depth => break,
-                Ev::Eof => return Err(r.err("unexpected end of part")),
-                _ => {}
-            }
-        }
-        cell_value(t.as_deref(), raw_v, inline, sst).map_err(|detail| r.err(detail))?;
+        let children = read_cell_children(&mut r)?;
+        cell_value(t.as_deref(), children.value, children.inline, sst).map_err(|detail| r.err(detail))?;
     }
 }
 
@@ -490,37 +512,11 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
                 let t = attr(&e, b"t");
                 let style = attr(&e, b"s").and_then(|v| v.parse().ok()).unwrap_or(0);
                 let dynamic = attr(&e, b"cm").is_some();
-                let mut raw_v: Option<String> = None;
-                let mut inline: Option<String> = None;
-                let mut f_text: Option<String> = None;
-                let mut f_attrs: Option<(Option<String>, Option<String>, Option<String>)> = None;
-                if !empty {
-                    let end_depth = r.depth() - 1;
-                    loop {
-                        match r.next()? {
-                            Ev::Start(ce) => match local(&ce) {
-                                b"v" => raw_v = Some(r.text_content()?),
-                                b"is" => inline = Some(rich_text(&mut r)?),
-                                b"f" => {
-                                    f_attrs = Some((attr(&ce, b"t"), attr(&ce, b"ref"), attr(&ce, b"si")));
-                                    f_text = Some(r.text_content()?);
-                                }
-                                _ => r.skip()?,
-                            },
-                            Ev::Empty(ce) if local(&ce) == b"f" => {
-                                f_attrs = Some((attr(&ce, b"t"), attr(&ce, b"ref"), attr(&ce, b"si")));
-                                f_text = Some(String::new());
-                            }
-                            Ev::End if r.depth() == end_depth => break,
-                            Ev::Eof => return Err(r.err("unexpected end of part")),
-                            _ => {}
-                        }
-                    }
-                }
-                let value = cell_value(t.as_deref(), raw_v, inline, sst).map_err(|m| r.err(m))?;
+                let children = if empty { CellChildren::default() } else { read_cell_children(&mut r)? };
+                let value = cell_value(t.as_deref(), children.value, children.inline, sst).map_err(|m| r.err(m))?;
                 let mut formula = None;
                 let mut kind = FormulaKind::Normal;
-                if let (Some((ft, fref, si)), Some(text)) = (f_attrs, f_text) {
+                if let Some(((ft, fref, si), text)) = children.formula {
                     match ft.as_deref() {
                         Some("shared") => {
                             let si: u32 =

@@ -28,7 +28,10 @@ fn tidy(v: f64) -> f64 {
     }
 }
 
-pub(super) fn ceiling_math(a: &Args) -> Outcome {
+/// CEILING.MATH (`up`) and FLOOR.MATH: a positive number goes up (down) to a multiple of
+/// |significance|; a negative one towards zero (away from zero), or the other way when `mode` is
+/// non-zero. A zero significance gives 0.
+fn round_math(a: &Args, up: bool) -> Outcome {
     let n = a.number(0)?;
     let significance = a.number_or(1, 1.0)?.abs();
     let mode = a.number_or(2, 0.0)?;
@@ -36,32 +39,18 @@ pub(super) fn ceiling_math(a: &Args) -> Outcome {
         return Ok(LiteralValue::Number(0.0));
     }
     let q = quotient(n.abs(), significance);
-    let r = if n >= 0.0 {
-        q.ceil() * significance
-    } else if mode == 0.0 {
-        -(q.floor() * significance)
-    } else {
-        -(q.ceil() * significance)
-    };
-    Ok(LiteralValue::Number(tidy(r)))
+    // For a negative number, the magnitude is rounded the other way unless `mode` says otherwise.
+    let magnitude_up = if n >= 0.0 { up } else { (mode == 0.0) != up };
+    let magnitude = if magnitude_up { q.ceil() } else { q.floor() } * significance;
+    Ok(LiteralValue::Number(tidy(if n >= 0.0 { magnitude } else { -magnitude })))
+}
+
+pub(super) fn ceiling_math(a: &Args) -> Outcome {
+    round_math(a, true)
 }
 
 pub(super) fn floor_math(a: &Args) -> Outcome {
-    let n = a.number(0)?;
-    let significance = a.number_or(1, 1.0)?.abs();
-    let mode = a.number_or(2, 0.0)?;
-    if significance == 0.0 {
-        return Ok(LiteralValue::Number(0.0));
-    }
-    let q = quotient(n.abs(), significance);
-    let r = if n >= 0.0 {
-        q.floor() * significance
-    } else if mode == 0.0 {
-        -(q.ceil() * significance)
-    } else {
-        -(q.floor() * significance)
-    };
-    Ok(LiteralValue::Number(tidy(r)))
+    round_math(a, false)
 }
 
 /// CEILING.PRECISE and ISO.CEILING: CEILING.MATH without the mode argument.
