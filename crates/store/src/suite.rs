@@ -3,8 +3,11 @@
 
 use crate::{Conflict, DriveStore, StoreError};
 
+/// One check: it panics when the store breaks the contract.
+pub type Check = fn(&dyn DriveStore);
+
 /// Every check of the suite, by name.
-pub const CHECKS: &[(&str, fn(&dyn DriveStore))] = &[
+pub const CHECKS: &[(&str, Check)] = &[
     ("drives_are_per_owner", drives_are_per_owner),
     ("folders_and_children", folders_and_children),
     ("upload_conflicts", upload_conflicts),
