@@ -1,1 +1,589 @@
-//! Live workbooks.
+//! Live workbooks and the sessions on them. No HTTP here: the Graph face calls these functions
+//! with the caller's identity and the drive item it resolved.
+//!
+//! - One live [`Workbook`] per file, shared by its persistent sessions and by sessionless calls.
+//!   Its lock is fair (FIFO), so requests are applied one at a time in arrival order. A write is
+//!   applied, then its journal record is appended and synced by the store, then acknowledged.
+//! - A non-persistent session owns a private copy of the workbook as it was when the session was
+//!   created; nothing it does reaches the store.
+//! - Sessions expire after a sliding idle time. Ending a session never loses an acknowledged write:
+//!   those are in the journal already.
+//! - Long-running createSession is an operation record polled by the client.
+
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use book::{BookError, Edit, Limits, Record, Workbook};
+use store::{Conflict, DriveStore, Item, StoreError};
+
+use session::{EndReason, Operation, Session};
+pub use session::{OperationStatus, OperationView, SessionInfo};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub persistent_idle: Duration,
+    pub nonpersistent_idle: Duration,
+    /// createSession with `Prefer: respond-async` always answers 202, so clients can test polling.
+    pub force_async_sessions: bool,
+    /// How long an async createSession may take before it answers 202 instead of 201.
+    pub async_threshold: Duration,
+    pub limits: Limits,
+    /// A live workbook with this many journal records is saved and its journal started anew.
+    pub checkpoint_records: u64,
+    /// A live workbook nobody used for this long, with no session on it, is saved and unloaded.
+    pub unload_after: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            persistent_idle: Duration::from_secs(5 * 60),
+            nonpersistent_idle: Duration::from_secs(7 * 60),
+            force_async_sessions: false,
+            async_threshold: Duration::from_millis(500),
+            limits: Limits::default(),
+            checkpoint_records: 1000,
+            unload_after: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HostError {
+    /// The session is unknown, expired, closed, another user's, on another file, or ended because
+    /// the file's content was replaced: the client may create a new one.
+    #[error("the session does not exist or has expired")]
+    SessionRecreatable,
+    /// The session's file was deleted.
+    #[error("the session's workbook was deleted")]
+    SessionFileGone,
+    #[error("the item was not found")]
+    ItemNotFound,
+    #[error("the item is a folder, not a workbook")]
+    NotAFile,
+    /// The stored file is not a workbook this server can open (damaged, encrypted, hostile).
+    #[error("the workbook cannot be opened: {0}")]
+    Unopenable(BookError),
+    /// An operation id that is unknown, or another user's.
+    #[error("the operation was not found")]
+    OperationNotFound,
+    #[error(transparent)]
+    Book(BookError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for HostError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => HostError::ItemNotFound,
+            other => HostError::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = HostError> = std::result::Result<T, E>;
+
+/// The shared live workbook of a file.
+struct LiveBook {
+    state: Arc<tokio::sync::Mutex<BookState>>,
+    last_used: Instant,
+}
+
+struct BookState {
+    /// `None` after a failed write left the workbook in doubt: the next use reloads it.
+    workbook: Option<Workbook>,
+    generation: u64,
+    /// Journal records since the last checkpoint.
+    unsaved: u64,
+}
+
+#[derive(Default)]
+struct Registry {
+    books: HashMap<String, LiveBook>,
+    sessions: HashMap<String, Session>,
+    /// Why recently ended sessions ended (a deleted file answers differently from expiry).
+    ended: HashMap<String, (EndReason, Instant)>,
+    operations: HashMap<String, Operation>,
+}
+
+pub struct Host {
+    store: Arc<dyn DriveStore>,
+    config: Config,
+    registry: Mutex<Registry>,
+}
+
+/// Which workbook a call works on.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    Sessionless,
+    Session(&'a str),
+}
+
+/// What a session points at: the shared live workbook, or its private copy.
+enum Handle {
+    Shared(Arc<tokio::sync::Mutex<BookState>>),
+    Private(Arc<tokio::sync::Mutex<Workbook>>),
+}
+
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+impl Host {
+    pub fn new(store: Arc<dyn DriveStore>, config: Config) -> Arc<Host> {
+        Arc::new(Host { store, config, registry: Mutex::new(Registry::default()) })
+    }
+
+    pub fn store(&self) -> &Arc<dyn DriveStore> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs a blocking store call off the async threads.
+    pub async fn with_store<R: Send + 'static>(&self, f: impl FnOnce(&dyn DriveStore) -> R + Send + 'static) -> R {
+        let store = self.store.clone();
+        blocking(move || f(store.as_ref())).await
+    }
+
+    /// The live workbook state of a file, registered (not yet loaded) if new.
+    fn live(&self, item_id: &str) -> Arc<tokio::sync::Mutex<BookState>> {
+        let mut reg = self.registry();
+        let live = reg.books.entry(item_id.to_string()).or_insert_with(|| LiveBook {
+            state: Arc::new(tokio::sync::Mutex::new(BookState { workbook: None, generation: 0, unsaved: 0 })),
+            last_used: Instant::now(),
+        });
+        live.last_used = Instant::now();
+        live.state.clone()
+    }
+
+    /// Loads the workbook into a locked state if it is not loaded: the stored content plus its journal.
+    fn ensure_loaded(store: &dyn DriveStore, limits: &Limits, item_id: &str, state: &mut BookState) -> Result<()> {
+        if state.workbook.is_some() {
+            return Ok(());
+        }
+        let item = store.item(item_id)?.ok_or(HostError::ItemNotFound)?;
+        if item.is_folder {
+            return Err(HostError::NotAFile);
+        }
+        let content = store.content(item_id)?;
+        let mut wb = Workbook::open_with(content.bytes.clone(), limits).map_err(HostError::Unopenable)?;
+        for raw in &content.journal {
+            let record = Record::from_bytes(raw).map_err(HostError::Unopenable)?;
+            wb.apply(&record).map_err(HostError::Unopenable)?;
+        }
+        state.generation = content.generation;
+        state.unsaved = content.journal.len() as u64;
+        state.workbook = Some(wb);
+        Ok(())
+    }
+
+    /// Opens a session on a file. A persistent one loads the shared live workbook; a
+    /// non-persistent one opens its own copy of the file as it is now.
+    pub async fn create_session(&self, user: &str, item_id: &str, persistent: bool) -> Result<SessionInfo> {
+        let state = self.live(item_id);
+        let mut guard = state.clone().lock_owned().await;
+        let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
+        let private = blocking(move || -> Result<Option<Workbook>> {
+            Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
+            if persistent {
+                return Ok(None);
+            }
+            // The private copy: the stored content and journal, which hold every acknowledged write.
+            let content = store.content(&id)?;
+            let mut wb = Workbook::open_with(content.bytes.clone(), &limits).map_err(HostError::Unopenable)?;
+            for raw in &content.journal {
+                wb.apply(&Record::from_bytes(raw).map_err(HostError::Unopenable)?).map_err(HostError::Unopenable)?;
+            }
+            Ok(Some(wb))
+        })
+        .await?;
+        let session = Session::new(user, item_id, persistent, private);
+        let info = SessionInfo { id: session.id.clone(), persist_changes: persistent };
+        self.registry().sessions.insert(session.id.clone(), session);
+        Ok(info)
+    }
+
+    /// Starts an asynchronous createSession and returns its operation id at once.
+    pub fn start_create_session(self: &Arc<Self>, user: &str, item_id: &str, persistent: bool) -> String {
+        let op = Operation::new(user, item_id);
+        let op_id = op.id.clone();
+        self.registry().operations.insert(op_id.clone(), op);
+        let (host, user, item, id) = (self.clone(), user.to_string(), item_id.to_string(), op_id.clone());
+        tokio::spawn(async move {
+            host.set_operation(&id, OperationStatus::Running, None);
+            let result = host.create_session(&user, &item, persistent).await;
+            let status = if result.is_ok() { OperationStatus::Succeeded } else { OperationStatus::Failed };
+            host.set_operation(&id, status, Some(result));
+        });
+        op_id
+    }
+
+    fn set_operation(&self, id: &str, status: OperationStatus, result: Option<Result<SessionInfo>>) {
+        if let Some(op) = self.registry().operations.get_mut(id) {
+            op.status = status;
+            if result.is_some() {
+                op.result = result;
+            }
+            op.done.notify_waiters();
+        }
+    }
+
+    /// Waits up to `timeout` for an operation to finish; returns its state either way.
+    pub async fn wait_operation(&self, id: &str, timeout: Duration) -> Option<OperationView> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notify = {
+                let reg = self.registry();
+                let op = reg.operations.get(id)?;
+                if op.is_finished() || tokio::time::Instant::now() >= deadline {
+                    return Some(op.view());
+                }
+                op.done.clone()
+            };
+            let notified = notify.notified();
+            // A finish between the check above and here would be missed: poll at least every 20 ms.
+            let _ = tokio::time::timeout_at(
+                deadline.min(tokio::time::Instant::now() + Duration::from_millis(20)),
+                notified,
+            )
+            .await;
+        }
+    }
+
+    /// An operation as its creator sees it, on the file it was started on.
+    pub fn operation(&self, user: &str, item_id: &str, id: &str) -> Result<OperationView> {
+        let reg = self.registry();
+        match reg.operations.get(id) {
+            Some(op) if op.user == user && op.item_id == item_id => Ok(op.view()),
+            _ => Err(HostError::OperationNotFound),
+        }
+    }
+
+    /// `sessionInfoResource(key=…)`: the session an async createSession made (the key is its
+    /// operation id), or a session id of the caller's.
+    pub fn session_info(&self, user: &str, item_id: &str, key: &str) -> Result<SessionInfo> {
+        let reg = self.registry();
+        if let Some(op) = reg.operations.get(key).filter(|op| op.user == user && op.item_id == item_id) {
+            return match &op.result {
+                Some(Ok(info)) if reg.sessions.contains_key(&info.id) => Ok(info.clone()),
+                Some(Ok(_)) => Err(HostError::SessionRecreatable),
+                Some(Err(e)) => Err(e.clone()),
+                None => Err(HostError::OperationNotFound),
+            };
+        }
+        match reg.sessions.get(key) {
+            Some(s) if s.user == user && s.item_id == item_id => {
+                Ok(SessionInfo { id: s.id.clone(), persist_changes: s.persistent })
+            }
+            _ => Err(HostError::OperationNotFound),
+        }
+    }
+
+    /// The session, checked against its owner and file, with its idle time reset. Returns its
+    /// private workbook for a non-persistent session, `None` for a persistent one.
+    fn touch_session(
+        &self,
+        user: &str,
+        item_id: &str,
+        session_id: &str,
+    ) -> Result<Option<Arc<tokio::sync::Mutex<Workbook>>>> {
+        let mut reg = self.registry();
+        let now = Instant::now();
+        if let Some(s) = reg.sessions.get_mut(session_id) {
+            // Another user's session, or one on another file, looks exactly like an unknown one.
+            if s.user != user || s.item_id != item_id {
+                return Err(HostError::SessionRecreatable);
+            }
+            if !self.expired(s, now) {
+                s.last_activity = now;
+                return Ok(s.private.clone());
+            }
+        }
+        match reg.ended.get(session_id) {
+            Some((EndReason::FileDeleted, _)) => Err(HostError::SessionFileGone),
+            _ => Err(HostError::SessionRecreatable),
+        }
+    }
+
+    fn expired(&self, s: &Session, now: Instant) -> bool {
+        let idle = if s.persistent { self.config.persistent_idle } else { self.config.nonpersistent_idle };
+        now.duration_since(s.last_activity) >= idle
+    }
+
+    /// Which workbook a call uses: a session's, or the shared one for sessionless calls.
+    fn handle(&self, user: &str, item_id: &str, target: Target<'_>) -> Result<Handle> {
+        match target {
+            Target::Session(id) => match self.touch_session(user, item_id, id)? {
+                Some(private) => Ok(Handle::Private(private)),
+                None => Ok(Handle::Shared(self.live(item_id))),
+            },
+            Target::Sessionless => Ok(Handle::Shared(self.live(item_id))),
+        }
+    }
+
+    pub fn refresh_session(&self, user: &str, item_id: &str, session_id: &str) -> Result<()> {
+        self.touch_session(user, item_id, session_id).map(|_| ())
+    }
+
+    pub fn close_session(&self, user: &str, item_id: &str, session_id: &str) -> Result<()> {
+        self.touch_session(user, item_id, session_id)?;
+        let mut reg = self.registry();
+        reg.sessions.remove(session_id);
+        reg.ended.insert(session_id.to_string(), (EndReason::Closed, Instant::now()));
+        Ok(())
+    }
+
+    /// Reads from the workbook a call targets.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        user: &str,
+        item_id: &str,
+        target: Target<'_>,
+        f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
+    ) -> Result<R> {
+        match self.handle(user, item_id, target)? {
+            Handle::Private(wb) => {
+                let guard = wb.lock_owned().await;
+                blocking(move || f(&guard).map_err(HostError::Book)).await
+            }
+            Handle::Shared(state) => {
+                let mut guard = state.lock_owned().await;
+                let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
+                blocking(move || {
+                    Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
+                    let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
+                    f(wb).map_err(HostError::Book)
+                })
+                .await
+            }
+        }
+    }
+
+    /// Applies an edit to the workbook a call targets and, for the shared workbook, makes it
+    /// durable before returning; `then` reads the result in the same turn (recalculated values).
+    pub async fn write<R: Send + 'static>(
+        &self,
+        user: &str,
+        item_id: &str,
+        target: Target<'_>,
+        edit: Edit,
+        then: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
+    ) -> Result<R> {
+        match self.handle(user, item_id, target)? {
+            Handle::Private(wb) => {
+                let mut guard = wb.lock_owned().await;
+                blocking(move || {
+                    guard.edit(edit).map_err(HostError::Book)?;
+                    then(&guard).map_err(HostError::Book)
+                })
+                .await
+            }
+            Handle::Shared(state) => {
+                let mut guard = state.lock_owned().await;
+                let (store, config, id) = (self.store.clone(), self.config.clone(), item_id.to_string());
+                blocking(move || {
+                    Self::ensure_loaded(store.as_ref(), &config.limits, &id, &mut guard)?;
+                    let generation = guard.generation;
+                    let Some(wb) = guard.workbook.as_mut() else { return Err(HostError::ItemNotFound) };
+                    let record = match wb.edit(edit) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            // A refused edit changes nothing; one that failed half-way leaves the
+                            // workbook in doubt, so it is reloaded from the store next time.
+                            if !matches!(
+                                e,
+                                BookError::InvalidEdit(_) | BookError::NoSuchSheet(_) | BookError::Address(_)
+                            ) {
+                                guard.workbook = None;
+                            }
+                            return Err(HostError::Book(e));
+                        }
+                    };
+                    if let Err(e) = store.append_journal(&id, generation, &record.to_bytes()) {
+                        guard.workbook = None;
+                        return Err(e.into());
+                    }
+                    guard.unsaved += 1;
+                    let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
+                    let out = then(wb).map_err(HostError::Book);
+                    if guard.unsaved >= config.checkpoint_records {
+                        // Bounds replay time; a failed checkpoint leaves the journal, which is fine.
+                        let _ = Self::checkpoint_locked(store.as_ref(), &id, &mut guard);
+                    }
+                    out
+                })
+                .await
+            }
+        }
+    }
+
+    /// Saves a loaded workbook with unsaved journal records into a new content generation.
+    fn checkpoint_locked(store: &dyn DriveStore, item_id: &str, state: &mut BookState) -> Result<()> {
+        if state.unsaved == 0 {
+            return Ok(());
+        }
+        let Some(wb) = state.workbook.as_mut() else { return Ok(()) };
+        let bytes = wb.save().map_err(HostError::Book)?;
+        let item = store.checkpoint(item_id, state.generation, &bytes)?;
+        state.generation = item.generation;
+        state.unsaved = 0;
+        Ok(())
+    }
+
+    /// Makes the stored content include every journal record (before a download or a metadata
+    /// read, whose size must be the file's). Loads the workbook if a journal is pending.
+    pub async fn flush(&self, item_id: &str) -> Result<()> {
+        let item = self
+            .with_store({
+                let id = item_id.to_string();
+                move |s| s.item(&id)
+            })
+            .await?
+            .ok_or(HostError::ItemNotFound)?;
+        if item.is_folder || item.journal_len == 0 {
+            return Ok(());
+        }
+        let state = self.live(item_id);
+        let mut guard = state.lock_owned().await;
+        let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
+        blocking(move || {
+            Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
+            Self::checkpoint_locked(store.as_ref(), &id, &mut guard)
+        })
+        .await
+    }
+
+    /// Uploads a file. Replacing a file's content ends its sessions and unloads its live workbook.
+    pub async fn put_file(
+        &self,
+        parent_id: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        conflict: Conflict,
+    ) -> Result<(Item, bool)> {
+        let existing = self
+            .with_store({
+                let (p, n) = (parent_id.to_string(), name.to_string());
+                move |s| s.child(&p, &n)
+            })
+            .await?;
+        let held = match &existing {
+            Some(e) if conflict == Conflict::Replace && !e.is_folder => Some(self.live(&e.id).lock_owned().await),
+            _ => None,
+        };
+        let (p, n) = (parent_id.to_string(), name.to_string());
+        let result = self.with_store(move |s| s.put_file(&p, &n, &bytes, conflict)).await;
+        if let (Some(mut guard), Ok((item, false))) = (held, &result) {
+            guard.workbook = None;
+            self.end_sessions_of(&item.id, EndReason::ContentReplaced);
+        }
+        Ok(result?)
+    }
+
+    /// New content for an existing file (`PUT items/{id}/content`).
+    pub async fn replace_content(&self, item_id: &str, bytes: Vec<u8>) -> Result<Item> {
+        let mut guard = self.live(item_id).lock_owned().await;
+        let id = item_id.to_string();
+        let result = self.with_store(move |s| s.replace_content(&id, &bytes)).await;
+        guard.workbook = None;
+        if result.is_ok() {
+            self.end_sessions_of(item_id, EndReason::ContentReplaced);
+        }
+        Ok(result?)
+    }
+
+    /// Deletes an item; sessions on it, or on files below it, end as "file gone".
+    pub async fn delete(&self, item_id: &str) -> Result<()> {
+        let id = item_id.to_string();
+        self.with_store(move |s| s.delete(&id)).await?;
+        let on_files: Vec<String> = self.registry().sessions.values().map(|s| s.item_id.clone()).collect();
+        for file in on_files {
+            let f = file.clone();
+            if self.with_store(move |s| s.item(&f)).await.ok().flatten().is_none() {
+                self.end_sessions_of(&file, EndReason::FileDeleted);
+                self.registry().books.remove(&file);
+            }
+        }
+        self.registry().books.remove(item_id);
+        Ok(())
+    }
+
+    fn end_sessions_of(&self, item_id: &str, reason: EndReason) {
+        let mut reg = self.registry();
+        let ids: Vec<String> = reg.sessions.values().filter(|s| s.item_id == item_id).map(|s| s.id.clone()).collect();
+        for id in ids {
+            reg.sessions.remove(&id);
+            reg.ended.insert(id, (reason, Instant::now()));
+        }
+        if reason != EndReason::ContentReplaced {
+            reg.books.remove(item_id);
+        }
+    }
+
+    /// Ends idle sessions, forgets old operations and end reasons, and saves and unloads live
+    /// workbooks nobody uses. Run periodically.
+    pub async fn sweep(&self) {
+        let now = Instant::now();
+        let idle_books: Vec<(String, Arc<tokio::sync::Mutex<BookState>>)> = {
+            let mut reg = self.registry();
+            let expired: Vec<String> =
+                reg.sessions.values().filter(|s| self.expired(s, now)).map(|s| s.id.clone()).collect();
+            for id in expired {
+                reg.sessions.remove(&id);
+                reg.ended.insert(id, (EndReason::Expired, now));
+            }
+            let keep = Duration::from_secs(3600);
+            reg.ended.retain(|_, (_, at)| now.duration_since(*at) < keep);
+            reg.operations.retain(|_, op| now.duration_since(op.created) < keep);
+            let in_use: std::collections::HashSet<String> = reg.sessions.values().map(|s| s.item_id.clone()).collect();
+            reg.books
+                .iter()
+                .filter(|(id, b)| !in_use.contains(*id) && now.duration_since(b.last_used) >= self.config.unload_after)
+                .map(|(id, b)| (id.clone(), b.state.clone()))
+                .collect()
+        };
+        for (id, state) in idle_books {
+            let Ok(mut guard) = state.clone().try_lock_owned() else { continue };
+            let store = self.store.clone();
+            let item = id.clone();
+            let saved = blocking(move || Self::checkpoint_locked(store.as_ref(), &item, &mut guard)).await;
+            if saved.is_ok() {
+                let mut reg = self.registry();
+                // Unload only if nobody picked it up meanwhile.
+                if reg.books.get(&id).is_some_and(|b| Arc::ptr_eq(&b.state, &state) && Arc::strong_count(&state) <= 2) {
+                    reg.books.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// Saves every live workbook with unsaved records (at shutdown; the journals are durable anyway).
+    pub async fn checkpoint_all(&self) {
+        let books: Vec<(String, Arc<tokio::sync::Mutex<BookState>>)> =
+            self.registry().books.iter().map(|(id, b)| (id.clone(), b.state.clone())).collect();
+        for (id, state) in books {
+            let mut guard = state.lock_owned().await;
+            let store = self.store.clone();
+            let _ = blocking(move || Self::checkpoint_locked(store.as_ref(), &id, &mut guard)).await;
+        }
+    }
+
+    /// Open sessions (for tests and the health endpoint).
+    pub fn session_count(&self) -> usize {
+        self.registry().sessions.len()
+    }
+}

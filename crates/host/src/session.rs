@@ -1,0 +1,112 @@
+//! Sessions and long-running operations as records.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use book::Workbook;
+
+use crate::HostError;
+
+/// What createSession answers: Graph's workbookSessionInfo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: String,
+    pub persist_changes: bool,
+}
+
+pub(crate) struct Session {
+    pub id: String,
+    pub user: String,
+    pub item_id: String,
+    pub persistent: bool,
+    pub last_activity: Instant,
+    /// The private copy of a non-persistent session.
+    pub private: Option<Arc<tokio::sync::Mutex<Workbook>>>,
+}
+
+impl Session {
+    pub fn new(user: &str, item_id: &str, persistent: bool, private: Option<Workbook>) -> Session {
+        Session {
+            id: new_session_id(),
+            user: user.to_string(),
+            item_id: item_id.to_string(),
+            persistent,
+            last_activity: Instant::now(),
+            private: private.map(|wb| Arc::new(tokio::sync::Mutex::new(wb))),
+        }
+    }
+}
+
+/// Opaque, URL-safe, 244 bits of randomness; says nothing of the user or the file.
+fn new_session_id() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EndReason {
+    Closed,
+    Expired,
+    ContentReplaced,
+    FileDeleted,
+}
+
+/// Graph's workbookOperationStatus, written in lower camel case on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationStatus {
+    NotStarted,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl OperationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationStatus::NotStarted => "notStarted",
+            OperationStatus::Running => "running",
+            OperationStatus::Succeeded => "succeeded",
+            OperationStatus::Failed => "failed",
+        }
+    }
+}
+
+/// An operation as a poll shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationView {
+    pub id: String,
+    pub status: OperationStatus,
+    /// Set once the operation finished.
+    pub result: Option<Result<SessionInfo, HostError>>,
+}
+
+pub(crate) struct Operation {
+    pub id: String,
+    pub user: String,
+    pub item_id: String,
+    pub status: OperationStatus,
+    pub result: Option<Result<SessionInfo, HostError>>,
+    pub created: Instant,
+    pub done: Arc<tokio::sync::Notify>,
+}
+
+impl Operation {
+    pub fn new(user: &str, item_id: &str) -> Operation {
+        Operation {
+            id: uuid::Uuid::new_v4().hyphenated().to_string(),
+            user: user.to_string(),
+            item_id: item_id.to_string(),
+            status: OperationStatus::NotStarted,
+            result: None,
+            created: Instant::now(),
+            done: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status, OperationStatus::Succeeded | OperationStatus::Failed)
+    }
+
+    pub fn view(&self) -> OperationView {
+        OperationView { id: self.id.clone(), status: self.status, result: self.result.clone() }
+    }
+}
