@@ -1,9 +1,16 @@
 //! The Graph face of workbookd: request paths resolved to one `Operation` per Graph doc page,
-//! and the one `GraphError` with its envelope. HTTP handlers build on these.
+//! bearer tokens to a caller, one handler per operation, and the one `GraphError` with its
+//! envelope. The only crate that knows HTTP.
 
+pub mod auth;
+mod drive;
 pub mod error;
+mod handlers;
 pub mod http;
+mod range;
 pub mod resolve;
 
+pub use auth::{AuthMode, Principal, Verifier};
 pub use error::GraphError;
+pub use http::{router, ServerConfig};
 pub use resolve::{resolve, ApiVersion, DriveRef, ItemAddress, ItemRef, Operation, Resolved};

@@ -34,6 +34,8 @@ pub enum ItemRef {
     Id(String),
     /// A path below the root, without leading or trailing `/` (`Reports/Q1 data.xlsx`).
     Path(String),
+    /// A path below the item with this id (`items/{parent-id}:/{filename}:`).
+    IdPath(String, String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +163,12 @@ fn percent_decode(s: &str) -> Result<String, GraphError> {
     String::from_utf8(out).map_err(|_| GraphError::bad_request("The URL is not valid UTF-8."))
 }
 
+/// A query string component: `+` is a space, malformed escapes are kept as written.
+pub fn decode_query_component(s: &str) -> String {
+    let s = s.replace('+', " ");
+    percent_decode(&s).unwrap_or(s)
+}
+
 /// Unquotes `'it''s'` to `it's`; other values are kept as written.
 fn unquote(v: &str) -> String {
     let v = v.trim();
@@ -231,6 +239,23 @@ fn segments(raw_path: &str) -> Result<Vec<Segment>, GraphError> {
     let mut i = 0;
     while i < raw.len() {
         let seg = percent_decode(raw[i])?;
+        let after_items = i > 0 && raw[i - 1].eq_ignore_ascii_case("items");
+        // `items/{id}:/path/to/file.xlsx:` spans raw segments, like `root:/…:` below.
+        if after_items && !seg.starts_with("root:") && seg.ends_with(':') && !seg.contains(":/") {
+            let mut joined = seg;
+            loop {
+                i += 1;
+                let Some(next) = raw.get(i) else { return Err(GraphError::unknown_segment(&joined)) };
+                joined.push('/');
+                joined.push_str(&percent_decode(next)?);
+                if joined.ends_with(':') {
+                    break;
+                }
+            }
+            decoded.push(joined);
+            i += 1;
+            continue;
+        }
         // `root:/path/to/file.xlsx:` spans raw segments unless it came encoded as one.
         if seg.starts_with("root:") && !(seg.len() > 5 && seg.ends_with(':')) {
             let mut joined = seg;
@@ -248,7 +273,7 @@ fn segments(raw_path: &str) -> Result<Vec<Segment>, GraphError> {
     }
     let mut out = Vec::with_capacity(decoded.len());
     for d in decoded {
-        if d.starts_with("root:") {
+        if d.starts_with("root:") || (d.ends_with(':') && d.contains(":/")) {
             out.push(Segment { name: d, args: None });
             continue;
         }
@@ -402,6 +427,14 @@ fn item_ref(segs: &[Segment]) -> Result<(ItemRef, usize), GraphError> {
                 Ok((path_item(root_path(&k.name).ok_or_else(|| GraphError::unknown_segment(&k.name))?), 2))
             }
             Some(k) if k.is("root") => Ok((ItemRef::Root, 2)),
+            Some(k) if k.name.ends_with(':') && k.name.contains(":/") => {
+                let (base, path) = k.name.split_once(":/").unwrap_or_default();
+                let path = path.trim_end_matches(':').trim_matches('/');
+                if base.is_empty() || path.is_empty() {
+                    return Err(GraphError::unknown_segment(&k.name));
+                }
+                Ok((ItemRef::IdPath(base.to_string(), path.to_string()), 2))
+            }
             Some(k) => Ok((ItemRef::Id(k.name.clone()), 2)),
             None => Err(GraphError::unknown_segment("items")),
         },
@@ -519,6 +552,14 @@ mod tests {
                 address: Some("A1:B2".into())
             }
         );
+        // A new file under a parent addressed by id, spelled out and encoded.
+        let under = |id: &str| ItemAddress { drive: DriveRef::Me, item: ItemRef::IdPath(id.into(), "a b.xlsx".into()) };
+        assert_eq!(op("PUT", "/v1.0/me/drive/items/01P:/a%20b.xlsx:/content"), Operation::ContentPut(under("01P")));
+        assert_eq!(
+            op("PUT", "/v1.0/me/drive/items/01P%3A%2Fa%20b.xlsx%3A/content"),
+            Operation::ContentPut(under("01P"))
+        );
+        assert!(resolve("PUT", "/v1.0/me/drive/items/01P:/unterminated").is_err());
         // JS 3.x: /me paths, `root:/path:` spelled out.
         assert_eq!(
             op("PUT", "/v1.0/me/drive/root:/folder/book.xlsx:/content"),

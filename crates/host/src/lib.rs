@@ -582,6 +582,12 @@ impl Host {
         }
     }
 
+    /// Whether a session ended because its file was deleted (its file can no longer be found
+    /// to check the session against).
+    pub fn session_ended_by_delete(&self, session_id: &str) -> bool {
+        matches!(self.registry().ended.get(session_id), Some((EndReason::FileDeleted, _)))
+    }
+
     /// Open sessions (for tests and the health endpoint).
     pub fn session_count(&self) -> usize {
         self.registry().sessions.len()

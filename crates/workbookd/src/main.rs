@@ -1,9 +1,11 @@
-//! `workbookd`: starts the Graph-compatible workbook server.
+//! `workbookd`: the Graph-compatible workbook server, and the tools that go with it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The loopback address served when none is given.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
@@ -19,6 +21,16 @@ struct Cli {
 enum Command {
     /// Serve the Graph API (the default).
     Serve(ServeArgs),
+    /// Print a signed JWT that `serve --auth jwt --jwt-secret S` accepts.
+    Token(TokenArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuthArg {
+    /// Any bearer token; a JWT's claims are read unverified (for development and CI).
+    Dev,
+    /// Verified JWTs: HS256 with --jwt-secret, or RS256/ES256 with --jwks.
+    Jwt,
 }
 
 #[derive(Args, Clone)]
@@ -32,6 +44,30 @@ struct ServeArgs {
     /// Keep everything in memory (nothing is written to disk).
     #[arg(long, env = "WORKBOOKD_IN_MEMORY")]
     in_memory: bool,
+    /// How bearer tokens are checked. Dev is the default on loopback addresses only.
+    #[arg(long, env = "WORKBOOKD_AUTH", value_enum)]
+    auth: Option<AuthArg>,
+    /// Shared secret for HS256 tokens (with --auth jwt).
+    #[arg(long, env = "WORKBOOKD_JWT_SECRET")]
+    jwt_secret: Option<String>,
+    /// JWKS file with the RS256/ES256 keys tokens are signed with (with --auth jwt).
+    #[arg(long, env = "WORKBOOKD_JWKS")]
+    jwks: Option<PathBuf>,
+    /// Required `aud` of verified tokens.
+    #[arg(long, env = "WORKBOOKD_AUDIENCE")]
+    audience: Option<String>,
+    /// Required `iss` of verified tokens.
+    #[arg(long, env = "WORKBOOKD_ISSUER")]
+    issuer: Option<String>,
+    /// Idle time after which a persistent session ends (`90s`, `5m`).
+    #[arg(long, env = "WORKBOOKD_PERSISTENT_SESSION_IDLE", default_value = "5m", value_parser = parse_duration)]
+    persistent_session_idle: Duration,
+    /// Idle time after which a non-persistent session ends.
+    #[arg(long, env = "WORKBOOKD_NONPERSISTENT_SESSION_IDLE", default_value = "7m", value_parser = parse_duration)]
+    nonpersistent_session_idle: Duration,
+    /// Answer every `Prefer: respond-async` createSession with 202, so clients can test polling.
+    #[arg(long, env = "WORKBOOKD_FORCE_ASYNC_SESSIONS")]
+    force_async_sessions: bool,
 }
 
 impl Default for ServeArgs {
@@ -40,14 +76,68 @@ impl Default for ServeArgs {
             listen: DEFAULT_LISTEN.parse().expect("valid default"),
             data: "workbookd-data".into(),
             in_memory: false,
+            auth: None,
+            jwt_secret: None,
+            jwks: None,
+            audience: None,
+            issuer: None,
+            persistent_session_idle: Duration::from_secs(300),
+            nonpersistent_session_idle: Duration::from_secs(420),
+            force_async_sessions: false,
         }
     }
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// The user: becomes `oid`, `sub` and (when it looks like one) `preferred_username`.
+    #[arg(long)]
+    user: String,
+    /// The tenant id (`tid`).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Delegated scopes (`scp`), space-separated.
+    #[arg(long, default_value = "Files.ReadWrite")]
+    scopes: String,
+    /// An application token (`roles`, `idtyp: app`) instead of a user's.
+    #[arg(long)]
+    app: bool,
+    /// The HS256 secret the server was started with.
+    #[arg(long, env = "WORKBOOKD_JWT_SECRET")]
+    secret: String,
+    /// Lifetime of the token (`1h`, `30m`).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    ttl: Duration,
+    #[arg(long, env = "WORKBOOKD_AUDIENCE")]
+    audience: Option<String>,
+    #[arg(long, env = "WORKBOOKD_ISSUER")]
+    issuer: Option<String>,
+}
+
+/// `500ms`, `2s`, `90s`, `5m`, `1h`; a bare number is seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().map_err(|_| format!("'{text}' is not a duration like 90s or 5m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("'{text}': the unit must be ms, s, m or h")),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 366.0 * 86_400.0 {
+        return Err(format!("'{text}' is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(a)) => a,
+        Some(Command::Token(t)) => return token(t),
         None => ServeArgs::parse_from_env(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -78,20 +168,120 @@ impl ServeArgs {
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<(), String> {
-    if !args.in_memory {
-        std::fs::create_dir_all(&args.data).map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
+fn token(args: TokenArgs) -> std::process::ExitCode {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut claims = serde_json::json!({
+        "oid": args.user,
+        "sub": args.user,
+        "iat": now,
+        "nbf": now,
+        "exp": now + args.ttl.as_secs(),
+    });
+    if args.user.contains('@') {
+        claims["preferred_username"] = serde_json::json!(args.user);
     }
+    if let Some(t) = args.tenant {
+        claims["tid"] = serde_json::json!(t);
+    }
+    if args.app {
+        claims["roles"] = serde_json::json!(args.scopes.split_whitespace().collect::<Vec<_>>());
+        claims["idtyp"] = serde_json::json!("app");
+    } else {
+        claims["scp"] = serde_json::json!(args.scopes);
+    }
+    if let Some(a) = args.audience {
+        claims["aud"] = serde_json::json!(a);
+    }
+    if let Some(i) = args.issuer {
+        claims["iss"] = serde_json::json!(i);
+    }
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    match jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(args.secret.as_bytes())) {
+        Ok(t) => {
+            println!("{t}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("workbookd token: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn auth_mode(args: &ServeArgs) -> Result<graph::AuthMode, String> {
+    let mode = args.auth.unwrap_or(if args.listen.ip().is_loopback() { AuthArg::Dev } else { AuthArg::Jwt });
+    match mode {
+        AuthArg::Dev => {
+            if !args.listen.ip().is_loopback() {
+                eprintln!(
+                    "workbookd: WARNING: dev auth accepts any token, and {} is not a loopback address",
+                    args.listen
+                );
+            }
+            Ok(graph::AuthMode::Dev)
+        }
+        AuthArg::Jwt => {
+            let verifier = match (&args.jwt_secret, &args.jwks) {
+                (Some(secret), None) => {
+                    graph::Verifier::hs256(secret.as_bytes(), args.audience.clone(), args.issuer.clone())
+                }
+                (None, Some(path)) => {
+                    let text =
+                        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    graph::Verifier::from_jwks(&text, args.audience.clone(), args.issuer.clone())?
+                }
+                (Some(_), Some(_)) => return Err("give --jwt-secret or --jwks, not both".into()),
+                (None, None) => {
+                    return Err(
+                        "--auth jwt needs --jwt-secret or --jwks (dev auth is only the default on loopback)".into()
+                    )
+                }
+            };
+            Ok(graph::AuthMode::Verified(Box::new(verifier)))
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let auth = auth_mode(&args)?;
+    let store: Arc<dyn store::DriveStore> = if args.in_memory {
+        Arc::new(store::MemoryStore::new())
+    } else {
+        std::fs::create_dir_all(&args.data).map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
+        Arc::new(store::LocalStore::open(&args.data).map_err(|e| format!("cannot open {}: {e}", args.data.display()))?)
+    };
+    let config = host::Config {
+        persistent_idle: args.persistent_session_idle,
+        nonpersistent_idle: args.nonpersistent_session_idle,
+        force_async_sessions: args.force_async_sessions,
+        ..host::Config::default()
+    };
+    let host = host::Host::new(store, config);
+    let sweeper = {
+        let host = host.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                host.sweep().await;
+            }
+        })
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let server_config = graph::ServerConfig { auth, ..graph::ServerConfig::default() };
     // The one line on stdout: scripts and tests wait for it to learn the port.
     println!("workbookd listening on http://{local}");
-    axum::serve(listener, graph::http::router())
+    let served = axum::serve(listener, graph::router(host.clone(), server_config))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    sweeper.abort();
+    // Journals are durable already; saving now only makes the next start quicker.
+    host.checkpoint_all().await;
+    served
 }
 
 async fn shutdown_signal() {
@@ -112,5 +302,22 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(super::parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(super::parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(super::parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(super::parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(super::parse_duration("90"), Ok(Duration::from_secs(90)));
+        for bad in ["", "5x", "-1s", "0s", "m"] {
+            assert!(super::parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,0 +1,318 @@
+//! Bearer tokens to a [`Principal`], and the permission table of `decisions.md`.
+//!
+//! - Dev mode (the default on loopback): any bearer token is accepted. A JWT's claims are used
+//!   unverified; an opaque token is the one dev user with `Files.ReadWrite`.
+//! - Verified mode: HS256 with a shared secret, or RS256/ES256 keys from a JWKS file; `exp`, `nbf`,
+//!   and, when configured, `aud` and `iss` are checked.
+
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use crate::error::GraphError;
+
+/// The tenant id of personal Microsoft accounts.
+pub const PERSONAL_ACCOUNTS_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+/// The one user an opaque dev token stands for.
+pub const DEV_USER: &str = "dev";
+
+#[derive(Clone)]
+pub enum AuthMode {
+    Dev,
+    Verified(Box<Verifier>),
+}
+
+#[derive(Clone)]
+pub struct Verifier {
+    /// Keys to try, with the algorithm each verifies, by key id when the JWKS gives one.
+    pub keys: Vec<(Option<String>, Algorithm, DecodingKey)>,
+    pub audience: Option<String>,
+    pub issuer: Option<String>,
+}
+
+impl Verifier {
+    pub fn hs256(secret: &[u8], audience: Option<String>, issuer: Option<String>) -> Verifier {
+        Verifier { keys: vec![(None, Algorithm::HS256, DecodingKey::from_secret(secret))], audience, issuer }
+    }
+
+    /// Keys from a JWKS document (`{"keys":[…]}`): RSA keys verify RS256, EC P-256 keys ES256.
+    pub fn from_jwks(jwks: &str, audience: Option<String>, issuer: Option<String>) -> Result<Verifier, String> {
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(jwks).map_err(|e| format!("JWKS: {e}"))?;
+        let mut keys = Vec::new();
+        for jwk in &set.keys {
+            let alg = match &jwk.algorithm {
+                jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
+                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+                _ => continue,
+            };
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("JWKS key: {e}"))?;
+            keys.push((jwk.common.key_id.clone(), alg, key));
+        }
+        if keys.is_empty() {
+            return Err("the JWKS holds no RSA or EC key".into());
+        }
+        Ok(Verifier { keys, audience, issuer })
+    }
+}
+
+/// Who is calling, from the token's claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `oid`, else `sub`.
+    pub user_id: String,
+    /// `preferred_username`, else `upn`.
+    pub username: Option<String>,
+    pub tenant: Option<String>,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+    /// An application token (client credentials) rather than a user's.
+    pub app: bool,
+}
+
+/// What an operation needs of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Read drive items and content.
+    DriveRead,
+    /// Upload or delete drive items.
+    DriveWrite,
+    /// Any workbook call (reads included: sessions are write-scoped in Graph).
+    Workbook,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Claims {
+    oid: Option<String>,
+    sub: Option<String>,
+    preferred_username: Option<String>,
+    upn: Option<String>,
+    unique_name: Option<String>,
+    tid: Option<String>,
+    scp: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    idtyp: Option<String>,
+}
+
+impl Claims {
+    fn into_principal(self) -> Result<Principal, GraphError> {
+        let user_id = self
+            .oid
+            .or(self.sub)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| invalid_token("The token names no subject (oid or sub)."))?;
+        let scopes: Vec<String> = self.scp.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect();
+        let app = self.idtyp.as_deref() == Some("app") || (scopes.is_empty() && !self.roles.is_empty());
+        Ok(Principal {
+            user_id,
+            username: self.preferred_username.or(self.upn).or(self.unique_name),
+            tenant: self.tid,
+            scopes,
+            roles: self.roles,
+            app,
+        })
+    }
+}
+
+fn invalid_token(message: impl Into<String>) -> GraphError {
+    GraphError::new(401, "InvalidAuthenticationToken", None, message)
+}
+
+/// The caller of a request, from its `Authorization` header.
+pub fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Result<Principal, GraphError> {
+    let header = authorization.ok_or_else(|| invalid_token("Access token is empty."))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| invalid_token("The Authorization header is not a bearer token."))?;
+    match mode {
+        AuthMode::Dev => dev_principal(token),
+        AuthMode::Verified(v) => verified_principal(token, v),
+    }
+}
+
+fn dev_principal(token: &str) -> Result<Principal, GraphError> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Ok(Principal {
+            user_id: DEV_USER.to_string(),
+            username: Some(format!("{DEV_USER}@workbookd.local")),
+            tenant: None,
+            scopes: vec!["Files.ReadWrite".to_string()],
+            roles: Vec::new(),
+            app: false,
+        });
+    }
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[1].trim_end_matches('='))
+        .map_err(|_| invalid_token("The token is a malformed JWT: its payload is not base64url."))?;
+    let claims: Claims = serde_json::from_slice(&payload)
+        .map_err(|e| invalid_token(format!("The token is a malformed JWT: its payload is not JSON claims ({e}).")))?;
+    claims.into_principal()
+}
+
+fn verified_principal(token: &str, v: &Verifier) -> Result<Principal, GraphError> {
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|e| invalid_token(format!("The token is malformed: {e}.")))?;
+    let candidates: Vec<&(Option<String>, Algorithm, DecodingKey)> = v
+        .keys
+        .iter()
+        .filter(|(kid, alg, _)| *alg == header.alg && (header.kid.is_none() || kid.is_none() || *kid == header.kid))
+        .collect();
+    if candidates.is_empty() {
+        return Err(invalid_token(format!("No key verifies {:?} tokens with this key id.", header.alg)));
+    }
+    let mut last = None;
+    for (_, alg, key) in candidates {
+        let mut validation = Validation::new(*alg);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        match &v.audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        if let Some(iss) = &v.issuer {
+            validation.set_issuer(&[iss]);
+        }
+        match jsonwebtoken::decode::<Claims>(token, key, &validation) {
+            Ok(data) => return data.claims.into_principal(),
+            Err(e) => last = Some(e),
+        }
+    }
+    let reason = match last.as_ref().map(|e| e.kind()) {
+        Some(jsonwebtoken::errors::ErrorKind::ExpiredSignature) => "Lifetime validation failed, the token is expired.",
+        Some(jsonwebtoken::errors::ErrorKind::ImmatureSignature) => "The token is not valid yet (nbf).",
+        Some(jsonwebtoken::errors::ErrorKind::InvalidAudience) => "Invalid audience.",
+        Some(jsonwebtoken::errors::ErrorKind::InvalidIssuer) => "Invalid issuer.",
+        Some(jsonwebtoken::errors::ErrorKind::InvalidSignature) => "Invalid signature.",
+        Some(jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_)) => "The token lacks a required claim (exp).",
+        _ => "The token could not be validated.",
+    };
+    Err(invalid_token(reason))
+}
+
+impl Principal {
+    /// The owner key of this caller's own drive.
+    pub fn drive_owner(&self) -> String {
+        match &self.tenant {
+            Some(t) => format!("user:{t}:{}", self.user_id),
+            None => format!("user:{}", self.user_id),
+        }
+    }
+
+    /// Whether `/users/{key}` names this caller (by id or username, case-insensitively).
+    pub fn is(&self, key: &str) -> bool {
+        self.user_id.eq_ignore_ascii_case(key) || self.username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(key))
+    }
+
+    fn has_scope(&self, prefix_any: &[&str]) -> bool {
+        self.scopes.iter().any(|s| prefix_any.iter().any(|p| s.eq_ignore_ascii_case(p)))
+    }
+
+    /// The seed's permission table.
+    pub fn check(&self, need: Need) -> Result<(), GraphError> {
+        let workbook = need == Need::Workbook;
+        let denied = |message: &str| {
+            if workbook {
+                GraphError::new(403, "forbidden", Some("accessDenied"), message)
+            } else {
+                GraphError::new(403, "accessDenied", None, message)
+            }
+        };
+        if self.tenant.as_deref() == Some(PERSONAL_ACCOUNTS_TENANT) && workbook {
+            return Err(denied("Personal Microsoft accounts are not supported"));
+        }
+        if self.app {
+            return Err(denied("Application permissions are not supported for this API"));
+        }
+        let write = self.has_scope(&["Files.ReadWrite", "Files.ReadWrite.All", "Sites.ReadWrite.All"]);
+        let read = write || self.has_scope(&["Files.Read", "Files.Read.All", "Sites.Read.All"]);
+        match need {
+            Need::DriveRead if read => Ok(()),
+            Need::DriveWrite | Need::Workbook if write => Ok(()),
+            _ => Err(denied("The token's scopes do not allow this operation (Files.ReadWrite is needed).")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &serde_json::Value) -> String {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.sig", e.encode(br#"{"alg":"none"}"#), e.encode(claims.to_string()))
+    }
+
+    #[test]
+    fn dev_mode_reads_claims_unverified() {
+        let p = authenticate(Some("Bearer anything"), &AuthMode::Dev).unwrap();
+        assert_eq!(p.user_id, DEV_USER);
+        assert!(p.check(Need::Workbook).is_ok());
+        let t = jwt(&serde_json::json!({"oid": "u1", "tid": "t", "scp": "Files.Read", "preferred_username": "a@b.c"}));
+        let p = authenticate(Some(&format!("Bearer {t}")), &AuthMode::Dev).unwrap();
+        assert_eq!((p.user_id.as_str(), p.is("A@B.C")), ("u1", true));
+        assert!(p.check(Need::DriveRead).is_ok());
+        let e = p.check(Need::Workbook).unwrap_err();
+        assert_eq!((e.status, e.code, e.inner_code), (403, "forbidden", Some("accessDenied")));
+        assert_eq!(p.check(Need::DriveWrite).unwrap_err().code, "accessDenied");
+    }
+
+    #[test]
+    fn apps_and_personal_accounts_are_refused_on_workbooks() {
+        let app = jwt(&serde_json::json!({"oid": "a", "roles": ["Files.ReadWrite.All"]}));
+        let p = authenticate(Some(&format!("Bearer {app}")), &AuthMode::Dev).unwrap();
+        assert!(p.app);
+        assert_eq!(
+            p.check(Need::Workbook).unwrap_err().message,
+            "Application permissions are not supported for this API"
+        );
+        let msa = jwt(&serde_json::json!({"oid": "m", "tid": PERSONAL_ACCOUNTS_TENANT, "scp": "Files.ReadWrite"}));
+        let p = authenticate(Some(&format!("Bearer {msa}")), &AuthMode::Dev).unwrap();
+        assert_eq!(p.check(Need::Workbook).unwrap_err().message, "Personal Microsoft accounts are not supported");
+    }
+
+    #[test]
+    fn missing_or_garbled_tokens_are_401() {
+        for h in [None, Some("Basic abc"), Some("Bearer "), Some("Bearer a.!!!.c"), Some("Bearer a.e30.c")] {
+            let e = authenticate(h, &AuthMode::Dev).unwrap_err();
+            assert_eq!((e.status, e.code), (401, "InvalidAuthenticationToken"), "{h:?}");
+        }
+    }
+
+    #[test]
+    fn verified_mode_checks_signature_expiry_audience_issuer() {
+        let secret = b"s3cret";
+        let v = AuthMode::Verified(Box::new(Verifier::hs256(secret, Some("api://wb".into()), Some("iss".into()))));
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let sign = |claims: serde_json::Value, key: &[u8]| {
+            let t = jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(Algorithm::HS256),
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(key),
+            )
+            .unwrap();
+            format!("Bearer {t}")
+        };
+        let good = serde_json::json!({"oid": "u", "scp": "Files.ReadWrite", "exp": now + 600, "aud": "api://wb", "iss": "iss"});
+        assert_eq!(authenticate(Some(&sign(good.clone(), secret)), &v).unwrap().user_id, "u");
+        let cases = [
+            (sign(good.clone(), b"other"), "Invalid signature."),
+            (
+                sign(serde_json::json!({"oid": "u", "exp": now - 600, "aud": "api://wb", "iss": "iss"}), secret),
+                "expired",
+            ),
+            (sign(serde_json::json!({"oid": "u", "exp": now + 600, "aud": "x", "iss": "iss"}), secret), "audience"),
+            (sign(serde_json::json!({"oid": "u", "exp": now + 600, "aud": "api://wb", "iss": "x"}), secret), "issuer"),
+            ("Bearer opaque".to_string(), "malformed"),
+        ];
+        for (token, expect) in cases {
+            let e = authenticate(Some(&token), &v).unwrap_err();
+            assert_eq!(e.status, 401);
+            assert!(e.message.contains(expect), "{} vs {expect}", e.message);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Drive items: finding them (with the caller's right to the drive), and their JSON.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{json, Value};
+use store::{Drive, DriveStore, Item, StoreError};
+
+use crate::auth::Principal;
+use crate::error::GraphError;
+use crate::resolve::{DriveRef, ItemAddress, ItemRef};
+
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The drive an address names, if the caller may use it.
+pub fn locate_drive(store: &dyn DriveStore, who: &Principal, drive: &DriveRef) -> Result<Drive, GraphError> {
+    let denied = || GraphError::new(403, "accessDenied", None, "Access denied: the drive belongs to another user.");
+    let found = match drive {
+        DriveRef::Me => store.drive_for_owner(&who.drive_owner()),
+        DriveRef::User(key) if who.is(key) => store.drive_for_owner(&who.drive_owner()),
+        DriveRef::User(_) => return Err(denied()),
+        DriveRef::Site(id) => store.drive_for_owner(&format!("site:{id}")),
+        DriveRef::Group(id) => store.drive_for_owner(&format!("group:{id}")),
+        DriveRef::Drive(id) => {
+            let d = store
+                .drive(id)
+                .map_err(store_error)?
+                .ok_or_else(|| GraphError::new(404, "itemNotFound", None, "The drive was not found."))?;
+            // Site and group drives are shared; a user's drive is its owner's alone.
+            if d.owner.starts_with("user:") && d.owner != who.drive_owner() {
+                return Err(denied());
+            }
+            return Ok(d);
+        }
+    };
+    found.map_err(store_error)
+}
+
+pub fn item_not_found() -> GraphError {
+    GraphError::new(404, "itemNotFound", None, "The resource could not be found.")
+}
+
+pub fn store_error(e: StoreError) -> GraphError {
+    match e {
+        StoreError::NotFound => item_not_found(),
+        StoreError::NameExists(name) => {
+            GraphError::new(409, "nameAlreadyExists", None, format!("An item named '{name}' already exists."))
+        }
+        StoreError::Invalid(m) => GraphError::new(400, "invalidRequest", None, m),
+        StoreError::GenerationChanged { .. } => {
+            GraphError::new(409, "conflict", Some("conflictUncategorized"), "The file changed during the request.")
+        }
+        StoreError::Io(m) => GraphError::new(500, "generalException", None, format!("Storage failed: {m}")),
+    }
+}
+
+/// Walks `a/b/c` below `from`; `None` when some part is missing.
+pub fn walk(store: &dyn DriveStore, from: &str, path: &str) -> Result<Option<Item>, GraphError> {
+    let mut current = store.item(from).map_err(store_error)?;
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        let Some(parent) = current else { return Ok(None) };
+        current = store.child(&parent.id, part).map_err(store_error)?;
+    }
+    Ok(current)
+}
+
+/// The item an address names, which must exist on the drive.
+pub fn locate_item(store: &dyn DriveStore, drive: &Drive, address: &ItemAddress) -> Result<Item, GraphError> {
+    let found = match &address.item {
+        ItemRef::Root => store.item(&drive.root_id).map_err(store_error)?,
+        ItemRef::Path(p) => walk(store, &drive.root_id, p)?,
+        ItemRef::Id(id) => store.item(id).map_err(store_error)?,
+        ItemRef::IdPath(base, p) => match store.item(base).map_err(store_error)? {
+            Some(b) if b.drive_id == drive.id => walk(store, &b.id, p)?,
+            _ => None,
+        },
+    };
+    found.filter(|i| i.drive_id == drive.id).ok_or_else(item_not_found)
+}
+
+/// Where an upload goes: the parent folder id (creating missing folders) and the file name; or
+/// the existing item when addressed by id.
+pub enum UploadTarget {
+    Existing(Item),
+    New { parent_id: String, name: String },
+}
+
+pub fn upload_target(store: &dyn DriveStore, drive: &Drive, address: &ItemAddress) -> Result<UploadTarget, GraphError> {
+    let (base, path) = match &address.item {
+        ItemRef::Root => {
+            return Err(GraphError::new(400, "invalidRequest", None, "Cannot upload content to the root."))
+        }
+        ItemRef::Id(_) => {
+            let item = locate_item(store, drive, address)?;
+            if item.is_folder {
+                return Err(GraphError::new(400, "invalidRequest", None, "Cannot upload content to a folder."));
+            }
+            return Ok(UploadTarget::Existing(item));
+        }
+        ItemRef::Path(p) => (drive.root_id.clone(), p.clone()),
+        ItemRef::IdPath(base, p) => {
+            let b =
+                store.item(base).map_err(store_error)?.filter(|b| b.drive_id == drive.id).ok_or_else(item_not_found)?;
+            (b.id, p.clone())
+        }
+    };
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let Some((name, folders)) = parts.split_last() else {
+        return Err(GraphError::new(400, "invalidRequest", None, "The path names no file."));
+    };
+    let mut parent = base;
+    for folder in folders {
+        parent = store.ensure_folder(&parent, folder).map_err(store_error)?.id;
+    }
+    Ok(UploadTarget::New { parent_id: parent, name: (*name).to_string() })
+}
+
+/// `/drive/root:/a/b`: the path of a folder, as parentReference shows it.
+fn folder_path(store: &dyn DriveStore, folder: &Item) -> String {
+    let mut names = Vec::new();
+    let mut current = Some(folder.clone());
+    let mut guard = 0;
+    while let Some(item) = current {
+        let Some(parent) = item.parent_id.as_deref() else { break };
+        names.push(item.name.clone());
+        current = store.item(parent).ok().flatten();
+        guard += 1;
+        if guard > 1000 {
+            break;
+        }
+    }
+    names.reverse();
+    if names.is_empty() {
+        "/drive/root:".to_string()
+    } else {
+        format!("/drive/root:/{}", names.join("/"))
+    }
+}
+
+pub fn mime_type(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".xlsx") {
+        XLSX_MIME
+    } else if lower.ends_with(".xlsm") {
+        "application/vnd.ms-excel.sheet.macroEnabled.12"
+    } else if lower.ends_with(".csv") {
+        "text/csv"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// `2026-11-28T12:00:00Z`
+pub fn timestamp(ms: i64) -> String {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    format!("{}Z", crate::http::iso_date(t))
+}
+
+/// The driveItem resource.
+pub fn item_json(store: &dyn DriveStore, item: &Item, download_url: Option<String>) -> Value {
+    let mut v = json!({
+        "id": item.id,
+        "name": item.name,
+        "size": item.size,
+        "eTag": item.etag(),
+        "createdDateTime": timestamp(item.created_ms),
+        "lastModifiedDateTime": timestamp(item.modified_ms),
+    });
+    if item.is_folder {
+        let count = store.children(&item.id).map(|c| c.len()).unwrap_or(0);
+        v["folder"] = json!({ "childCount": count });
+        if item.parent_id.is_none() {
+            v["root"] = json!({});
+        }
+    } else {
+        v["cTag"] = json!(item.ctag());
+        v["file"] = json!({ "mimeType": mime_type(&item.name) });
+        if let Some(url) = download_url {
+            v["@microsoft.graph.downloadUrl"] = json!(url);
+        }
+    }
+    if let Some(parent) = item.parent_id.as_deref().and_then(|p| store.item(p).ok().flatten()) {
+        v["parentReference"] = json!({
+            "driveId": item.drive_id,
+            "driveType": "business",
+            "id": parent.id,
+            "path": folder_path(store, &parent),
+        });
+    } else {
+        v["parentReference"] = json!({ "driveId": item.drive_id, "driveType": "business" });
+    }
+    v
+}

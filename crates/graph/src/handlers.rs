@@ -1,0 +1,649 @@
+//! One handler per operation: check the caller, find the item, call the host, shape the answer.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use book::BookError;
+use host::{HostError, OperationStatus, OperationView, SessionInfo, Target};
+use serde_json::{json, Value};
+use store::{Conflict, Item};
+
+use crate::auth::Need;
+use crate::drive::{self, item_json, locate_drive, locate_item, store_error, upload_target, UploadTarget};
+use crate::error::GraphError;
+use crate::http::{error_response, App, Ctx};
+use crate::range;
+use crate::resolve::{ItemAddress, Operation};
+
+type Answer = Result<Response, GraphError>;
+
+pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
+    match op {
+        Operation::ItemGet(a) => item_get(ctx, a).await,
+        Operation::ItemDelete(a) => item_delete(ctx, a).await,
+        Operation::ItemChildren(a) => item_children(ctx, a).await,
+        Operation::ContentGet(a) => content_get(ctx, a).await,
+        Operation::ContentPut(a) => content_put(ctx, a).await,
+        Operation::CreateSession(a) => create_session(ctx, a).await,
+        Operation::RefreshSession(a) => refresh_or_close(ctx, a, false).await,
+        Operation::CloseSession(a) => refresh_or_close(ctx, a, true).await,
+        Operation::SessionInfo { item, key } => session_info(ctx, item, key).await,
+        Operation::OperationGet { item, id } => operation_get(ctx, item, id).await,
+        Operation::WorksheetList(a) => worksheet_list(ctx, a).await,
+        Operation::WorksheetGet { item, sheet } => worksheet_get(ctx, item, sheet).await,
+        Operation::RangeGet { item, sheet, address } => range_get(ctx, item, sheet, address).await,
+        Operation::RangeUpdate { item, sheet, address } => range_update(ctx, item, sheet, address).await,
+        Operation::UsedRange { item, sheet, values_only } => used_range(ctx, item, sheet, values_only).await,
+        Operation::NotImplemented { item, operation } => {
+            // The caller and the item are checked first: a 501 never hides a 401, 403 or 404.
+            workbook_item(&ctx, &item).await?;
+            Err(GraphError::not_implemented(&operation))
+        }
+    }
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+/// Keeps the `$select`ed properties (and OData annotations) of one resource.
+fn selected(ctx: &Ctx, mut v: Value) -> Value {
+    if let (Some(keep), Some(obj)) = (ctx.select(), v.as_object_mut()) {
+        obj.retain(|k, _| k.starts_with('@') || keep.iter().any(|s| s.eq_ignore_ascii_case(k)));
+    }
+    v
+}
+
+// ---- drive items ----
+
+async fn find(ctx: &Ctx, address: &ItemAddress, need: Need) -> Result<Item, GraphError> {
+    ctx.who.check(need)?;
+    let (who, address) = (ctx.who.clone(), address.clone());
+    ctx.app
+        .host
+        .with_store(move |s| {
+            let drive = locate_drive(s, &who, &address.drive)?;
+            locate_item(s, &drive, &address)
+        })
+        .await
+}
+
+/// A short-lived pre-authenticated URL for an item's content.
+fn download_url(ctx: &Ctx, item: &Item) -> String {
+    let exp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) + 3600;
+    let claims = json!({ "item": item.id, "exp": exp });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(&ctx.app.download_key),
+    )
+    .unwrap_or_default();
+    format!("{}/_workbookd/download/{token}", ctx.base)
+}
+
+fn etag_header(item: &Item) -> Option<HeaderValue> {
+    HeaderValue::from_str(&item.etag()).ok()
+}
+
+/// `If-Match` against the item's eTag (or cTag): a mismatch is 412.
+fn check_if_match(ctx: &Ctx, item: &Item) -> Result<(), GraphError> {
+    let Some(wanted) = ctx.header("if-match") else { return Ok(()) };
+    let matches = entity_tags(wanted).iter().any(|t| t == "*" || *t == item.etag() || *t == item.ctag());
+    if matches {
+        Ok(())
+    } else {
+        Err(GraphError::new(412, "resourceModified", None, "ETag does not match current item's value"))
+    }
+}
+
+/// The tags of an `If-Match` list. Graph's tags hold commas (`"{GUID},1"`), so the list is
+/// split only outside quotes.
+fn entity_tags(list: &str) -> Vec<String> {
+    let mut tags = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in list.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ',' if !quoted => tags.push(std::mem::take(&mut current).trim().to_string()),
+            _ => current.push(c),
+        }
+    }
+    tags.push(current.trim().to_string());
+    tags.retain(|t| !t.is_empty());
+    tags
+}
+
+async fn item_get(ctx: Ctx, address: ItemAddress) -> Answer {
+    let item = find(&ctx, &address, Need::DriveRead).await?;
+    // Metadata reflects every acknowledged write: pending journal records are saved first.
+    let item = flushed(&ctx, item).await?;
+    let url = (!item.is_folder).then(|| download_url(&ctx, &item));
+    let item2 = item.clone();
+    let mut body = ctx.app.host.with_store(move |s| item_json(s, &item2, url)).await;
+    body["@odata.context"] = json!(ctx.odata_context(&format!("drives('{}')/items/$entity", item.drive_id)));
+    let mut response = json_response(StatusCode::OK, selected(&ctx, body));
+    if let Some(v) = etag_header(&item) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(response)
+}
+
+async fn flushed(ctx: &Ctx, item: Item) -> Result<Item, GraphError> {
+    if item.is_folder || item.journal_len == 0 {
+        return Ok(item);
+    }
+    ctx.app.host.flush(&item.id).await.map_err(|e| host_error(e, false))?;
+    let id = item.id.clone();
+    ctx.app.host.with_store(move |s| s.item(&id)).await.map_err(store_error)?.ok_or_else(drive::item_not_found)
+}
+
+async fn item_children(ctx: Ctx, address: ItemAddress) -> Answer {
+    let folder = find(&ctx, &address, Need::DriveRead).await?;
+    if !folder.is_folder {
+        return Err(GraphError::new(400, "invalidRequest", None, "The item is not a folder."));
+    }
+    let top: usize = match ctx.query.get("$top").or_else(|| ctx.query.get("top")) {
+        None => 200,
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| GraphError::new(400, "invalidRequest", None, format!("Invalid $top value '{t}'.")))?,
+    };
+    let skip: usize = ctx.query.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let id = folder.id.clone();
+    let children = ctx.app.host.with_store(move |s| s.children(&id)).await.map_err(store_error)?;
+    let page: Vec<Item> = children.iter().skip(skip).take(top).cloned().collect();
+    let urls: Vec<Option<String>> = page.iter().map(|i| (!i.is_folder).then(|| download_url(&ctx, i))).collect();
+    let values = ctx
+        .app
+        .host
+        .with_store(move |s| page.iter().zip(urls).map(|(i, u)| item_json(s, i, u)).collect::<Vec<_>>())
+        .await;
+    let values: Vec<Value> = values.into_iter().map(|v| selected(&ctx, v)).collect();
+    let mut body = json!({
+        "@odata.context": ctx.odata_context(&format!("drives('{}')/items('{}')/children", folder.drive_id, folder.id)),
+        "value": values,
+    });
+    if skip + top < children.len() {
+        body["@odata.nextLink"] = json!(format!("{}{}?$top={top}&$skiptoken={}", ctx.base, ctx.path, skip + top));
+    }
+    Ok(json_response(StatusCode::OK, body))
+}
+
+/// `GET …/content`: 302 to the pre-authenticated download URL, as Graph does.
+async fn content_get(ctx: Ctx, address: ItemAddress) -> Answer {
+    let item = find(&ctx, &address, Need::DriveRead).await?;
+    if item.is_folder {
+        return Err(GraphError::new(400, "invalidRequest", None, "A folder has no content."));
+    }
+    let url = download_url(&ctx, &item);
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// The pre-authenticated download: the file with every acknowledged write in it.
+pub(crate) async fn download(State(app): State<App>, Path(token): Path<String>) -> Response {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_aud = false;
+    let claims =
+        jsonwebtoken::decode::<Value>(&token, &jsonwebtoken::DecodingKey::from_secret(&app.download_key), &validation);
+    let Some(item_id) = claims.ok().and_then(|c| c.claims["item"].as_str().map(str::to_string)) else {
+        return error_response(&GraphError::new(
+            401,
+            "unauthenticated",
+            None,
+            "The download URL is not valid or has expired.",
+        ));
+    };
+    if let Err(e) = app.host.flush(&item_id).await {
+        return error_response(&host_error(e, false));
+    }
+    let id = item_id.clone();
+    let content = app.host.with_store(move |s| s.content(&id)).await;
+    match content {
+        Ok(c) => {
+            let name = app.host.with_store(move |s| s.item(&item_id)).await.ok().flatten().map(|i| i.name);
+            let mime = name.as_deref().map_or("application/octet-stream", drive::mime_type);
+            let mut response = Response::new(Body::from(c.bytes.to_vec()));
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            response
+        }
+        Err(e) => error_response(&store_error(e)),
+    }
+}
+
+async fn content_put(ctx: Ctx, address: ItemAddress) -> Answer {
+    ctx.who.check(Need::DriveWrite)?;
+    let conflict = match ctx.query.get("@microsoft.graph.conflictbehavior").map(|s| s.to_ascii_lowercase()) {
+        None => Conflict::Replace,
+        Some(c) if c == "replace" => Conflict::Replace,
+        Some(c) if c == "fail" => Conflict::Fail,
+        Some(c) if c == "rename" => Conflict::Rename,
+        Some(c) => {
+            return Err(GraphError::new(400, "invalidRequest", None, format!("Invalid conflictBehavior '{c}'.")));
+        }
+    };
+    let (who, addr) = (ctx.who.clone(), address.clone());
+    let target = ctx
+        .app
+        .host
+        .with_store(move |s| {
+            let drive = locate_drive(s, &who, &addr.drive)?;
+            upload_target(s, &drive, &addr)
+        })
+        .await?;
+    let bytes = ctx.body.to_vec();
+    let (item, created) = match target {
+        UploadTarget::Existing(item) => {
+            check_if_match(&ctx, &item)?;
+            (ctx.app.host.replace_content(&item.id, bytes).await.map_err(|e| host_error(e, false))?, false)
+        }
+        UploadTarget::New { parent_id, name } => {
+            if ctx.header("if-match").is_some() {
+                let (p, n) = (parent_id.clone(), name.clone());
+                if let Some(existing) = ctx.app.host.with_store(move |s| s.child(&p, &n)).await.map_err(store_error)? {
+                    check_if_match(&ctx, &existing)?;
+                }
+            }
+            ctx.app.host.put_file(&parent_id, &name, bytes, conflict).await.map_err(|e| host_error(e, false))?
+        }
+    };
+    let url = download_url(&ctx, &item);
+    let item2 = item.clone();
+    let mut body = ctx.app.host.with_store(move |s| item_json(s, &item2, Some(url))).await;
+    body["@odata.context"] = json!(ctx.odata_context(&format!("drives('{}')/items/$entity", item.drive_id)));
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let mut response = json_response(status, body);
+    if let Some(v) = etag_header(&item) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(response)
+}
+
+async fn item_delete(ctx: Ctx, address: ItemAddress) -> Answer {
+    let item = find(&ctx, &address, Need::DriveWrite).await?;
+    check_if_match(&ctx, &item)?;
+    if item.parent_id.is_none() {
+        return Err(GraphError::new(403, "accessDenied", None, "The root folder cannot be deleted."));
+    }
+    ctx.app.host.delete(&item.id).await.map_err(|e| host_error(e, false))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---- workbook: errors ----
+
+/// Drive-style errors as a workbook call reports them: the status-bound top-level code, the
+/// drive code as the inner one.
+fn for_workbook(e: GraphError) -> GraphError {
+    let top = match e.status {
+        400 => "badRequest",
+        401 => return e,
+        403 => "forbidden",
+        404 => "notFound",
+        409 => "conflict",
+        412 => "preconditionFailed",
+        413 => "payloadTooLarge",
+        500 => "internalServerError",
+        _ => return e,
+    };
+    if e.code == top {
+        return e;
+    }
+    let inner = e.inner_code.unwrap_or(e.code);
+    GraphError { status: e.status, code: top, inner_code: Some(inner), message: e.message }
+}
+
+pub(crate) fn book_error(e: BookError) -> GraphError {
+    match e {
+        BookError::NoSuchSheet(name) => GraphError::new(
+            404,
+            "notFound",
+            Some("itemNotFound"),
+            format!("The requested resource doesn't exist: no worksheet '{name}'."),
+        ),
+        BookError::InvalidEdit(m) => GraphError::new(400, "badRequest", Some("invalidArgument"), m),
+        BookError::Address(a) => GraphError::new(400, "badRequest", Some("invalidArgument"), a.to_string()),
+        BookError::LossDetected(m) => GraphError::new(
+            500,
+            "internalServerError",
+            Some("unsupportedWorkbook"),
+            format!("The workbook could not be saved without losing part of it ({m}); nothing was written."),
+        ),
+        other => GraphError::new(500, "internalServerError", Some("generalException"), other.to_string()),
+    }
+}
+
+pub(crate) fn host_error(e: HostError, workbook: bool) -> GraphError {
+    let e = match e {
+        HostError::SessionRecreatable => GraphError::new(
+            404,
+            "notFound",
+            Some("invalidSessionReCreatable"),
+            "The session specified in the request does not exist or is invalid due to a transient error.",
+        ),
+        HostError::SessionFileGone => GraphError::new(
+            404,
+            "notFound",
+            Some("invalidSessionNotFound"),
+            "The session specified in the request is invalid because the workbook can't be found.",
+        ),
+        HostError::ItemNotFound => drive::item_not_found(),
+        HostError::NotAFile => GraphError::new(400, "invalidRequest", None, "The item is a folder, not a workbook."),
+        HostError::Unopenable(b) => GraphError::new(
+            400,
+            "badRequest",
+            Some("unsupportedWorkbook"),
+            format!("The workbook cannot be opened: {b}."),
+        ),
+        HostError::OperationNotFound => {
+            GraphError::new(404, "notFound", Some("itemNotFound"), "The requested operation doesn't exist.")
+        }
+        HostError::Book(b) => book_error(b),
+        HostError::Store(s) => store_error(s),
+    };
+    if workbook {
+        for_workbook(e)
+    } else {
+        e
+    }
+}
+
+// ---- workbook: sessions ----
+
+const SESSION_HEADER: &str = "workbook-session-id";
+
+/// The workbook file a workbook call names, after the permission check.
+async fn workbook_item(ctx: &Ctx, address: &ItemAddress) -> Result<Item, GraphError> {
+    let found = find(ctx, address, Need::Workbook).await;
+    let item = match found {
+        Ok(item) => item,
+        // A session whose file was deleted says so, rather than "no such item".
+        Err(e) if e.status == 404 => {
+            if let Some(id) = ctx.header(SESSION_HEADER) {
+                if ctx.app.host.session_ended_by_delete(id) {
+                    return Err(host_error(HostError::SessionFileGone, true));
+                }
+            }
+            return Err(for_workbook(e));
+        }
+        Err(e) => return Err(for_workbook(e)),
+    };
+    if item.is_folder {
+        return Err(for_workbook(host_error(HostError::NotAFile, false)));
+    }
+    Ok(item)
+}
+
+fn target(ctx: &Ctx) -> Target<'_> {
+    match ctx.header(SESSION_HEADER) {
+        Some(id) => Target::Session(id),
+        None => Target::Sessionless,
+    }
+}
+
+/// `…/workbook`, the prefix of URLs the workbook hands out (Location, resourceLocation).
+fn workbook_url(ctx: &Ctx) -> String {
+    let lower = ctx.path.to_ascii_lowercase();
+    let end = lower.find("/workbook/").map_or(ctx.path.len(), |i| i + "/workbook".len());
+    format!("{}{}", ctx.base, &ctx.path[..end])
+}
+
+fn session_json(ctx: &Ctx, info: &SessionInfo) -> Value {
+    json!({
+        "@odata.context": ctx.odata_context("microsoft.graph.workbookSessionInfo"),
+        "id": info.id,
+        "persistChanges": info.persist_changes,
+    })
+}
+
+/// An empty body, or JSON (`{}` included) whatever the Content-Type says.
+fn json_body(ctx: &Ctx) -> Result<serde_json::Map<String, Value>, GraphError> {
+    if ctx.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<Value>(&ctx.body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => {
+            Err(GraphError::new(400, "badRequest", Some("invalidArgument"), "The request body must be a JSON object."))
+        }
+        Err(e) => Err(GraphError::new(
+            400,
+            "badRequest",
+            Some("badRequestUncategorized"),
+            format!("The request body is not valid JSON: {e}."),
+        )),
+    }
+}
+
+fn prefers_async(ctx: &Ctx) -> bool {
+    ctx.headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("respond-async"))
+}
+
+async fn create_session(ctx: Ctx, address: ItemAddress) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let persistent = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("persistChanges")).map(|(_, v)| v) {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(GraphError::new(
+                400,
+                "badRequest",
+                Some("invalidArgument"),
+                format!("persistChanges must be a boolean, not {other}."),
+            ))
+        }
+    };
+    let user = ctx.who.drive_owner();
+    if !prefers_async(&ctx) {
+        let info = ctx.app.host.create_session(&user, &item.id, persistent).await.map_err(|e| host_error(e, true))?;
+        return Ok(json_response(StatusCode::CREATED, session_json(&ctx, &info)));
+    }
+    let op = ctx.app.host.start_create_session(&user, &item.id, persistent);
+    if !ctx.app.host.config().force_async_sessions {
+        let threshold = ctx.app.host.config().async_threshold;
+        if let Some(view) = ctx.app.host.wait_operation(&op, threshold).await {
+            match view.result {
+                Some(Ok(info)) => return Ok(json_response(StatusCode::CREATED, session_json(&ctx, &info))),
+                Some(Err(e)) => return Err(host_error(e, true)),
+                None => {}
+            }
+        }
+    }
+    let mut response = json_response(StatusCode::ACCEPTED, json!({}));
+    if let Ok(v) = HeaderValue::from_str(&format!("{}/operations/{op}", workbook_url(&ctx))) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+async fn refresh_or_close(ctx: Ctx, address: ItemAddress, close: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let Some(session) = ctx.header(SESSION_HEADER) else {
+        return Err(GraphError::new(
+            400,
+            "badRequest",
+            Some("badRequestUncategorized"),
+            format!(
+                "The {SESSION_HEADER} header is required by {}.",
+                if close { "closeSession" } else { "refreshSession" }
+            ),
+        ));
+    };
+    let user = ctx.who.drive_owner();
+    let result = if close {
+        ctx.app.host.close_session(&user, &item.id, session)
+    } else {
+        ctx.app.host.refresh_session(&user, &item.id, session)
+    };
+    result.map_err(|e| host_error(e, true))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn session_info(ctx: Ctx, address: ItemAddress, key: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let info = ctx.app.host.session_info(&ctx.who.drive_owner(), &item.id, &key).map_err(|e| host_error(e, true))?;
+    Ok(json_response(StatusCode::OK, session_json(&ctx, &info)))
+}
+
+fn operation_json(ctx: &Ctx, view: &OperationView) -> Value {
+    let mut v = json!({ "id": view.id, "status": view.status.as_str() });
+    match (&view.status, &view.result) {
+        (OperationStatus::Succeeded, _) => {
+            v["resourceLocation"] = json!(format!("{}/sessionInfoResource(key='{}')", workbook_url(ctx), view.id));
+        }
+        (OperationStatus::Failed, Some(Err(e))) => {
+            let e = host_error(e.clone(), true);
+            v["error"] = json!({
+                "code": e.code,
+                "message": e.message,
+                "innerError": { "code": e.inner_code.unwrap_or(e.code), "message": e.message },
+            });
+        }
+        _ => {}
+    }
+    v
+}
+
+async fn operation_get(ctx: Ctx, address: ItemAddress, id: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let view = ctx.app.host.operation(&ctx.who.drive_owner(), &item.id, &id).map_err(|e| host_error(e, true))?;
+    let mut body = operation_json(&ctx, &view);
+    body["@odata.context"] = json!(ctx.odata_context("microsoft.graph.workbookOperation"));
+    Ok(json_response(StatusCode::OK, body))
+}
+
+// ---- workbook: worksheets and ranges ----
+
+async fn worksheet_list(ctx: Ctx, address: ItemAddress) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let sheets = ctx
+        .app
+        .host
+        .read(&ctx.who.drive_owner(), &item.id, target(&ctx), |wb| Ok(range::worksheets_json(wb)))
+        .await
+        .map_err(|e| host_error(e, true))?;
+    let values: Vec<Value> = sheets.into_iter().map(|v| selected(&ctx, v)).collect();
+    let body = json!({ "@odata.context": ctx.odata_context("worksheets"), "value": values });
+    Ok(json_response(StatusCode::OK, body))
+}
+
+async fn worksheet_get(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let found = ctx
+        .app
+        .host
+        .read(&ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
+            let name = range::find_worksheet(wb, &sheet)?;
+            Ok(range::worksheets_json(wb).into_iter().find(|s| s["name"] == name.as_str()))
+        })
+        .await
+        .map_err(|e| host_error(e, true))?;
+    let mut body = found.unwrap_or_default();
+    body["@odata.context"] = json!(ctx.odata_context("worksheets/$entity"));
+    Ok(json_response(StatusCode::OK, selected(&ctx, body)))
+}
+
+fn range_response(ctx: &Ctx, mut body: Value) -> Response {
+    body["@odata.context"] = json!(ctx.odata_context("workbookRange"));
+    json_response(StatusCode::OK, selected(ctx, body))
+}
+
+async fn range_get(ctx: Ctx, address: ItemAddress, sheet: String, range_address: Option<String>) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let result = ctx
+        .app
+        .host
+        .read(&ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
+            let name = range::find_worksheet(wb, &sheet)?;
+            let area = match range::parse_area(&name, range_address.as_deref()) {
+                Ok(a) => a,
+                Err(e) => return Ok(Err(e)),
+            };
+            if area.cell_count() > range::MAX_READ_CELLS {
+                return Ok(Err(range::too_large(area.cell_count(), range::MAX_READ_CELLS)));
+            }
+            let cells = wb.read_range(&name, &area)?;
+            Ok(Ok(range::range_json(&name, &area, &cells)))
+        })
+        .await
+        .map_err(|e| host_error(e, true))?;
+    Ok(range_response(&ctx, result?))
+}
+
+async fn range_update(ctx: Ctx, address: ItemAddress, sheet: String, range_address: Option<String>) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let user = ctx.who.drive_owner();
+    // The sheet's real name (the key may be an id or differ in case) comes from the workbook.
+    let key = sheet.clone();
+    let name = ctx
+        .app
+        .host
+        .read(&user, &item.id, target(&ctx), move |wb| range::find_worksheet(wb, &key))
+        .await
+        .map_err(|e| host_error(e, true))?;
+    let area = range::parse_area(&name, range_address.as_deref())?;
+    let edit = range::patch_edit(&name, &area, &body)?;
+    let read_back = {
+        let name = name.clone();
+        move |wb: &book::Workbook| -> Result<Value, BookError> {
+            if area.cell_count() > range::MAX_READ_CELLS {
+                return Ok(
+                    json!({ "address": format!("{}!{}", book::address::quote_sheet_name(&name), area.to_a1()) }),
+                );
+            }
+            Ok(range::range_json(&name, &area, &wb.read_range(&name, &area)?))
+        }
+    };
+    let result = match edit {
+        Some(edit) => ctx.app.host.write(&user, &item.id, target(&ctx), edit, read_back).await,
+        None => ctx.app.host.read(&user, &item.id, target(&ctx), read_back).await,
+    };
+    Ok(range_response(&ctx, result.map_err(|e| host_error(e, true))?))
+}
+
+async fn used_range(ctx: Ctx, address: ItemAddress, sheet: String, values_only: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let result = ctx
+        .app
+        .host
+        .read(&ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
+            let name = range::find_worksheet(wb, &sheet)?;
+            // An empty sheet's used range is A1, as in Excel.
+            let area = wb.used_range(&name, values_only)?.unwrap_or_else(|| book::Area::cell(0, 0));
+            if area.cell_count() > range::MAX_READ_CELLS {
+                return Ok(Err(range::too_large(area.cell_count(), range::MAX_READ_CELLS)));
+            }
+            Ok(Ok(range::range_json(&name, &area, &wb.read_range(&name, &area)?)))
+        })
+        .await
+        .map_err(|e| host_error(e, true))?;
+    Ok(range_response(&ctx, result?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn entity_tag_lists_keep_commas_inside_quotes() {
+        assert_eq!(super::entity_tags(r#""{A},1""#), [r#""{A},1""#]);
+        assert_eq!(super::entity_tags(r#""{A},1", W/"x" , *"#), [r#""{A},1""#, r#"W/"x""#, "*"]);
+    }
+}

@@ -1,0 +1,317 @@
+//! Worksheets and ranges as Graph shows them, and range PATCH bodies as edits.
+
+use book::address::{quote_sheet_name, Area, SheetArea, MAX_COLS, MAX_ROWS};
+use book::model::{SheetKind, Visibility};
+use book::{BookError, CellInput, CellView, Edit, SetCells, Value, Workbook};
+use serde_json::{json, Map, Value as Json};
+
+use crate::error::GraphError;
+
+/// Most cells a range read returns (two whole columns fit).
+pub const MAX_READ_CELLS: u64 = 2 * MAX_ROWS as u64;
+/// Most cells one PATCH writes.
+pub const MAX_WRITE_CELLS: u64 = MAX_ROWS as u64;
+
+/// A worksheet's Graph id: stable, derived from its sheetId.
+pub fn worksheet_id(sheet_id: u32) -> String {
+    format!("{{00000000-{:04X}-0000-0000-000000000000}}", sheet_id & 0xFFFF)
+}
+
+/// The name of the worksheet a key (name, case-insensitively, or id) names.
+pub fn find_worksheet(wb: &Workbook, key: &str) -> Result<String, BookError> {
+    wb.model()
+        .sheets
+        .iter()
+        .filter(|s| s.kind == SheetKind::Worksheet)
+        .find(|s| s.name.eq_ignore_ascii_case(key) || worksheet_id(s.sheet_id).eq_ignore_ascii_case(key))
+        .map(|s| s.name.clone())
+        .ok_or_else(|| BookError::NoSuchSheet(key.to_string()))
+}
+
+pub fn worksheets_json(wb: &Workbook) -> Vec<Json> {
+    wb.model()
+        .sheets
+        .iter()
+        .filter(|s| s.kind == SheetKind::Worksheet)
+        .enumerate()
+        .map(|(position, s)| {
+            let visibility = match s.visibility {
+                Visibility::Visible => "Visible",
+                Visibility::Hidden => "Hidden",
+                Visibility::VeryHidden => "VeryHidden",
+            };
+            json!({ "id": worksheet_id(s.sheet_id), "name": s.name, "position": position, "visibility": visibility })
+        })
+        .collect()
+}
+
+/// The area a `range(address=…)` names on a worksheet; the whole sheet without an address.
+pub fn parse_area(sheet: &str, address: Option<&str>) -> Result<Area, GraphError> {
+    let Some(address) = address else { return Ok(Area::whole_sheet()) };
+    let parsed = SheetArea::parse(address).map_err(|e| {
+        GraphError::new(
+            400,
+            "badRequest",
+            Some("invalidArgument"),
+            format!("The address '{address}' is not valid: {e}."),
+        )
+    })?;
+    if let Some(other) = &parsed.sheet {
+        if !other.eq_ignore_ascii_case(sheet) {
+            return Err(GraphError::new(
+                400,
+                "badRequest",
+                Some("invalidArgument"),
+                format!("The address '{address}' names another worksheet."),
+            ));
+        }
+    }
+    Ok(parsed.area)
+}
+
+/// A number as Excel's JSON writes it: integral values without a fraction.
+fn number_json(n: f64) -> Json {
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        json!(n as i64)
+    } else {
+        json!(n)
+    }
+}
+
+pub fn value_json(v: &Value) -> Json {
+    match v {
+        Value::Empty => json!(""),
+        Value::Number(n) => number_json(*n),
+        Value::Text(s) => json!(s),
+        Value::Bool(b) => json!(b),
+        Value::Error(e) => json!(e.as_str()),
+    }
+}
+
+/// The workbookRange resource for cells read from `area` on `sheet`.
+pub fn range_json(sheet: &str, area: &Area, cells: &[Vec<CellView>]) -> Json {
+    let grid = |f: &dyn Fn(&CellView) -> Json| -> Json {
+        Json::Array(cells.iter().map(|row| Json::Array(row.iter().map(f).collect())).collect())
+    };
+    let address = format!("{}!{}", quote_sheet_name(sheet), area.to_a1());
+    let formulas = grid(&|c| c.formula.as_ref().map_or_else(|| value_json(&c.value), |f| json!(f)));
+    json!({
+        "@odata.type": "#microsoft.graph.workbookRange",
+        "address": address,
+        "addressLocal": address,
+        "cellCount": area.cell_count(),
+        "columnCount": area.cols(),
+        "rowCount": area.rows(),
+        "columnIndex": area.first_col,
+        "rowIndex": area.first_row,
+        "columnHidden": false,
+        "rowHidden": false,
+        "hidden": false,
+        "values": grid(&|c| value_json(&c.value)),
+        "formulas": formulas.clone(),
+        "formulasLocal": formulas,
+        "text": grid(&|c| json!(c.text)),
+        "valueTypes": grid(&|c| json!(c.value.value_type())),
+        "numberFormat": grid(&|c| json!(c.number_format)),
+    })
+}
+
+pub fn too_large(cells: u64, limit: u64) -> GraphError {
+    GraphError::new(
+        400,
+        "badRequest",
+        Some("rangeExceedsLimit"),
+        format!("The range has {cells} cells; at most {limit} are supported in one request."),
+    )
+}
+
+fn invalid(message: impl Into<String>) -> GraphError {
+    GraphError::new(400, "badRequest", Some("invalidArgument"), message)
+}
+
+/// What a user typed into a cell, as Excel reads typed input: `=…` is a formula, numbers and
+/// TRUE/FALSE are values, a leading `'` keeps the rest as text.
+pub fn typed_input(s: &str) -> CellInput {
+    if s.is_empty() {
+        return CellInput::Empty;
+    }
+    if let Some(f) = s.strip_prefix('=').filter(|f| !f.is_empty()) {
+        return CellInput::Formula(f.to_string());
+    }
+    if let Some(text) = s.strip_prefix('\'') {
+        return CellInput::Text(text.to_string());
+    }
+    let t = s.trim();
+    let numeric = !t.is_empty()
+        && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && t.chars().any(|c| c.is_ascii_digit());
+    if numeric {
+        if let Ok(n) = t.parse::<f64>() {
+            if n.is_finite() {
+                return CellInput::Number(n);
+            }
+        }
+    }
+    if t.eq_ignore_ascii_case("true") {
+        return CellInput::Bool(true);
+    }
+    if t.eq_ignore_ascii_case("false") {
+        return CellInput::Bool(false);
+    }
+    CellInput::Text(s.to_string())
+}
+
+fn cell_input(v: &Json, property: &str) -> Result<Option<CellInput>, GraphError> {
+    Ok(match v {
+        Json::Null => None,
+        Json::Bool(b) => Some(CellInput::Bool(*b)),
+        Json::Number(n) => Some(CellInput::Number(
+            n.as_f64().filter(|f| f.is_finite()).ok_or_else(|| invalid(format!("{property}: {n} is not a number")))?,
+        )),
+        Json::String(s) => Some(typed_input(s)),
+        other => return Err(invalid(format!("{property}: a cell cannot hold {other}"))),
+    })
+}
+
+/// A 2-D property of a PATCH body, checked against the range's shape. A single value (not an
+/// array) is applied to every cell, as Excel does.
+fn grid<T: Clone>(
+    v: &Json,
+    property: &str,
+    rows: usize,
+    cols: usize,
+    cell: impl Fn(&Json) -> Result<Option<T>, GraphError>,
+) -> Result<Vec<Vec<Option<T>>>, GraphError> {
+    let Json::Array(outer) = v else {
+        let one = cell(v)?;
+        return Ok(vec![vec![one; cols]; rows]);
+    };
+    let mismatch = || {
+        invalid(format!(
+            "The number of rows or columns in {property} doesn't match the size of the range ({rows} x {cols})."
+        ))
+    };
+    if outer.len() != rows {
+        return Err(mismatch());
+    }
+    outer
+        .iter()
+        .map(|row| match row {
+            Json::Array(r) if r.len() == cols => r.iter().map(&cell).collect(),
+            Json::Array(_) => Err(mismatch()),
+            _ => Err(invalid(format!("{property} must be a two-dimensional array"))),
+        })
+        .collect()
+}
+
+/// A range PATCH body as one edit. Returns `None` when it changes nothing.
+pub fn patch_edit(sheet: &str, area: &Area, body: &Map<String, Json>) -> Result<Option<Edit>, GraphError> {
+    let (rows, cols) = (area.rows(), area.cols());
+    if rows * cols > MAX_WRITE_CELLS {
+        return Err(too_large(rows * cols, MAX_WRITE_CELLS));
+    }
+    let (rows, cols) = (rows as usize, cols as usize);
+    let mut inputs: Option<Vec<Vec<Option<CellInput>>>> = None;
+    let mut formats: Option<Vec<Vec<Option<String>>>> = None;
+    let mut merge = |layer: Vec<Vec<Option<CellInput>>>| match &mut inputs {
+        None => inputs = Some(layer),
+        Some(base) => {
+            for (brow, lrow) in base.iter_mut().zip(layer) {
+                for (b, l) in brow.iter_mut().zip(lrow) {
+                    if l.is_some() {
+                        *b = l;
+                    }
+                }
+            }
+        }
+    };
+    // Values first; formulas given for the same cell win.
+    for key in ["values", "formulas", "formulasLocal"] {
+        if let Some(v) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) {
+            merge(grid(v, key, rows, cols, |c| cell_input(c, key))?);
+        }
+    }
+    for (key, v) in body {
+        match key.to_ascii_lowercase().as_str() {
+            "values" | "formulas" | "formulaslocal" => {}
+            "numberformat" | "numberformatlocal" => {
+                formats = Some(grid(v, key, rows, cols, |c| match c {
+                    Json::Null => Ok(None),
+                    Json::String(s) => Ok(Some(s.clone())),
+                    other => Err(invalid(format!("{key}: {other} is not a number format"))),
+                })?);
+            }
+            "formulasr1c1" | "rowhidden" | "columnhidden" => {
+                return Err(GraphError::not_implemented(&format!("range-update ({key})")));
+            }
+            k if k.starts_with('@') => {}
+            _ => return Err(invalid(format!("The property '{key}' cannot be set on a range."))),
+        }
+    }
+    if inputs.is_none() && formats.is_none() {
+        return Ok(None);
+    }
+    if area.last_row >= MAX_ROWS || area.last_col >= MAX_COLS {
+        return Err(invalid("The range is outside the worksheet."));
+    }
+    Ok(Some(Edit::SetCells(SetCells {
+        sheet: sheet.to_string(),
+        row: area.first_row,
+        col: area.first_col,
+        rows: rows as u32,
+        cols: cols as u32,
+        inputs,
+        number_formats: formats,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_input_is_read_as_excel_reads_typing() {
+        assert_eq!(typed_input("=A1+1"), CellInput::Formula("A1+1".into()));
+        assert_eq!(typed_input("42"), CellInput::Number(42.0));
+        assert_eq!(typed_input("-1.5e3"), CellInput::Number(-1500.0));
+        assert_eq!(typed_input("'42"), CellInput::Text("42".into()));
+        assert_eq!(typed_input("TRUE"), CellInput::Bool(true));
+        assert_eq!(typed_input("inf"), CellInput::Text("inf".into()));
+        assert_eq!(typed_input("NaN"), CellInput::Text("NaN".into()));
+        assert_eq!(typed_input("="), CellInput::Text("=".into()));
+        assert_eq!(typed_input(""), CellInput::Empty);
+    }
+
+    #[test]
+    fn patch_bodies_become_edits() {
+        let area = Area::parse_a1("B2:C3").unwrap();
+        let body = json!({"values": [[1, null], ["x", true]], "formulas": [[null, "=B2*2"], [null, null]]});
+        let Some(Edit::SetCells(set)) = patch_edit("S", &area, body.as_object().unwrap()).unwrap() else { panic!() };
+        assert_eq!((set.row, set.col, set.rows, set.cols), (1, 1, 2, 2));
+        let inputs = set.inputs.unwrap();
+        assert_eq!(inputs[0], vec![Some(CellInput::Number(1.0)), Some(CellInput::Formula("B2*2".into()))]);
+        assert_eq!(inputs[1], vec![Some(CellInput::Text("x".into())), Some(CellInput::Bool(true))]);
+        // A scalar fills the range.
+        let body = json!({"numberFormat": "0.00"});
+        let Some(Edit::SetCells(set)) = patch_edit("S", &area, body.as_object().unwrap()).unwrap() else { panic!() };
+        assert_eq!(set.number_formats.unwrap(), vec![vec![Some("0.00".to_string()); 2]; 2]);
+        for bad in [
+            json!({"values": [[1]]}),
+            json!({"values": [1, 2]}),
+            json!({"values": [[{}, 1], [1, 1]]}),
+            json!({"bogus": 1}),
+        ] {
+            let e = patch_edit("S", &area, bad.as_object().unwrap()).unwrap_err();
+            assert_eq!((e.status, e.inner_code), (400, Some("invalidArgument")), "{bad}");
+        }
+        assert_eq!(patch_edit("S", &area, json!({"rowHidden": true}).as_object().unwrap()).unwrap_err().status, 501);
+        assert!(patch_edit("S", &area, &Map::new()).unwrap().is_none());
+    }
+
+    #[test]
+    fn numbers_are_written_like_excel() {
+        assert_eq!(value_json(&Value::Number(3.0)).to_string(), "3");
+        assert_eq!(value_json(&Value::Number(0.5)).to_string(), "0.5");
+        assert_eq!(value_json(&Value::Error(book::ErrorKind::Div0)).to_string(), "\"#DIV/0!\"");
+    }
+}
