@@ -17,12 +17,13 @@ use crate::drive::{self, item_json, locate_drive, locate_item, store_error, uplo
 use crate::error::GraphError;
 use crate::http::{error_response, App, Ctx};
 use crate::range;
-use crate::resolve::{ItemAddress, Operation};
+use crate::resolve::{DriveRef, ItemAddress, Operation};
 
 type Answer = Result<Response, GraphError>;
 
 pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
     match op {
+        Operation::DriveGet(d) => drive_get(ctx, d).await,
         Operation::ItemGet(a) => item_get(ctx, a).await,
         Operation::ItemDelete(a) => item_delete(ctx, a).await,
         Operation::ItemChildren(a) => item_children(ctx, a).await,
@@ -70,6 +71,25 @@ async fn find(ctx: &Ctx, address: &ItemAddress, need: Need) -> Result<Item, Grap
             locate_item(s, &drive, &address)
         })
         .await
+}
+
+async fn drive_get(ctx: Ctx, drive: DriveRef) -> Answer {
+    ctx.who.check(Need::DriveRead)?;
+    let who = ctx.who.clone();
+    let d = ctx.app.host.with_store(move |s| locate_drive(s, &who, &drive)).await?;
+    let owner = match d.owner.split_once(':') {
+        Some(("user", _)) => json!({ "user": { "id": ctx.who.user_id, "displayName": ctx.who.username } }),
+        Some((kind, id)) => json!({ kind: { "id": id } }),
+        None => json!({}),
+    };
+    let body = json!({
+        "@odata.context": ctx.odata_context("drives/$entity"),
+        "id": d.id,
+        "driveType": "business",
+        "name": "OneDrive",
+        "owner": owner,
+    });
+    Ok(json_response(StatusCode::OK, selected(&ctx, body)))
 }
 
 /// A short-lived pre-authenticated URL for an item's content.

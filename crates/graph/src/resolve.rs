@@ -47,6 +47,7 @@ pub struct ItemAddress {
 /// One variant per Graph operation workbookd serves; everything else documented is `NotImplemented`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
+    DriveGet(DriveRef),
     ItemGet(ItemAddress),
     ItemDelete(ItemAddress),
     ItemChildren(ItemAddress),
@@ -95,6 +96,7 @@ impl Operation {
     /// The Graph reference page of the operation (`workbook-createsession`, `range-update`, …).
     pub fn name(&self) -> &str {
         match self {
+            Operation::DriveGet(_) => "drive-get",
             Operation::ItemGet(_) => "driveitem-get",
             Operation::ItemDelete(_) => "driveitem-delete",
             Operation::ItemChildren(_) => "driveitem-list-children",
@@ -361,6 +363,13 @@ pub fn resolve(method: &str, path: &str) -> Result<Resolved, GraphError> {
     };
     let rest: Vec<Segment> = it.cloned().collect();
     let (drive, after_drive) = drive_ref(&rest)?;
+    if after_drive == rest.len() {
+        // The drive itself (`GET /me/drive`): Kiota clients ask for it to learn the drive id.
+        return match method.to_ascii_uppercase().as_str() {
+            "GET" => Ok(Resolved { version, operation: Operation::DriveGet(drive) }),
+            _ => Err(GraphError::method_not_allowed(method, "drive")),
+        };
+    }
     let (item, after_item) = item_ref(&rest[after_drive..])?;
     let tail = &rest[after_drive + after_item..];
     let address = ItemAddress { drive, item };
@@ -570,6 +579,8 @@ mod tests {
             Operation::RangeUpdate { item: me("42"), sheet: "Sheet 1".into(), address: Some("Sheet 1!A1:B2".into()) }
         );
         assert_eq!(op("POST", "/v1.0/me/drive/items/42/workbook/createSession"), Operation::CreateSession(me("42")));
+        assert_eq!(op("GET", "/v1.0/me/drive"), Operation::DriveGet(DriveRef::Me));
+        assert_eq!(op("GET", "/v1.0/drives/b%21x"), Operation::DriveGet(DriveRef::Drive("b!x".into())));
         assert_eq!(
             op("GET", "/v1.0/users/a@b.c/drive/items/42/workbook/worksheets/S/usedRange(valuesOnly=true)"),
             Operation::UsedRange {

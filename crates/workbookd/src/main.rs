@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod tls;
+
 /// The loopback address served when none is given.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
 
@@ -68,6 +70,16 @@ struct ServeArgs {
     /// Answer every `Prefer: respond-async` createSession with 202, so clients can test polling.
     #[arg(long, env = "WORKBOOKD_FORCE_ASYNC_SESSIONS")]
     force_async_sessions: bool,
+    /// Serve HTTPS with a self-signed certificate for localhost and 127.0.0.1, made once at
+    /// `tls/cert.pem` in the data directory.
+    #[arg(long, env = "WORKBOOKD_TLS", conflicts_with_all = ["cert", "key"])]
+    tls: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --key.
+    #[arg(long, env = "WORKBOOKD_CERT", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key of --cert (PEM).
+    #[arg(long, env = "WORKBOOKD_KEY", requires = "cert")]
+    key: Option<PathBuf>,
 }
 
 impl Default for ServeArgs {
@@ -84,6 +96,9 @@ impl Default for ServeArgs {
             persistent_session_idle: Duration::from_secs(300),
             nonpersistent_session_idle: Duration::from_secs(420),
             force_async_sessions: false,
+            tls: false,
+            cert: None,
+            key: None,
         }
     }
 }
@@ -267,21 +282,35 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             }
         })
     };
+    let tls_files = match (&args.cert, &args.key) {
+        (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+        _ if args.tls => Some(tls::self_signed(&args.data.join("tls"))?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let server_config = graph::ServerConfig { auth, ..graph::ServerConfig::default() };
-    // The one line on stdout: scripts and tests wait for it to learn the port.
-    println!("workbookd listening on http://{local}");
-    let served = axum::serve(listener, graph::router(host.clone(), server_config))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string());
+    let server_config = graph::ServerConfig { auth, https: tls_files.is_some(), ..graph::ServerConfig::default() };
+    let app = graph::router(host.clone(), server_config);
+    let served = match tls_files {
+        Some((cert, key)) => {
+            let config = tls::server_config(&cert, &key)?;
+            let listener = tls::TlsListener::new(listener, config).map_err(|e| e.to_string())?;
+            eprintln!("workbookd: TLS certificate {}", cert.display());
+            // The one line on stdout: scripts and tests wait for it to learn the port.
+            println!("workbookd listening on https://{local}");
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+        }
+        None => {
+            println!("workbookd listening on http://{local}");
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+        }
+    };
     sweeper.abort();
     // Journals are durable already; saving now only makes the next start quicker.
     host.checkpoint_all().await;
-    served
+    served.map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {
