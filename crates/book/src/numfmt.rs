@@ -374,6 +374,9 @@ pub fn format_number(v: f64, code: &str, date1904: bool) -> Result<String, Forma
     if code.is_empty() {
         return Ok(String::new());
     }
+    if code.eq_ignore_ascii_case("general") {
+        return Ok(general(v));
+    }
     let sections: Vec<Vec<Tok>> = split_sections(code).iter().map(|s| tokenize(s)).collect();
     let has_cond = sections.iter().any(|s| s.iter().any(|t| matches!(t, Tok::Cond(..))));
     let (section, value, keep_sign) = if has_cond {
@@ -475,6 +478,10 @@ pub fn general(v: f64) -> String {
     }
     let a = v.abs();
     let neg = v < 0.0;
+    // Whole numbers that fit are written as they are (the common case, without float formatting).
+    if a < 1e11 && v.fract() == 0.0 {
+        return (v as i64).to_string();
+    }
     // Eleven characters, not counting the minus sign.
     let width = 11;
     if (1e-9..1e11).contains(&a) {
@@ -526,8 +533,11 @@ pub fn round_decimal(v: f64, decimals: usize) -> String {
     if a == 0.0 {
         return if decimals == 0 { "0".into() } else { format!("0.{}", "0".repeat(decimals)) };
     }
-    // 15 significant digits, as Excel keeps.
-    let sci = format!("{:.14e}", a);
+    // 15 significant digits, as Excel keeps. The shortest round-trip form is cheap and, when it
+    // has at most 15 digits, equals the value rounded to 15 digits; exact formatting is slow.
+    let shortest = format!("{:e}", a);
+    let mantissa_digits = shortest.split('e').next().map_or(99, |m| m.bytes().filter(u8::is_ascii_digit).count());
+    let sci = if mantissa_digits <= 15 { shortest } else { format!("{:.14e}", a) };
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).map(|b| b - b'0').collect();

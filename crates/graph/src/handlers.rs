@@ -63,14 +63,11 @@ fn selected(ctx: &Ctx, mut v: Value) -> Value {
 
 async fn find(ctx: &Ctx, address: &ItemAddress, need: Need) -> Result<Item, GraphError> {
     ctx.who.check(need)?;
-    let (who, address) = (ctx.who.clone(), address.clone());
-    ctx.app
-        .host
-        .with_store(move |s| {
-            let drive = locate_drive(s, &who, &address.drive)?;
-            locate_item(s, &drive, &address)
-        })
-        .await
+    // Metadata lookups are indexed reads that take microseconds: they run on the calling task,
+    // since a hand-off to the blocking pool costs more than the lookup.
+    let store = ctx.app.host.store().as_ref();
+    let drive = locate_drive(store, &ctx.who, &address.drive)?;
+    locate_item(store, &drive, address)
 }
 
 async fn drive_get(ctx: Ctx, drive: DriveRef) -> Answer {
@@ -557,7 +554,7 @@ async fn worksheet_list(ctx: Ctx, address: ItemAddress) -> Answer {
     let sheets = ctx
         .app
         .host
-        .read(&ctx.who.drive_owner(), &item.id, target(&ctx), |wb| Ok(range::worksheets_json(wb)))
+        .peek(&ctx.who.drive_owner(), &item.id, target(&ctx), |wb| Ok(range::worksheets_json(wb)))
         .await
         .map_err(|e| host_error(e, true))?;
     let values: Vec<Value> = sheets.into_iter().map(|v| selected(&ctx, v)).collect();
@@ -570,7 +567,7 @@ async fn worksheet_get(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer 
     let found = ctx
         .app
         .host
-        .read(&ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
+        .peek(&ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
             let name = range::find_worksheet(wb, &sheet)?;
             Ok(range::worksheets_json(wb).into_iter().find(|s| s["name"] == name.as_str()))
         })
@@ -588,24 +585,29 @@ fn range_response(ctx: &Ctx, mut body: Value) -> Response {
 
 async fn range_get(ctx: Ctx, address: ItemAddress, sheet: String, range_address: Option<String>) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let result = ctx
-        .app
-        .host
-        .read(&ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
-            let name = range::find_worksheet(wb, &sheet)?;
-            let area = match range::parse_area(&name, range_address.as_deref()) {
-                Ok(a) => a,
-                Err(e) => return Ok(Err(e)),
-            };
-            if area.cell_count() > range::MAX_READ_CELLS {
-                return Ok(Err(range::too_large(area.cell_count(), range::MAX_READ_CELLS)));
-            }
-            let cells = wb.read_range(&name, &area)?;
-            Ok(Ok(range::range_json(&name, &area, &cells)))
-        })
-        .await
-        .map_err(|e| host_error(e, true))?;
-    Ok(range_response(&ctx, result?))
+    let small = range_address
+        .as_deref()
+        .and_then(|a| book::SheetArea::parse(a).ok())
+        .is_some_and(|a| a.area.cell_count() <= range::SMALL_READ_CELLS);
+    let read = move |wb: &book::Workbook| {
+        let name = range::find_worksheet(wb, &sheet)?;
+        let area = match range::parse_area(&name, range_address.as_deref()) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(e)),
+        };
+        if area.cell_count() > range::MAX_READ_CELLS {
+            return Ok(Err(range::too_large(area.cell_count(), range::MAX_READ_CELLS)));
+        }
+        let cells = wb.read_range(&name, &area)?;
+        Ok(Ok(range::range_json(&name, &area, &cells)))
+    };
+    let (user, target) = (ctx.who.drive_owner(), target(&ctx));
+    let result = if small {
+        ctx.app.host.peek(&user, &item.id, target, read).await
+    } else {
+        ctx.app.host.read(&user, &item.id, target, read).await
+    };
+    Ok(range_response(&ctx, result.map_err(|e| host_error(e, true))??))
 }
 
 async fn range_update(ctx: Ctx, address: ItemAddress, sheet: String, range_address: Option<String>) -> Answer {

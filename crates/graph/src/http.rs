@@ -140,12 +140,13 @@ async fn serve(app: App, method: Method, request: Request) -> Result<Response, G
     let base = format!("{scheme}://{host_header}");
     let path = request.uri().path().to_string();
     let query = query_map(request.uri().query());
-    let headers = request.headers().clone();
     let limit = match &resolved.operation {
         Operation::ContentPut(_) => app.config.max_upload_bytes,
         _ => app.config.max_json_bytes,
     };
-    let body = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
         GraphError::new(
             413,
             "payloadTooLarge",

@@ -9,6 +9,8 @@ use crate::error::GraphError;
 
 /// Most cells a range read returns (two whole columns fit).
 pub const MAX_READ_CELLS: u64 = 2 * MAX_ROWS as u64;
+/// Reads up to this many cells are quick enough to run on the request's own task.
+pub const SMALL_READ_CELLS: u64 = 4096;
 /// Most cells one PATCH writes.
 pub const MAX_WRITE_CELLS: u64 = MAX_ROWS as u64;
 

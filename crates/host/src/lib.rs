@@ -373,6 +373,33 @@ impl Host {
         }
     }
 
+    /// Like [`Host::read`] for reads that take microseconds (a few cells, the sheet list): when the
+    /// workbook is loaded they run on the calling task, sparing two thread hand-offs.
+    pub async fn peek<R: Send + 'static>(
+        &self,
+        user: &str,
+        item_id: &str,
+        target: Target<'_>,
+        f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
+    ) -> Result<R> {
+        match self.handle(user, item_id, target)? {
+            Handle::Private(wb) => {
+                let guard = wb.lock().await;
+                f(&guard).map_err(HostError::Book)
+            }
+            Handle::Shared(state) => {
+                let guard = state.clone().lock_owned().await;
+                match guard.workbook.as_ref() {
+                    Some(wb) => f(wb).map_err(HostError::Book),
+                    None => {
+                        drop(guard);
+                        self.read(user, item_id, target, f).await
+                    }
+                }
+            }
+        }
+    }
+
     /// Applies an edit to the workbook a call targets and, for the shared workbook, makes it
     /// durable before returning; `then` reads the result in the same turn (recalculated values).
     pub async fn write<R: Send + 'static>(

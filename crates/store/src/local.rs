@@ -35,6 +35,11 @@ pub struct LocalStore {
     dir: PathBuf,
     db: Mutex<Connection>,
     journals: Mutex<HashMap<String, JournalState>>,
+    /// Drives never change once made: looked up by owner on every request, kept here.
+    drives: Mutex<HashMap<String, Drive>>,
+    /// Item rows read on every request. Filled by readers and emptied by writers, both while
+    /// holding the database lock, so a reader never caches a row a writer is changing.
+    rows: Mutex<HashMap<String, Item>>,
 }
 
 const ITEM_COLUMNS: &str =
@@ -64,7 +69,12 @@ impl LocalStore {
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(dir.join("content"))?;
         let conn = Connection::open(dir.join("workbookd.sqlite3"))?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        // One process owns a data directory: the exclusive lock keeps a second server out, and
+        // spares a file-lock system call on every read.
+        conn.execute_batch(
+            "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;",
+        )?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::Io(format!(
@@ -95,7 +105,44 @@ impl LocalStore {
              CREATE UNIQUE INDEX IF NOT EXISTS items_by_parent_name ON items(parent_id, name_key);
              PRAGMA user_version = 1;",
         )?;
-        Ok(LocalStore { dir, db: Mutex::new(conn), journals: Mutex::new(HashMap::new()) })
+        Ok(LocalStore {
+            dir,
+            db: Mutex::new(conn),
+            journals: Mutex::new(HashMap::new()),
+            drives: Mutex::new(HashMap::new()),
+            rows: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn load_or_create_drive(&self, owner: &str) -> Result<Drive> {
+        let mut conn = self.db();
+        let found = conn
+            .query_row("SELECT id, owner, root_id FROM drives WHERE owner = ?1", [owner], |r| {
+                Ok(Drive { id: r.get(0)?, owner: r.get(1)?, root_id: r.get(2)? })
+            })
+            .optional()?;
+        if let Some(d) = found {
+            return Ok(d);
+        }
+        let id = new_drive_id();
+        let root = new_item(&id, None, "root", true, 0);
+        let tx = conn.transaction()?;
+        tx.execute("INSERT INTO drives (id, owner, root_id) VALUES (?1, ?2, ?3)", params![id, owner, root.id])?;
+        Self::insert(&tx, &root)?;
+        tx.commit()?;
+        Ok(Drive { id, owner: owner.to_string(), root_id: root.id })
+    }
+
+    fn rows(&self) -> MutexGuard<'_, HashMap<String, Item>> {
+        self.rows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops cached rows; call with the database lock held, after the change.
+    fn forget(&self, ids: &[&str]) {
+        let mut rows = self.rows();
+        for id in ids {
+            rows.remove(*id);
+        }
     }
 
     fn db(&self) -> MutexGuard<'_, Connection> {
@@ -171,17 +218,14 @@ impl LocalStore {
     }
 
     fn get(conn: &Connection, id: &str) -> Result<Option<Item>> {
-        Ok(conn.query_row(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"), [id], row_to_item).optional()?)
+        let mut stmt = conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?1"))?;
+        Ok(stmt.query_row([id], row_to_item).optional()?)
     }
 
     fn get_child(conn: &Connection, parent: &str, name: &str) -> Result<Option<Item>> {
-        Ok(conn
-            .query_row(
-                &format!("SELECT {ITEM_COLUMNS} FROM items WHERE parent_id = ?1 AND name_key = ?2"),
-                params![parent, name.to_lowercase()],
-                row_to_item,
-            )
-            .optional()?)
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE parent_id = ?1 AND name_key = ?2"))?;
+        Ok(stmt.query_row(params![parent, name.to_lowercase()], row_to_item).optional()?)
     }
 
     fn folder(conn: &Connection, id: &str) -> Result<Item> {
@@ -242,6 +286,7 @@ impl LocalStore {
         let generation = existing.generation + 1;
         self.write_content(&existing.id, generation, bytes)?;
         self.set_generation(conn, existing, generation, bytes.len(), journal.records + 1)?;
+        self.forget(&[&existing.id]);
         self.remove_other_generations(&existing.id, generation);
         let item = Self::get(conn, &existing.id)?.ok_or(StoreError::NotFound)?;
         self.complete(item)
@@ -280,22 +325,12 @@ fn new_item(drive_id: &str, parent: Option<&str>, name: &str, is_folder: bool, s
 
 impl DriveStore for LocalStore {
     fn drive_for_owner(&self, owner: &str) -> Result<Drive> {
-        let mut conn = self.db();
-        let found = conn
-            .query_row("SELECT id, owner, root_id FROM drives WHERE owner = ?1", [owner], |r| {
-                Ok(Drive { id: r.get(0)?, owner: r.get(1)?, root_id: r.get(2)? })
-            })
-            .optional()?;
-        if let Some(d) = found {
-            return Ok(d);
+        if let Some(d) = self.drives.lock().unwrap_or_else(|p| p.into_inner()).get(owner) {
+            return Ok(d.clone());
         }
-        let id = new_drive_id();
-        let root = new_item(&id, None, "root", true, 0);
-        let tx = conn.transaction()?;
-        tx.execute("INSERT INTO drives (id, owner, root_id) VALUES (?1, ?2, ?3)", params![id, owner, root.id])?;
-        Self::insert(&tx, &root)?;
-        tx.commit()?;
-        Ok(Drive { id, owner: owner.to_string(), root_id: root.id })
+        let drive = self.load_or_create_drive(owner)?;
+        self.drives.lock().unwrap_or_else(|p| p.into_inner()).insert(owner.to_string(), drive.clone());
+        Ok(drive)
     }
 
     fn drive(&self, drive_id: &str) -> Result<Option<Drive>> {
@@ -308,7 +343,18 @@ impl DriveStore for LocalStore {
     }
 
     fn item(&self, item_id: &str) -> Result<Option<Item>> {
-        let found = Self::get(&self.db(), item_id)?;
+        let cached = self.rows().get(item_id).cloned();
+        let found = match cached {
+            Some(row) => Some(row),
+            None => {
+                let conn = self.db();
+                let row = Self::get(&conn, item_id)?;
+                if let Some(r) = &row {
+                    self.rows().insert(item_id.to_string(), r.clone());
+                }
+                row
+            }
+        };
         found.map(|i| self.complete(i)).transpose()
     }
 
@@ -341,6 +387,7 @@ impl DriveStore for LocalStore {
         Self::insert(&tx, &item)?;
         Self::touch(&tx, parent_id)?;
         tx.commit()?;
+        self.forget(&[parent_id]);
         Ok(item)
     }
 
@@ -371,6 +418,7 @@ impl DriveStore for LocalStore {
         Self::insert(&tx, &item)?;
         Self::touch(&tx, parent_id)?;
         tx.commit()?;
+        self.forget(&[parent_id]);
         Ok((item, true))
     }
 
@@ -403,6 +451,9 @@ impl DriveStore for LocalStore {
         }
         Self::touch(&tx, &parent)?;
         tx.commit()?;
+        let mut gone: Vec<&str> = doomed.iter().map(String::as_str).collect();
+        gone.push(&parent);
+        self.forget(&gone);
         let mut journals = self.journals.lock().unwrap_or_else(|p| p.into_inner());
         for id in &doomed {
             journals.remove(id);
@@ -451,6 +502,7 @@ impl DriveStore for LocalStore {
                  modified_ms = MAX(modified_ms, ?5) WHERE id = ?1",
             params![item_id, next as i64, bytes.len() as i64, journal.records as i64, journal.modified_ms],
         )?;
+        self.forget(&[item_id]);
         self.remove_other_generations(item_id, next);
         let item = Self::get(&conn, item_id)?.ok_or(StoreError::NotFound)?;
         drop(conn);

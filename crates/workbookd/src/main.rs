@@ -9,6 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod tls;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The loopback address served when none is given.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
 
