@@ -39,7 +39,8 @@ fn the_compatibility_table_matches_the_resolver() {
     let (mut served, mut todo) = (0, 0);
     for line in text.lines() {
         let cells: Vec<&str> = line.split(" | ").collect();
-        let row = line.starts_with("| ") && cells.len() == 4 && (line.ends_with("| 501 |") || line.ends_with("| served |"));
+        let row =
+            line.starts_with("| ") && cells.len() == 4 && (line.ends_with("| 501 |") || line.ends_with("| served |"));
         let path = cells.get(2).map(|p| p.trim_matches('`')).and_then(request_path);
         match (row, path) {
             (true, Some(path)) => {

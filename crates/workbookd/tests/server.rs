@@ -444,3 +444,30 @@ fn an_acknowledged_write_survives_sigkill() {
     assert_eq!(cell(&bytes, "Sheet1", 0, 0), calamine::Data::Float(777.0));
     assert_eq!(cell(&bytes, "Sheet1", 2, 0), calamine::Data::Float(779.0));
 }
+
+#[test]
+fn verified_mode_checks_rs256_tokens_against_a_jwks_file() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let jwks = format!("{fixtures}/jwks.json");
+    let server = Server::start(&["--auth", "jwt", "--jwks", &jwks, "--issuer", "https://issuer.test/"]);
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(format!("{fixtures}/jwt-test-rsa.pem")).unwrap())
+        .unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let sign = |claims: serde_json::Value, kid: &str| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(kid.to_string());
+        format!("Bearer {}", jsonwebtoken::encode(&header, &claims, &key).unwrap())
+    };
+    let claims = |exp: u64, iss: &str| json!({"oid": "dana", "scp": "Files.ReadWrite", "exp": exp, "iss": iss});
+    let good = sign(claims(now + 600, "https://issuer.test/"), "test-1");
+    let item = server.upload(&good, "Book.xlsx", &book());
+    server.session(&good, &item, true);
+    for (token, why) in [
+        (sign(claims(now - 600, "https://issuer.test/"), "test-1"), "expired"),
+        (sign(claims(now + 600, "https://other.test/"), "test-1"), "issuer"),
+        (sign(claims(now + 600, "https://issuer.test/"), "unknown-kid"), "key id"),
+    ] {
+        let r = server.call("GET", "/v1.0/me/drive/root/children", &[("Authorization", &token)], b"");
+        assert_eq!((r.status, r.json()["error"]["code"].as_str()), (401, Some("InvalidAuthenticationToken")), "{why}");
+    }
+}
