@@ -578,9 +578,11 @@ async fn worksheet_get(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer 
     Ok(json_response(StatusCode::OK, selected(&ctx, body)))
 }
 
-fn range_response(ctx: &Ctx, mut body: Value) -> Response {
-    body["@odata.context"] = json!(ctx.odata_context("workbookRange"));
-    json_response(StatusCode::OK, selected(ctx, body))
+fn range_response(ctx: &Ctx, read: &range::RangeRead) -> Response {
+    let select = ctx.select();
+    let keep = |name: &str| select.as_ref().is_none_or(|s| s.iter().any(|k| k.eq_ignore_ascii_case(name)));
+    let body = range::render_range(read, &ctx.odata_context("workbookRange"), &keep);
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 async fn range_get(ctx: Ctx, address: ItemAddress, sheet: String, range_address: Option<String>) -> Answer {
@@ -598,8 +600,7 @@ async fn range_get(ctx: Ctx, address: ItemAddress, sheet: String, range_address:
         if area.cell_count() > range::MAX_READ_CELLS {
             return Ok(Err(range::too_large(area.cell_count(), range::MAX_READ_CELLS)));
         }
-        let cells = wb.read_range(&name, &area)?;
-        Ok(Ok(range::range_json(&name, &area, &cells)))
+        Ok(Ok(range::RangeRead::read(wb, &name, area)?))
     };
     let (user, target) = (ctx.who.drive_owner(), target(&ctx));
     let result = if small {
@@ -607,7 +608,7 @@ async fn range_get(ctx: Ctx, address: ItemAddress, sheet: String, range_address:
     } else {
         ctx.app.host.read(&user, &item.id, target, read).await
     };
-    Ok(range_response(&ctx, result.map_err(|e| host_error(e, true))??))
+    Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))??))
 }
 
 async fn range_update(ctx: Ctx, address: ItemAddress, sheet: String, range_address: Option<String>) -> Answer {
@@ -626,20 +627,13 @@ async fn range_update(ctx: Ctx, address: ItemAddress, sheet: String, range_addre
     let edit = range::patch_edit(&name, &area, &body)?;
     let read_back = {
         let name = name.clone();
-        move |wb: &book::Workbook| -> Result<Value, BookError> {
-            if area.cell_count() > range::MAX_READ_CELLS {
-                return Ok(
-                    json!({ "address": format!("{}!{}", book::address::quote_sheet_name(&name), area.to_a1()) }),
-                );
-            }
-            Ok(range::range_json(&name, &area, &wb.read_range(&name, &area)?))
-        }
+        move |wb: &book::Workbook| -> Result<range::RangeRead, BookError> { range::RangeRead::read(wb, &name, area) }
     };
     let result = match edit {
         Some(edit) => ctx.app.host.write(&user, &item.id, target(&ctx), edit, read_back).await,
         None => ctx.app.host.read(&user, &item.id, target(&ctx), read_back).await,
     };
-    Ok(range_response(&ctx, result.map_err(|e| host_error(e, true))?))
+    Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))?))
 }
 
 async fn used_range(ctx: Ctx, address: ItemAddress, sheet: String, values_only: bool) -> Answer {
@@ -654,11 +648,11 @@ async fn used_range(ctx: Ctx, address: ItemAddress, sheet: String, values_only: 
             if area.cell_count() > range::MAX_READ_CELLS {
                 return Ok(Err(range::too_large(area.cell_count(), range::MAX_READ_CELLS)));
             }
-            Ok(Ok(range::range_json(&name, &area, &wb.read_range(&name, &area)?)))
+            Ok(Ok(range::RangeRead::read(wb, &name, area)?))
         })
         .await
         .map_err(|e| host_error(e, true))?;
-    Ok(range_response(&ctx, result?))
+    Ok(range_response(&ctx, &result?))
 }
 
 #[cfg(test)]

@@ -71,51 +71,106 @@ pub fn parse_area(sheet: &str, address: Option<&str>) -> Result<Area, GraphError
     Ok(parsed.area)
 }
 
-/// A number as Excel's JSON writes it: integral values without a fraction.
-fn number_json(n: f64) -> Json {
-    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
-        json!(n as i64)
-    } else {
-        json!(n)
+/// A range read from a workbook, rendered to JSON after the workbook is released.
+pub struct RangeRead {
+    pub sheet: String,
+    pub area: Area,
+    /// `None` when the range is too large to show its cells (a PATCH of a whole column).
+    pub cells: Option<Vec<Vec<CellView>>>,
+}
+
+impl RangeRead {
+    pub fn read(wb: &Workbook, sheet: &str, area: Area) -> Result<RangeRead, BookError> {
+        let cells = if area.cell_count() > MAX_READ_CELLS { None } else { Some(wb.read_range(sheet, &area)?) };
+        Ok(RangeRead { sheet: sheet.to_string(), area, cells })
     }
 }
 
-pub fn value_json(v: &Value) -> Json {
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    use std::io::Write;
     match v {
-        Value::Empty => json!(""),
-        Value::Number(n) => number_json(*n),
-        Value::Text(s) => json!(s),
-        Value::Bool(b) => json!(b),
-        Value::Error(e) => json!(e.as_str()),
+        Value::Empty => out.extend_from_slice(b"\"\""),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
+            let _ = write!(out, "{}", *n as i64);
+        }
+        Value::Number(n) => {
+            let _ = serde_json::to_writer(&mut *out, n);
+        }
+        Value::Text(s) => write_str(out, s),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Error(e) => write_str(out, e.as_str()),
     }
 }
 
-/// The workbookRange resource for cells read from `area` on `sheet`.
-pub fn range_json(sheet: &str, area: &Area, cells: &[Vec<CellView>]) -> Json {
-    let grid = |f: &dyn Fn(&CellView) -> Json| -> Json {
-        Json::Array(cells.iter().map(|row| Json::Array(row.iter().map(f).collect())).collect())
+/// The workbookRange resource, written straight to JSON bytes (a range response is the hot path:
+/// building a `serde_json::Value` tree first cost more than everything else in the request).
+/// `keep` says which properties `$select` asked for.
+pub fn render_range(r: &RangeRead, context: &str, keep: &dyn Fn(&str) -> bool) -> Vec<u8> {
+    use std::io::Write;
+    let cells = r.cells.as_deref().unwrap_or(&[]);
+    let mut out = Vec::with_capacity(512 + cells.len() * cells.first().map_or(0, Vec::len) * 96);
+    out.extend_from_slice(b"{\"@odata.context\":");
+    write_str(&mut out, context);
+    out.extend_from_slice(b",\"@odata.type\":\"#microsoft.graph.workbookRange\"");
+    let address = format!("{}!{}", quote_sheet_name(&r.sheet), r.area.to_a1());
+    let field = |out: &mut Vec<u8>, name: &str, write: &dyn Fn(&mut Vec<u8>)| {
+        if keep(name) {
+            out.push(b',');
+            write_str(out, name);
+            out.push(b':');
+            write(out);
+        }
     };
-    let address = format!("{}!{}", quote_sheet_name(sheet), area.to_a1());
-    let formulas = grid(&|c| c.formula.as_ref().map_or_else(|| value_json(&c.value), |f| json!(f)));
-    json!({
-        "@odata.type": "#microsoft.graph.workbookRange",
-        "address": address,
-        "addressLocal": address,
-        "cellCount": area.cell_count(),
-        "columnCount": area.cols(),
-        "rowCount": area.rows(),
-        "columnIndex": area.first_col,
-        "rowIndex": area.first_row,
-        "columnHidden": false,
-        "rowHidden": false,
-        "hidden": false,
-        "values": grid(&|c| value_json(&c.value)),
-        "formulas": formulas.clone(),
-        "formulasLocal": formulas,
-        "text": grid(&|c| json!(c.text)),
-        "valueTypes": grid(&|c| json!(c.value.value_type())),
-        "numberFormat": grid(&|c| json!(c.number_format)),
-    })
+    field(&mut out, "address", &|o| write_str(o, &address));
+    field(&mut out, "addressLocal", &|o| write_str(o, &address));
+    let numbers = [
+        ("cellCount", r.area.cell_count()),
+        ("columnCount", r.area.cols()),
+        ("rowCount", r.area.rows()),
+        ("columnIndex", u64::from(r.area.first_col)),
+        ("rowIndex", u64::from(r.area.first_row)),
+    ];
+    for (name, n) in numbers {
+        field(&mut out, name, &|o| {
+            let _ = write!(o, "{n}");
+        });
+    }
+    for name in ["columnHidden", "rowHidden", "hidden"] {
+        field(&mut out, name, &|o| o.extend_from_slice(b"false"));
+    }
+    if r.cells.is_some() {
+        let grid = |o: &mut Vec<u8>, cell: &dyn Fn(&mut Vec<u8>, &CellView)| {
+            o.push(b'[');
+            for (i, row) in cells.iter().enumerate() {
+                o.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+                for (j, c) in row.iter().enumerate() {
+                    if j > 0 {
+                        o.push(b',');
+                    }
+                    cell(o, c);
+                }
+                o.push(b']');
+            }
+            o.push(b']');
+        };
+        let formula = |o: &mut Vec<u8>, c: &CellView| match &c.formula {
+            Some(f) => write_str(o, f),
+            None => write_value(o, &c.value),
+        };
+        field(&mut out, "values", &|o| grid(o, &|o, c| write_value(o, &c.value)));
+        field(&mut out, "formulas", &|o| grid(o, &formula));
+        field(&mut out, "formulasLocal", &|o| grid(o, &formula));
+        field(&mut out, "text", &|o| grid(o, &|o, c| write_str(o, &c.text)));
+        field(&mut out, "valueTypes", &|o| grid(o, &|o, c| write_str(o, c.value.value_type())));
+        field(&mut out, "numberFormat", &|o| grid(o, &|o, c| write_str(o, &c.number_format)));
+    }
+    out.push(b'}');
+    out
 }
 
 pub fn too_large(cells: u64, limit: u64) -> GraphError {
@@ -311,9 +366,45 @@ mod tests {
     }
 
     #[test]
+    fn ranges_render_as_json_with_select() {
+        let cell = |value: Value, formula: Option<&str>, text: &str| CellView {
+            value,
+            formula: formula.map(str::to_string),
+            number_format: "General".into(),
+            text: text.into(),
+        };
+        let r = RangeRead {
+            sheet: "My Sheet".into(),
+            area: Area::parse_a1("B2:C2").unwrap(),
+            cells: Some(vec![vec![
+                cell(Value::Number(1.5), None, "1.5"),
+                cell(Value::Text("a\"b".into()), Some("=X"), "a\"b"),
+            ]]),
+        };
+        let all: Json = serde_json::from_slice(&render_range(&r, "ctx", &|_| true)).unwrap();
+        assert_eq!(all["address"], "'My Sheet'!B2:C2");
+        assert_eq!(
+            (all["rowIndex"].as_u64(), all["columnIndex"].as_u64(), all["cellCount"].as_u64()),
+            (Some(1), Some(1), Some(2))
+        );
+        assert_eq!(all["values"], json!([[1.5, "a\"b"]]));
+        assert_eq!(all["formulas"], json!([[1.5, "=X"]]));
+        assert_eq!(all["valueTypes"], json!([["Double", "String"]]));
+        assert_eq!(all["@odata.context"], "ctx");
+        let some: Json = serde_json::from_slice(&render_range(&r, "ctx", &|k| k == "values")).unwrap();
+        assert_eq!(some.as_object().unwrap().keys().filter(|k| !k.starts_with('@')).count(), 1);
+    }
+
+    #[test]
     fn numbers_are_written_like_excel() {
-        assert_eq!(value_json(&Value::Number(3.0)).to_string(), "3");
-        assert_eq!(value_json(&Value::Number(0.5)).to_string(), "0.5");
-        assert_eq!(value_json(&Value::Error(book::ErrorKind::Div0)).to_string(), "\"#DIV/0!\"");
+        let written = |v: Value| {
+            let mut out = Vec::new();
+            write_value(&mut out, &v);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(written(Value::Number(3.0)), "3");
+        assert_eq!(written(Value::Number(-0.5)), "-0.5");
+        assert_eq!(written(Value::Error(book::ErrorKind::Div0)), "\"#DIV/0!\"");
+        assert_eq!(written(Value::Empty), "\"\"");
     }
 }
