@@ -471,3 +471,31 @@ fn verified_mode_checks_rs256_tokens_against_a_jwks_file() {
         assert_eq!((r.status, r.json()["error"]["code"].as_str()), (401, Some("InvalidAuthenticationToken")), "{why}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn sigterm_saves_journals_into_the_files_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = user("alice");
+    let server = Server::on_disk(dir.path(), &[]);
+    let item = server.upload(&alice, "Book.xlsx", &book());
+    let r = server.as_user(
+        &alice,
+        "PATCH",
+        &format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/range(address='A2')"),
+        None,
+        r#"{"values":[[5]]}"#,
+    );
+    assert_eq!(r.status, 200);
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    // The journal was folded into a new content generation on the way out.
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("content").join(&item))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with(".xlsx"), "{files:?}");
+    let bytes = std::fs::read(dir.path().join("content").join(&item).join(&files[0])).unwrap();
+    assert_eq!(cell(&bytes, "Sheet1", 2, 0), calamine::Data::Float(6.0));
+}

@@ -104,6 +104,14 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Asks the process to stop (SIGTERM) and waits for it to exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(sent.success());
+        self.child.wait().expect("exit status")
+    }
+
     /// One HTTP/1.1 request.
     pub fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
         let mut s = TcpStream::connect(&self.addr).expect("connect");
