@@ -476,12 +476,32 @@ pub fn general(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
+    if let Some(quick) = general_quick(v) {
+        return quick;
+    }
+    general_rounded(v)
+}
+
+/// The common cases of [`general`] without rounding: whole numbers, and values whose shortest
+/// exact form already fits in eleven characters (rounding would give the same digits).
+fn general_quick(v: f64) -> Option<String> {
+    let a = v.abs();
+    if a < 1e11 && v.fract() == 0.0 {
+        return Some((v as i64).to_string());
+    }
+    if (1e-9..1e11).contains(&a) {
+        let shortest = v.to_string();
+        if shortest.len() - usize::from(v < 0.0) <= 11 {
+            return Some(shortest);
+        }
+    }
+    None
+}
+
+/// General by rounding to the most decimals that fit in eleven characters.
+fn general_rounded(v: f64) -> String {
     let a = v.abs();
     let neg = v < 0.0;
-    // Whole numbers that fit are written as they are (the common case, without float formatting).
-    if a < 1e11 && v.fract() == 0.0 {
-        return (v as i64).to_string();
-    }
     // Eleven characters, not counting the minus sign.
     let width = 11;
     if (1e-9..1e11).contains(&a) {
@@ -1165,6 +1185,25 @@ mod tests {
 
     fn f(v: f64, code: &str) -> String {
         format_number(v, code, false).unwrap()
+    }
+
+    #[test]
+    fn general_shortcuts_agree_with_rounding() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..200_000 {
+            // xorshift: values over many magnitudes, with short and long fractions.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mantissa = (x % 1_000_000_007) as f64 / [1.0, 8.0, 100.0, 3.0, 1e6, 7.0][i % 6];
+            let v = mantissa * 10f64.powi((x >> 40) as i32 % 24 - 12) * if x & 1 == 0 { 1.0 } else { -1.0 };
+            if v == 0.0 {
+                continue;
+            }
+            if let Some(quick) = general_quick(v) {
+                assert_eq!(quick, general_rounded(v), "{v:e}");
+            }
+        }
     }
 
     #[test]

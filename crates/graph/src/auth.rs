@@ -68,6 +68,8 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// An application token (client credentials) rather than a user's.
     pub app: bool,
+    /// The owner key of the caller's own drive (`user:{tenant}:{id}`), made once.
+    owner: String,
 }
 
 /// What an operation needs of the caller.
@@ -104,14 +106,14 @@ impl Claims {
             .ok_or_else(|| invalid_token("The token names no subject (oid or sub)."))?;
         let scopes: Vec<String> = self.scp.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect();
         let app = self.idtyp.as_deref() == Some("app") || (scopes.is_empty() && !self.roles.is_empty());
-        Ok(Principal {
+        Ok(Principal::new(
             user_id,
-            username: self.preferred_username.or(self.upn).or(self.unique_name),
-            tenant: self.tid,
+            self.preferred_username.or(self.upn).or(self.unique_name),
+            self.tid,
             scopes,
-            roles: self.roles,
+            self.roles,
             app,
-        })
+        ))
     }
 }
 
@@ -137,14 +139,14 @@ pub fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Result<Prin
 fn dev_principal(token: &str) -> Result<Principal, GraphError> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Ok(Principal {
-            user_id: DEV_USER.to_string(),
-            username: Some(format!("{DEV_USER}@workbookd.local")),
-            tenant: None,
-            scopes: vec!["Files.ReadWrite".to_string()],
-            roles: Vec::new(),
-            app: false,
-        });
+        return Ok(Principal::new(
+            DEV_USER.to_string(),
+            Some(format!("{DEV_USER}@workbookd.local")),
+            None,
+            vec!["Files.ReadWrite".to_string()],
+            Vec::new(),
+            false,
+        ));
     }
     let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(parts[1].trim_end_matches('='))
@@ -195,12 +197,24 @@ fn verified_principal(token: &str, v: &Verifier) -> Result<Principal, GraphError
 }
 
 impl Principal {
-    /// The owner key of this caller's own drive.
-    pub fn drive_owner(&self) -> String {
-        match &self.tenant {
-            Some(t) => format!("user:{t}:{}", self.user_id),
-            None => format!("user:{}", self.user_id),
-        }
+    pub fn new(
+        user_id: String,
+        username: Option<String>,
+        tenant: Option<String>,
+        scopes: Vec<String>,
+        roles: Vec<String>,
+        app: bool,
+    ) -> Principal {
+        let owner = match &tenant {
+            Some(t) => format!("user:{t}:{user_id}"),
+            None => format!("user:{user_id}"),
+        };
+        Principal { user_id, username, tenant, scopes, roles, app, owner }
+    }
+
+    /// The owner key of this caller's own drive; also who owns the caller's sessions.
+    pub fn drive_owner(&self) -> &str {
+        &self.owner
     }
 
     /// Whether `/users/{key}` names this caller (by id or username, case-insensitively).

@@ -15,8 +15,8 @@ pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.sprea
 pub fn locate_drive(store: &dyn DriveStore, who: &Principal, drive: &DriveRef) -> Result<Drive, GraphError> {
     let denied = || GraphError::new(403, "accessDenied", None, "Access denied: the drive belongs to another user.");
     let found = match drive {
-        DriveRef::Me => store.drive_for_owner(&who.drive_owner()),
-        DriveRef::User(key) if who.is(key) => store.drive_for_owner(&who.drive_owner()),
+        DriveRef::Me => store.drive_for_owner(who.drive_owner()),
+        DriveRef::User(key) if who.is(key) => store.drive_for_owner(who.drive_owner()),
         DriveRef::User(_) => return Err(denied()),
         DriveRef::Site(id) => store.drive_for_owner(&format!("site:{id}")),
         DriveRef::Group(id) => store.drive_for_owner(&format!("group:{id}")),

@@ -470,10 +470,10 @@ async fn create_session(ctx: Ctx, address: ItemAddress) -> Answer {
     };
     let user = ctx.who.drive_owner();
     if !prefers_async(&ctx) {
-        let info = ctx.app.host.create_session(&user, &item.id, persistent).await.map_err(|e| host_error(e, true))?;
+        let info = ctx.app.host.create_session(user, &item.id, persistent).await.map_err(|e| host_error(e, true))?;
         return Ok(json_response(StatusCode::CREATED, session_json(&ctx, &info)));
     }
-    let op = ctx.app.host.start_create_session(&user, &item.id, persistent);
+    let op = ctx.app.host.start_create_session(user, &item.id, persistent);
     if !ctx.app.host.config().force_async_sessions {
         let threshold = ctx.app.host.config().async_threshold;
         if let Some(view) = ctx.app.host.wait_operation(&op, threshold).await {
@@ -506,9 +506,9 @@ async fn refresh_or_close(ctx: Ctx, address: ItemAddress, close: bool) -> Answer
     };
     let user = ctx.who.drive_owner();
     let result = if close {
-        ctx.app.host.close_session(&user, &item.id, session)
+        ctx.app.host.close_session(user, &item.id, session)
     } else {
-        ctx.app.host.refresh_session(&user, &item.id, session)
+        ctx.app.host.refresh_session(user, &item.id, session)
     };
     result.map_err(|e| host_error(e, true))?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -516,7 +516,7 @@ async fn refresh_or_close(ctx: Ctx, address: ItemAddress, close: bool) -> Answer
 
 async fn session_info(ctx: Ctx, address: ItemAddress, key: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let info = ctx.app.host.session_info(&ctx.who.drive_owner(), &item.id, &key).map_err(|e| host_error(e, true))?;
+    let info = ctx.app.host.session_info(ctx.who.drive_owner(), &item.id, &key).map_err(|e| host_error(e, true))?;
     Ok(json_response(StatusCode::OK, session_json(&ctx, &info)))
 }
 
@@ -541,7 +541,7 @@ fn operation_json(ctx: &Ctx, view: &OperationView) -> Value {
 
 async fn operation_get(ctx: Ctx, address: ItemAddress, id: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let view = ctx.app.host.operation(&ctx.who.drive_owner(), &item.id, &id).map_err(|e| host_error(e, true))?;
+    let view = ctx.app.host.operation(ctx.who.drive_owner(), &item.id, &id).map_err(|e| host_error(e, true))?;
     let mut body = operation_json(&ctx, &view);
     body["@odata.context"] = json!(ctx.odata_context("microsoft.graph.workbookOperation"));
     Ok(json_response(StatusCode::OK, body))
@@ -554,7 +554,7 @@ async fn worksheet_list(ctx: Ctx, address: ItemAddress) -> Answer {
     let sheets = ctx
         .app
         .host
-        .peek(&ctx.who.drive_owner(), &item.id, target(&ctx), |wb| Ok(range::worksheets_json(wb)))
+        .peek(ctx.who.drive_owner(), &item.id, target(&ctx), |wb| Ok(range::worksheets_json(wb)))
         .await
         .map_err(|e| host_error(e, true))?;
     let values: Vec<Value> = sheets.into_iter().map(|v| selected(&ctx, v)).collect();
@@ -567,7 +567,7 @@ async fn worksheet_get(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer 
     let found = ctx
         .app
         .host
-        .peek(&ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
+        .peek(ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
             let name = range::find_worksheet(wb, &sheet)?;
             Ok(range::worksheets_json(wb).into_iter().find(|s| s["name"] == name.as_str()))
         })
@@ -604,9 +604,9 @@ async fn range_get(ctx: Ctx, address: ItemAddress, sheet: String, range_address:
     };
     let (user, target) = (ctx.who.drive_owner(), target(&ctx));
     let result = if small {
-        ctx.app.host.peek(&user, &item.id, target, read).await
+        ctx.app.host.peek(user, &item.id, target, read).await
     } else {
-        ctx.app.host.read(&user, &item.id, target, read).await
+        ctx.app.host.read(user, &item.id, target, read).await
     };
     Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))??))
 }
@@ -620,7 +620,7 @@ async fn range_update(ctx: Ctx, address: ItemAddress, sheet: String, range_addre
     let name = ctx
         .app
         .host
-        .read(&user, &item.id, target(&ctx), move |wb| range::find_worksheet(wb, &key))
+        .read(user, &item.id, target(&ctx), move |wb| range::find_worksheet(wb, &key))
         .await
         .map_err(|e| host_error(e, true))?;
     let area = range::parse_area(&name, range_address.as_deref())?;
@@ -630,8 +630,8 @@ async fn range_update(ctx: Ctx, address: ItemAddress, sheet: String, range_addre
         move |wb: &book::Workbook| -> Result<range::RangeRead, BookError> { range::RangeRead::read(wb, &name, area) }
     };
     let result = match edit {
-        Some(edit) => ctx.app.host.write(&user, &item.id, target(&ctx), edit, read_back).await,
-        None => ctx.app.host.read(&user, &item.id, target(&ctx), read_back).await,
+        Some(edit) => ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await,
+        None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
     };
     Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))?))
 }
@@ -641,7 +641,7 @@ async fn used_range(ctx: Ctx, address: ItemAddress, sheet: String, values_only: 
     let result = ctx
         .app
         .host
-        .read(&ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
+        .read(ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
             let name = range::find_worksheet(wb, &sheet)?;
             // An empty sheet's used range is A1, as in Excel.
             let area = wb.used_range(&name, values_only)?.unwrap_or_else(|| book::Area::cell(0, 0));
