@@ -162,6 +162,10 @@ impl Host {
     /// The live workbook state of a file, registered (not yet loaded) if new.
     fn live(&self, item_id: &str) -> Arc<tokio::sync::Mutex<BookState>> {
         let mut reg = self.registry();
+        if let Some(live) = reg.books.get_mut(item_id) {
+            live.last_used = Instant::now();
+            return live.state.clone();
+        }
         let live = reg.books.entry(item_id.to_string()).or_insert_with(|| LiveBook {
             state: Arc::new(tokio::sync::Mutex::new(BookState { workbook: None, generation: 0, unsaved: 0 })),
             last_used: Instant::now(),
