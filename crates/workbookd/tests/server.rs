@@ -446,7 +446,7 @@ fn an_acknowledged_write_survives_sigkill() {
 }
 
 #[test]
-fn verified_mode_checks_rs256_tokens_against_a_jwks_file() {
+fn verified_mode_checks_rs256_and_es256_tokens_against_a_jwks_file() {
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
     let jwks = format!("{fixtures}/jwks.json");
     let server = Server::start(&["--auth", "jwt", "--jwks", &jwks, "--issuer", "https://issuer.test/"]);
@@ -462,6 +462,17 @@ fn verified_mode_checks_rs256_tokens_against_a_jwks_file() {
     let good = sign(claims(now + 600, "https://issuer.test/"), "test-1");
     let item = server.upload(&good, "Book.xlsx", &book());
     server.session(&good, &item, true);
+    // The P-256 key of the same JWKS verifies ES256 tokens.
+    let ec =
+        jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(format!("{fixtures}/jwt-test-ec.pem")).unwrap()).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some("test-ec".to_string());
+    let es256 =
+        format!("Bearer {}", jsonwebtoken::encode(&header, &claims(now + 600, "https://issuer.test/"), &ec).unwrap());
+    assert_eq!(
+        server.call("GET", &format!("/v1.0/me/drive/items/{item}"), &[("Authorization", &es256)], b"").status,
+        200
+    );
     for (token, why) in [
         (sign(claims(now - 600, "https://issuer.test/"), "test-1"), "expired"),
         (sign(claims(now + 600, "https://other.test/"), "test-1"), "issuer"),
