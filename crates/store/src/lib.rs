@@ -158,6 +158,26 @@ pub(crate) fn new_item_id() -> String {
     id
 }
 
+/// A new item at its first revision and generation, both stores alike.
+pub(crate) fn new_item(drive_id: &str, parent: Option<&str>, name: &str, is_folder: bool, size: u64) -> Item {
+    let now = now_ms();
+    Item {
+        id: new_item_id(),
+        drive_id: drive_id.to_string(),
+        parent_id: parent.map(str::to_string),
+        name: name.to_string(),
+        is_folder,
+        size,
+        created_ms: now,
+        modified_ms: now,
+        tag_guid: new_guid(),
+        meta_rev: 1,
+        content_rev: 1,
+        generation: 1,
+        journal_len: 0,
+    }
+}
+
 pub(crate) fn new_drive_id() -> String {
     format!("b!{}", uuid::Uuid::new_v4().simple())
 }

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{
-    journal, new_drive_id, new_guid, new_item_id, now_ms, renamed, valid_name, Conflict, Content, Drive, DriveStore,
-    Item, Result, StoreError,
+    journal, new_drive_id, new_item, now_ms, renamed, valid_name, Conflict, Content, Drive, DriveStore, Item, Result,
+    StoreError,
 };
 
 const SCHEMA_VERSION: i64 = 1;
@@ -302,25 +302,6 @@ fn sync_dir(dir: &Path) -> Result<()> {
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) -> Result<()> {
     Ok(())
-}
-
-fn new_item(drive_id: &str, parent: Option<&str>, name: &str, is_folder: bool, size: u64) -> Item {
-    let now = now_ms();
-    Item {
-        id: new_item_id(),
-        drive_id: drive_id.to_string(),
-        parent_id: parent.map(str::to_string),
-        name: name.to_string(),
-        is_folder,
-        size,
-        created_ms: now,
-        modified_ms: now,
-        tag_guid: new_guid(),
-        meta_rev: 1,
-        content_rev: 1,
-        generation: 1,
-        journal_len: 0,
-    }
 }
 
 impl DriveStore for LocalStore {

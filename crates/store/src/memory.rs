@@ -4,8 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::{
-    new_drive_id, new_guid, new_item_id, now_ms, renamed, valid_name, Conflict, Content, Drive, DriveStore, Item,
-    Result, StoreError,
+    new_drive_id, new_item, now_ms, renamed, valid_name, Conflict, Content, Drive, DriveStore, Item, Result, StoreError,
 };
 
 #[derive(Default)]
@@ -28,25 +27,6 @@ impl MemoryStore {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-fn new_item(drive_id: &str, parent: Option<&str>, name: &str, is_folder: bool, size: u64) -> Item {
-    let now = now_ms();
-    Item {
-        id: new_item_id(),
-        drive_id: drive_id.to_string(),
-        parent_id: parent.map(str::to_string),
-        name: name.to_string(),
-        is_folder,
-        size,
-        created_ms: now,
-        modified_ms: now,
-        tag_guid: new_guid(),
-        meta_rev: 1,
-        content_rev: 1,
-        generation: 1,
-        journal_len: 0,
     }
 }
 
