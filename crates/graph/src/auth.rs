@@ -2,8 +2,15 @@
 //!
 //! - Dev mode (the default on loopback): any bearer token is accepted. A JWT's claims are used
 //!   unverified; an opaque token is the one dev user with `Files.ReadWrite`.
-//! - Verified mode: HS256 with a shared secret, or RS256/ES256 keys from a JWKS file; `exp`, `nbf`,
-//!   and, when configured, `aud` and `iss` are checked.
+//! - Verified mode: HS256 with a shared secret, or RS256/ES256 keys from a JWKS file or an OIDC
+//!   issuer's `jwks_uri` (see [`KeySource`]); `exp`, `nbf`, and, when configured, `aud` and `iss`
+//!   are checked.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -20,40 +27,124 @@ pub const DEV_USER: &str = "dev";
 #[derive(Clone)]
 pub enum AuthMode {
     Dev,
-    Verified(Box<Verifier>),
+    Verified(Arc<Verifier>),
 }
 
-#[derive(Clone)]
+/// Where a verifier's public keys come from when they can change: an OIDC issuer's `jwks_uri`.
+/// The server fetches it again when a token names a key id it has not seen (keys roll over).
+pub trait KeySource: Send + Sync {
+    /// The JWKS document, as text.
+    fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send + '_>>;
+}
+
+/// One verification key, with the algorithm it verifies and its key id when the JWKS gives one.
+struct Key {
+    kid: Option<String>,
+    alg: Algorithm,
+    key: DecodingKey,
+}
+
 pub struct Verifier {
-    /// Keys to try, with the algorithm each verifies, by key id when the JWKS gives one.
-    pub keys: Vec<(Option<String>, Algorithm, DecodingKey)>,
+    keys: RwLock<Arc<Vec<Key>>>,
     pub audience: Option<String>,
     pub issuer: Option<String>,
+    source: Option<Arc<dyn KeySource>>,
+    /// Key ids recently looked for and not found, so an unknown `kid` refetches at most once a minute;
+    /// the lock also makes concurrent refetches wait for one another.
+    misses: tokio::sync::Mutex<HashMap<String, Instant>>,
 }
 
+/// How long an unknown key id is not looked for again.
+const UNKNOWN_KID_RETRY: Duration = Duration::from_secs(60);
+
 impl Verifier {
+    fn with_keys(keys: Vec<Key>, audience: Option<String>, issuer: Option<String>) -> Verifier {
+        Verifier {
+            keys: RwLock::new(Arc::new(keys)),
+            audience,
+            issuer,
+            source: None,
+            misses: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
     pub fn hs256(secret: &[u8], audience: Option<String>, issuer: Option<String>) -> Verifier {
-        Verifier { keys: vec![(None, Algorithm::HS256, DecodingKey::from_secret(secret))], audience, issuer }
+        let key = Key { kid: None, alg: Algorithm::HS256, key: DecodingKey::from_secret(secret) };
+        Verifier::with_keys(vec![key], audience, issuer)
     }
 
     /// Keys from a JWKS document (`{"keys":[…]}`): RSA keys verify RS256, EC P-256 keys ES256.
     pub fn from_jwks(jwks: &str, audience: Option<String>, issuer: Option<String>) -> Result<Verifier, String> {
-        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(jwks).map_err(|e| format!("JWKS: {e}"))?;
-        let mut keys = Vec::new();
-        for jwk in &set.keys {
-            let alg = match &jwk.algorithm {
-                jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
-                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
-                _ => continue,
-            };
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("JWKS key: {e}"))?;
-            keys.push((jwk.common.key_id.clone(), alg, key));
-        }
-        if keys.is_empty() {
-            return Err("the JWKS holds no RSA or EC key".into());
-        }
-        Ok(Verifier { keys, audience, issuer })
+        Ok(Verifier::with_keys(parse_jwks(jwks)?, audience, issuer))
     }
+
+    /// Keys fetched from `source` now, and again whenever a token names an unknown key id.
+    pub async fn from_source(
+        source: Arc<dyn KeySource>,
+        audience: Option<String>,
+        issuer: Option<String>,
+    ) -> Result<Verifier, String> {
+        let keys = parse_jwks(&source.fetch().await?)?;
+        let mut verifier = Verifier::with_keys(keys, audience, issuer);
+        verifier.source = Some(source);
+        Ok(verifier)
+    }
+
+    /// Fetches the keys again (a periodic refresh drops keys the issuer has retired).
+    /// On failure the keys in hand stay.
+    pub async fn refresh(&self) -> Result<usize, String> {
+        let Some(source) = &self.source else { return Ok(self.current_keys().len()) };
+        let keys = parse_jwks(&source.fetch().await?)?;
+        let count = keys.len();
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+        Ok(count)
+    }
+
+    fn current_keys(&self) -> Arc<Vec<Key>> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Refetches the keys for a key id not among them, unless it was looked for lately.
+    async fn look_for(&self, kid: &str) {
+        if self.source.is_none() {
+            return;
+        }
+        let mut misses = self.misses.lock().await;
+        // Another request may have fetched it while this one waited.
+        if self.current_keys().iter().any(|k| k.kid.as_deref() == Some(kid)) {
+            return;
+        }
+        let now = Instant::now();
+        if misses.get(kid).is_some_and(|at| now.duration_since(*at) < UNKNOWN_KID_RETRY) {
+            return;
+        }
+        misses.retain(|_, at| now.duration_since(*at) < UNKNOWN_KID_RETRY);
+        if misses.len() >= 1024 {
+            return; // a flood of made-up key ids must not turn into a flood of fetches
+        }
+        misses.insert(kid.to_string(), now);
+        if let Err(e) = self.refresh().await {
+            eprintln!("workbookd: refetching the issuer's keys failed: {e}");
+        }
+    }
+}
+
+fn parse_jwks(jwks: &str) -> Result<Vec<Key>, String> {
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(jwks).map_err(|e| format!("JWKS: {e}"))?;
+    let mut keys = Vec::new();
+    for jwk in &set.keys {
+        let alg = match &jwk.algorithm {
+            jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
+            jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+            _ => continue,
+        };
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("JWKS key: {e}"))?;
+        keys.push(Key { kid: jwk.common.key_id.clone(), alg, key });
+    }
+    if keys.is_empty() {
+        return Err("the JWKS holds no RSA or EC key".into());
+    }
+    Ok(keys)
 }
 
 /// Who is calling, from the token's claims.
@@ -122,7 +213,7 @@ fn invalid_token(message: impl Into<String>) -> GraphError {
 }
 
 /// The caller of a request, from its `Authorization` header.
-pub fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Result<Principal, GraphError> {
+pub async fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Result<Principal, GraphError> {
     let header = authorization.ok_or_else(|| invalid_token("Access token is empty."))?;
     let token = header
         .strip_prefix("Bearer ")
@@ -132,7 +223,7 @@ pub fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Result<Prin
         .ok_or_else(|| invalid_token("The Authorization header is not a bearer token."))?;
     match mode {
         AuthMode::Dev => dev_principal(token),
-        AuthMode::Verified(v) => verified_principal(token, v),
+        AuthMode::Verified(v) => verified_principal(token, v).await,
     }
 }
 
@@ -156,19 +247,23 @@ fn dev_principal(token: &str) -> Result<Principal, GraphError> {
     claims.into_principal()
 }
 
-fn verified_principal(token: &str, v: &Verifier) -> Result<Principal, GraphError> {
+async fn verified_principal(token: &str, v: &Verifier) -> Result<Principal, GraphError> {
     let header =
         jsonwebtoken::decode_header(token).map_err(|e| invalid_token(format!("The token is malformed: {e}.")))?;
-    let candidates: Vec<&(Option<String>, Algorithm, DecodingKey)> = v
-        .keys
-        .iter()
-        .filter(|(kid, alg, _)| *alg == header.alg && (header.kid.is_none() || kid.is_none() || *kid == header.kid))
-        .collect();
+    let fits = |k: &Key| k.alg == header.alg && (header.kid.is_none() || k.kid.is_none() || k.kid == header.kid);
+    let mut keys = v.current_keys();
+    if !keys.iter().any(fits) {
+        if let Some(kid) = &header.kid {
+            v.look_for(kid).await;
+            keys = v.current_keys();
+        }
+    }
+    let candidates: Vec<&Key> = keys.iter().filter(|k| fits(k)).collect();
     if candidates.is_empty() {
         return Err(invalid_token(format!("No key verifies {:?} tokens with this key id.", header.alg)));
     }
     let mut last = None;
-    for (_, alg, key) in candidates {
+    for Key { alg, key, .. } in candidates {
         let mut validation = Validation::new(*alg);
         validation.validate_nbf = true;
         validation.leeway = 30;
@@ -256,6 +351,11 @@ impl Principal {
 mod tests {
     use super::*;
 
+    fn auth_now(authorization: Option<&str>, mode: &AuthMode) -> Result<Principal, GraphError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(authenticate(authorization, mode))
+    }
+
     fn jwt(claims: &serde_json::Value) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         format!("{}.{}.sig", e.encode(br#"{"alg":"none"}"#), e.encode(claims.to_string()))
@@ -263,11 +363,11 @@ mod tests {
 
     #[test]
     fn dev_mode_reads_claims_unverified() {
-        let p = authenticate(Some("Bearer anything"), &AuthMode::Dev).unwrap();
+        let p = auth_now(Some("Bearer anything"), &AuthMode::Dev).unwrap();
         assert_eq!(p.user_id, DEV_USER);
         assert!(p.check(Need::Workbook).is_ok());
         let t = jwt(&serde_json::json!({"oid": "u1", "tid": "t", "scp": "Files.Read", "preferred_username": "a@b.c"}));
-        let p = authenticate(Some(&format!("Bearer {t}")), &AuthMode::Dev).unwrap();
+        let p = auth_now(Some(&format!("Bearer {t}")), &AuthMode::Dev).unwrap();
         assert_eq!((p.user_id.as_str(), p.is("A@B.C")), ("u1", true));
         assert!(p.check(Need::DriveRead).is_ok());
         let e = p.check(Need::Workbook).unwrap_err();
@@ -278,21 +378,21 @@ mod tests {
     #[test]
     fn apps_and_personal_accounts_are_refused_on_workbooks() {
         let app = jwt(&serde_json::json!({"oid": "a", "roles": ["Files.ReadWrite.All"]}));
-        let p = authenticate(Some(&format!("Bearer {app}")), &AuthMode::Dev).unwrap();
+        let p = auth_now(Some(&format!("Bearer {app}")), &AuthMode::Dev).unwrap();
         assert!(p.app);
         assert_eq!(
             p.check(Need::Workbook).unwrap_err().message,
             "Application permissions are not supported for this API"
         );
         let msa = jwt(&serde_json::json!({"oid": "m", "tid": PERSONAL_ACCOUNTS_TENANT, "scp": "Files.ReadWrite"}));
-        let p = authenticate(Some(&format!("Bearer {msa}")), &AuthMode::Dev).unwrap();
+        let p = auth_now(Some(&format!("Bearer {msa}")), &AuthMode::Dev).unwrap();
         assert_eq!(p.check(Need::Workbook).unwrap_err().message, "Personal Microsoft accounts are not supported");
     }
 
     #[test]
     fn missing_or_garbled_tokens_are_401() {
         for h in [None, Some("Basic abc"), Some("Bearer "), Some("Bearer a.!!!.c"), Some("Bearer a.e30.c")] {
-            let e = authenticate(h, &AuthMode::Dev).unwrap_err();
+            let e = auth_now(h, &AuthMode::Dev).unwrap_err();
             assert_eq!((e.status, e.code), (401, "InvalidAuthenticationToken"), "{h:?}");
         }
     }
@@ -300,7 +400,7 @@ mod tests {
     #[test]
     fn verified_mode_checks_signature_expiry_audience_issuer() {
         let secret = b"s3cret";
-        let v = AuthMode::Verified(Box::new(Verifier::hs256(secret, Some("api://wb".into()), Some("iss".into()))));
+        let v = AuthMode::Verified(Arc::new(Verifier::hs256(secret, Some("api://wb".into()), Some("iss".into()))));
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
         let sign = |claims: serde_json::Value, key: &[u8]| {
             let t = jsonwebtoken::encode(
@@ -312,7 +412,7 @@ mod tests {
             format!("Bearer {t}")
         };
         let good = serde_json::json!({"oid": "u", "scp": "Files.ReadWrite", "exp": now + 600, "aud": "api://wb", "iss": "iss"});
-        assert_eq!(authenticate(Some(&sign(good.clone(), secret)), &v).unwrap().user_id, "u");
+        assert_eq!(auth_now(Some(&sign(good.clone(), secret)), &v).unwrap().user_id, "u");
         let cases = [
             (sign(good.clone(), b"other"), "Invalid signature."),
             (
@@ -324,7 +424,7 @@ mod tests {
             ("Bearer opaque".to_string(), "malformed"),
         ];
         for (token, expect) in cases {
-            let e = authenticate(Some(&token), &v).unwrap_err();
+            let e = auth_now(Some(&token), &v).unwrap_err();
             assert_eq!(e.status, 401);
             assert!(e.message.contains(expect), "{} vs {expect}", e.message);
         }

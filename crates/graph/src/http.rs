@@ -134,7 +134,7 @@ async fn graph_request(State(app): State<App>, method: Method, request: Request)
 async fn serve(app: App, method: Method, request: Request) -> Result<Response, GraphError> {
     let resolved = resolve(method.as_str(), request.uri().path())?;
     let auth = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let who = authenticate(auth, &app.config.auth)?;
+    let who = authenticate(auth, &app.config.auth).await?;
     let scheme = if app.config.https { "https" } else { "http" };
     let host_header = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     let base = format!("{scheme}://{host_header}");

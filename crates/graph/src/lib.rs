@@ -10,7 +10,7 @@ pub mod http;
 mod range;
 pub mod resolve;
 
-pub use auth::{AuthMode, Principal, Verifier};
+pub use auth::{AuthMode, KeySource, Principal, Verifier};
 pub use error::GraphError;
 pub use http::{router, ServerConfig};
 pub use resolve::{resolve, ApiVersion, DriveRef, ItemAddress, ItemRef, Operation, Resolved};

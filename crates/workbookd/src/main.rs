@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod oidc;
 mod tls;
 
 #[global_allocator]
@@ -34,7 +35,8 @@ enum Command {
 enum AuthArg {
     /// Any bearer token; a JWT's claims are read unverified (for development and CI).
     Dev,
-    /// Verified JWTs: HS256 with --jwt-secret, or RS256/ES256 with --jwks.
+    /// Verified JWTs: HS256 with --jwt-secret, RS256/ES256 with --jwks, or with neither, RS256/ES256
+    /// keys found through --issuer's OIDC discovery document.
     Jwt,
 }
 
@@ -61,7 +63,8 @@ struct ServeArgs {
     /// Required `aud` of verified tokens.
     #[arg(long, env = "WORKBOOKD_AUDIENCE")]
     audience: Option<String>,
-    /// Required `iss` of verified tokens.
+    /// Required `iss` of verified tokens. With --auth jwt and no --jwt-secret or --jwks, the keys
+    /// come from `{issuer}/.well-known/openid-configuration` (fetched again when keys roll over).
     #[arg(long, env = "WORKBOOKD_ISSUER")]
     issuer: Option<String>,
     /// Idle time after which a persistent session ends (`90s`, `5m`).
@@ -226,7 +229,10 @@ fn token(args: TokenArgs) -> std::process::ExitCode {
     }
 }
 
-fn auth_mode(args: &ServeArgs) -> Result<graph::AuthMode, String> {
+/// How often keys from an OIDC issuer are fetched again, so retired keys stop verifying.
+const ISSUER_KEYS_REFRESH: Duration = Duration::from_secs(3600);
+
+async fn auth_mode(args: &ServeArgs) -> Result<graph::AuthMode, String> {
     let mode = args.auth.unwrap_or(if args.listen.ip().is_loopback() { AuthArg::Dev } else { AuthArg::Jwt });
     match mode {
         AuthArg::Dev => {
@@ -239,29 +245,45 @@ fn auth_mode(args: &ServeArgs) -> Result<graph::AuthMode, String> {
             Ok(graph::AuthMode::Dev)
         }
         AuthArg::Jwt => {
-            let verifier = match (&args.jwt_secret, &args.jwks) {
-                (Some(secret), None) => {
-                    graph::Verifier::hs256(secret.as_bytes(), args.audience.clone(), args.issuer.clone())
-                }
-                (None, Some(path)) => {
+            let (audience, issuer) = (args.audience.clone(), args.issuer.clone());
+            let verifier = match (&args.jwt_secret, &args.jwks, &args.issuer) {
+                (Some(_), Some(_), _) => return Err("give --jwt-secret or --jwks, not both".into()),
+                (Some(secret), None, _) => graph::Verifier::hs256(secret.as_bytes(), audience, issuer),
+                (None, Some(path), _) => {
                     let text =
                         std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                    graph::Verifier::from_jwks(&text, args.audience.clone(), args.issuer.clone())?
+                    graph::Verifier::from_jwks(&text, audience, issuer)?
                 }
-                (Some(_), Some(_)) => return Err("give --jwt-secret or --jwks, not both".into()),
-                (None, None) => {
-                    return Err(
-                        "--auth jwt needs --jwt-secret or --jwks (dev auth is only the default on loopback)".into()
-                    )
+                (None, None, Some(url)) => {
+                    let source = oidc::IssuerKeys::discover(url).await?;
+                    let verifier = graph::Verifier::from_source(Arc::new(source), audience, issuer).await?;
+                    let verifier = Arc::new(verifier);
+                    let refreshed = verifier.clone();
+                    tokio::spawn(async move {
+                        let mut tick = tokio::time::interval(ISSUER_KEYS_REFRESH);
+                        tick.tick().await;
+                        loop {
+                            tick.tick().await;
+                            if let Err(e) = refreshed.refresh().await {
+                                eprintln!("workbookd: refreshing the issuer's keys failed (keeping the old ones): {e}");
+                            }
+                        }
+                    });
+                    return Ok(graph::AuthMode::Verified(verifier));
+                }
+                (None, None, None) => {
+                    return Err("--auth jwt needs --jwt-secret, --jwks or --issuer (an OIDC issuer); dev auth is \
+                                only the default on loopback"
+                        .into())
                 }
             };
-            Ok(graph::AuthMode::Verified(Box::new(verifier)))
+            Ok(graph::AuthMode::Verified(Arc::new(verifier)))
         }
     }
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let auth = auth_mode(&args)?;
+    let auth = auth_mode(&args).await?;
     let store: Arc<dyn store::DriveStore> = if args.in_memory {
         Arc::new(store::MemoryStore::new())
     } else {

@@ -85,9 +85,30 @@ impl Server {
         Server::spawn(&args)
     }
 
+    /// An in-memory server with extra flags and environment variables.
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--in-memory"];
+        args.extend_from_slice(extra);
+        Server::spawn_with_env(&args, env)
+    }
+
+    /// Runs `serve` with these flags expecting it to refuse to start; returns its exit code and stderr.
+    pub fn refused(extra: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--in-memory"];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_workbookd")).args(&args).envs(env.iter().copied()).output().unwrap();
+        assert!(out.stdout.is_empty(), "it printed a ready line: {}", String::from_utf8_lossy(&out.stdout));
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    }
+
     fn spawn(args: &[&str]) -> Server {
+        Server::spawn_with_env(args, &[])
+    }
+
+    fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_workbookd"))
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
