@@ -248,38 +248,40 @@ async fn auth_mode(args: &ServeArgs) -> Result<graph::AuthMode, String> {
             let (audience, issuer) = (args.audience.clone(), args.issuer.clone());
             let verifier = match (&args.jwt_secret, &args.jwks, &args.issuer) {
                 (Some(_), Some(_), _) => return Err("give --jwt-secret or --jwks, not both".into()),
-                (Some(secret), None, _) => graph::Verifier::hs256(secret.as_bytes(), audience, issuer),
+                (Some(secret), None, _) => Arc::new(graph::Verifier::hs256(secret.as_bytes(), audience, issuer)),
                 (None, Some(path), _) => {
                     let text =
                         std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                    graph::Verifier::from_jwks(&text, audience, issuer)?
+                    Arc::new(graph::Verifier::from_jwks(&text, audience, issuer)?)
                 }
-                (None, None, Some(url)) => {
-                    let source = oidc::IssuerKeys::discover(url).await?;
-                    let verifier = graph::Verifier::from_source(Arc::new(source), audience, issuer).await?;
-                    let verifier = Arc::new(verifier);
-                    let refreshed = verifier.clone();
-                    tokio::spawn(async move {
-                        let mut tick = tokio::time::interval(ISSUER_KEYS_REFRESH);
-                        tick.tick().await;
-                        loop {
-                            tick.tick().await;
-                            if let Err(e) = refreshed.refresh().await {
-                                eprintln!("workbookd: refreshing the issuer's keys failed (keeping the old ones): {e}");
-                            }
-                        }
-                    });
-                    return Ok(graph::AuthMode::Verified(verifier));
-                }
+                (None, None, Some(url)) => issuer_verifier(url, audience).await?,
                 (None, None, None) => {
                     return Err("--auth jwt needs --jwt-secret, --jwks or --issuer (an OIDC issuer); dev auth is \
                                 only the default on loopback"
                         .into())
                 }
             };
-            Ok(graph::AuthMode::Verified(Arc::new(verifier)))
+            Ok(graph::AuthMode::Verified(verifier))
         }
     }
+}
+
+/// A verifier with the keys of an OIDC issuer, and the task that fetches them again every hour.
+async fn issuer_verifier(issuer: &str, audience: Option<String>) -> Result<Arc<graph::Verifier>, String> {
+    let source = Arc::new(oidc::IssuerKeys::discover(issuer).await?);
+    let verifier = Arc::new(graph::Verifier::from_source(source, audience, Some(issuer.to_string())).await?);
+    let refreshed = verifier.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(ISSUER_KEYS_REFRESH);
+        tick.tick().await; // the first tick is immediate; the keys were just fetched
+        loop {
+            tick.tick().await;
+            if let Err(e) = refreshed.refresh().await {
+                eprintln!("workbookd: refreshing the issuer's keys failed (keeping the old ones): {e}");
+            }
+        }
+    });
+    Ok(verifier)
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {

@@ -75,17 +75,23 @@ fn client_config() -> Result<rustls::ClientConfig, String> {
 
 fn parse_uri(text: &str) -> Result<Uri, String> {
     let uri: Uri = text.parse().map_err(|e| format!("{text:?} is not a URL: {e}"))?;
-    let host = uri.host().ok_or_else(|| format!("{text:?} names no host"))?;
+    if uri.host().is_none() {
+        return Err(format!("{text:?} names no host"));
+    }
     match uri.scheme_str() {
         Some("https") => Ok(uri),
-        Some("http") if is_loopback(host) => Ok(uri),
+        Some("http") if is_loopback(bare_host(&uri)) => Ok(uri),
         _ => Err(format!("{text:?}: an issuer's documents are fetched over https (http only on loopback)")),
     }
 }
 
+/// The host without the brackets of an IPv6 literal.
+fn bare_host(uri: &Uri) -> &str {
+    uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']')
+}
+
 fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare == "localhost" || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// GET `uri`, expecting 200 and a body of at most [`MAX_DOCUMENT_BYTES`].
@@ -97,13 +103,12 @@ async fn get(uri: &Uri, tls: &Arc<rustls::ClientConfig>) -> Result<Vec<u8>, Stri
 }
 
 async fn get_untimed(uri: &Uri, tls: &Arc<rustls::ClientConfig>) -> Result<Vec<u8>, String> {
-    let host = uri.host().unwrap_or_default();
-    let bare_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let host = bare_host(uri);
     let https = uri.scheme_str() == Some("https");
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let tcp = TcpStream::connect((bare_host.as_str(), port)).await.map_err(|e| e.to_string())?;
+    let tcp = TcpStream::connect((host, port)).await.map_err(|e| e.to_string())?;
     if https {
-        let name = ServerName::try_from(bare_host).map_err(|e| e.to_string())?;
+        let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
         let stream =
             tokio_rustls::TlsConnector::from(tls.clone()).connect(name, tcp).await.map_err(|e| e.to_string())?;
         request(uri, stream).await

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use support::{book, Server};
+use support::{book, signed_token, Server};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -101,16 +101,7 @@ fn fixture_keys(kids: &[&str]) -> Value {
 fn sign(alg: jsonwebtoken::Algorithm, kid: &str, issuer: &str) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let claims = json!({"oid": "erin", "tid": "t1", "scp": "Files.ReadWrite", "exp": now + 600, "iss": issuer, "aud": "api://workbookd"});
-    let key = match alg {
-        jsonwebtoken::Algorithm::RS256 => {
-            jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(format!("{FIXTURES}/jwt-test-rsa.pem")).unwrap())
-        }
-        _ => jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(format!("{FIXTURES}/jwt-test-ec.pem")).unwrap()),
-    }
-    .unwrap();
-    let mut header = jsonwebtoken::Header::new(alg);
-    header.kid = Some(kid.to_string());
-    format!("Bearer {}", jsonwebtoken::encode(&header, &claims, &key).unwrap())
+    signed_token(alg, kid, &claims)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::json;
-use support::{book, cell, dev_token, user, Server};
+use support::{book, cell, dev_token, signed_token, user, Server};
 
 #[test]
 fn health_answers_with_version() {
@@ -447,28 +447,16 @@ fn an_acknowledged_write_survives_sigkill() {
 
 #[test]
 fn verified_mode_checks_rs256_and_es256_tokens_against_a_jwks_file() {
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-    let jwks = format!("{fixtures}/jwks.json");
-    let server = Server::start(&["--auth", "jwt", "--jwks", &jwks, "--issuer", "https://issuer.test/"]);
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(format!("{fixtures}/jwt-test-rsa.pem")).unwrap())
-        .unwrap();
+    let jwks = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwks.json");
+    let server = Server::start(&["--auth", "jwt", "--jwks", jwks, "--issuer", "https://issuer.test/"]);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let sign = |claims: serde_json::Value, kid: &str| {
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = Some(kid.to_string());
-        format!("Bearer {}", jsonwebtoken::encode(&header, &claims, &key).unwrap())
-    };
+    let sign = |claims: serde_json::Value, kid: &str| signed_token(jsonwebtoken::Algorithm::RS256, kid, &claims);
     let claims = |exp: u64, iss: &str| json!({"oid": "dana", "scp": "Files.ReadWrite", "exp": exp, "iss": iss});
     let good = sign(claims(now + 600, "https://issuer.test/"), "test-1");
     let item = server.upload(&good, "Book.xlsx", &book());
     server.session(&good, &item, true);
     // The P-256 key of the same JWKS verifies ES256 tokens.
-    let ec =
-        jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(format!("{fixtures}/jwt-test-ec.pem")).unwrap()).unwrap();
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-    header.kid = Some("test-ec".to_string());
-    let es256 =
-        format!("Bearer {}", jsonwebtoken::encode(&header, &claims(now + 600, "https://issuer.test/"), &ec).unwrap());
+    let es256 = signed_token(jsonwebtoken::Algorithm::ES256, "test-ec", &claims(now + 600, "https://issuer.test/"));
     assert_eq!(
         server.call("GET", &format!("/v1.0/me/drive/items/{item}"), &[("Authorization", &es256)], b"").status,
         200

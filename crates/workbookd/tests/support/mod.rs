@@ -60,6 +60,31 @@ fn base64url(bytes: &[u8]) -> String {
     out
 }
 
+fn in_memory_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--in-memory"];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// A bearer token signed with a throwaway key of `tests/fixtures`: RS256 with `jwt-test-rsa.pem`,
+/// ES256 with `jwt-test-ec.pem` (both are in `jwks.json`).
+pub fn signed_token(alg: jsonwebtoken::Algorithm, kid: &str, claims: &Value) -> String {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let key = match alg {
+        jsonwebtoken::Algorithm::RS256 => {
+            jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(format!("{fixtures}/jwt-test-rsa.pem")).unwrap())
+        }
+        jsonwebtoken::Algorithm::ES256 => {
+            jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(format!("{fixtures}/jwt-test-ec.pem")).unwrap())
+        }
+        other => panic!("no fixture key for {other:?}"),
+    }
+    .unwrap();
+    let mut header = jsonwebtoken::Header::new(alg);
+    header.kid = Some(kid.to_string());
+    format!("Bearer {}", jsonwebtoken::encode(&header, claims, &key).unwrap())
+}
+
 pub const ALICE: &str = "alice";
 
 /// The token of a user with Files.ReadWrite in tenant `t1`.
@@ -72,9 +97,12 @@ pub fn user(oid: &str) -> String {
 impl Server {
     /// An in-memory server with dev auth and extra flags.
     pub fn start(extra: &[&str]) -> Server {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--in-memory"];
-        args.extend_from_slice(extra);
-        Server::spawn(&args)
+        Server::start_with_env(extra, &[])
+    }
+
+    /// An in-memory server with extra flags and environment variables.
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::spawn(&in_memory_args(extra), env)
     }
 
     /// A server on a data directory.
@@ -82,30 +110,21 @@ impl Server {
         let data = dir.to_string_lossy().to_string();
         let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--data", data.as_str()];
         args.extend_from_slice(extra);
-        Server::spawn(&args)
-    }
-
-    /// An in-memory server with extra flags and environment variables.
-    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--in-memory"];
-        args.extend_from_slice(extra);
-        Server::spawn_with_env(&args, env)
+        Server::spawn(&args, &[])
     }
 
     /// Runs `serve` with these flags expecting it to refuse to start; returns its exit code and stderr.
     pub fn refused(extra: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--in-memory"];
-        args.extend_from_slice(extra);
-        let out = Command::new(env!("CARGO_BIN_EXE_workbookd")).args(&args).envs(env.iter().copied()).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_workbookd"))
+            .args(in_memory_args(extra))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
         assert!(out.stdout.is_empty(), "it printed a ready line: {}", String::from_utf8_lossy(&out.stdout));
         (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
     }
 
-    fn spawn(args: &[&str]) -> Server {
-        Server::spawn_with_env(args, &[])
-    }
-
-    fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+    fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_workbookd"))
             .args(args)
             .envs(env.iter().copied())
