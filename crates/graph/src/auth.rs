@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -52,7 +52,23 @@ pub struct Verifier {
     /// Key ids recently looked for and not found, so an unknown `kid` refetches at most once a minute;
     /// the lock also makes concurrent refetches wait for one another.
     misses: tokio::sync::Mutex<HashMap<String, Instant>>,
+    /// Tokens verified lately. A client sends the same token on every call, and checking an RS256
+    /// or ES256 signature costs tens of microseconds; an entry holds while the keys that verified
+    /// it are still the current ones and its `exp` (with the leeway) has not passed.
+    accepted: Mutex<HashMap<String, Accepted>>,
 }
+
+struct Accepted {
+    principal: Arc<Principal>,
+    /// Unix seconds after which the token is expired, leeway included.
+    until: u64,
+    keys: Arc<Vec<Key>>,
+}
+
+/// Most tokens remembered; beyond it expired ones are dropped, then all.
+const ACCEPTED_MAX: usize = 4096;
+/// Clock skew allowed on `exp` and `nbf`, in seconds.
+const LEEWAY: u64 = 30;
 
 /// How long an unknown key id is not looked for again.
 const UNKNOWN_KID_RETRY: Duration = Duration::from_secs(60);
@@ -65,7 +81,25 @@ impl Verifier {
             issuer,
             source: None,
             misses: tokio::sync::Mutex::new(HashMap::new()),
+            accepted: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn remembered(&self, token: &str, keys: &Arc<Vec<Key>>, now: u64) -> Option<Arc<Principal>> {
+        let accepted = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
+        let a = accepted.get(token)?;
+        (now <= a.until && Arc::ptr_eq(&a.keys, keys)).then(|| a.principal.clone())
+    }
+
+    fn remember(&self, token: &str, principal: Arc<Principal>, exp: u64, keys: Arc<Vec<Key>>, now: u64) {
+        let mut accepted = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
+        if accepted.len() >= ACCEPTED_MAX {
+            accepted.retain(|_, a| now <= a.until && Arc::ptr_eq(&a.keys, &keys));
+            if accepted.len() >= ACCEPTED_MAX {
+                accepted.clear();
+            }
+        }
+        accepted.insert(token.to_string(), Accepted { principal, until: exp.saturating_add(LEEWAY), keys });
     }
 
     pub fn hs256(secret: &[u8], audience: Option<String>, issuer: Option<String>) -> Verifier {
@@ -186,6 +220,7 @@ struct Claims {
     #[serde(default)]
     roles: Vec<String>,
     idtyp: Option<String>,
+    exp: Option<u64>,
 }
 
 impl Claims {
@@ -213,7 +248,7 @@ fn invalid_token(message: impl Into<String>) -> GraphError {
 }
 
 /// The caller of a request, from its `Authorization` header.
-pub async fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Result<Principal, GraphError> {
+pub async fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Result<Arc<Principal>, GraphError> {
     let header = authorization.ok_or_else(|| invalid_token("Access token is empty."))?;
     let token = header
         .strip_prefix("Bearer ")
@@ -227,27 +262,40 @@ pub async fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Resul
     }
 }
 
-fn dev_principal(token: &str) -> Result<Principal, GraphError> {
+/// The user an opaque dev token stands for, made once.
+static DEV_PRINCIPAL: LazyLock<Arc<Principal>> = LazyLock::new(|| {
+    Arc::new(Principal::new(
+        DEV_USER.to_string(),
+        Some(format!("{DEV_USER}@workbookd.local")),
+        None,
+        vec!["Files.ReadWrite".to_string()],
+        Vec::new(),
+        false,
+    ))
+});
+
+fn dev_principal(token: &str) -> Result<Arc<Principal>, GraphError> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Ok(Principal::new(
-            DEV_USER.to_string(),
-            Some(format!("{DEV_USER}@workbookd.local")),
-            None,
-            vec!["Files.ReadWrite".to_string()],
-            Vec::new(),
-            false,
-        ));
+        return Ok(DEV_PRINCIPAL.clone());
     }
     let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(parts[1].trim_end_matches('='))
         .map_err(|_| invalid_token("The token is a malformed JWT: its payload is not base64url."))?;
     let claims: Claims = serde_json::from_slice(&payload)
         .map_err(|e| invalid_token(format!("The token is a malformed JWT: its payload is not JSON claims ({e}).")))?;
-    claims.into_principal()
+    claims.into_principal().map(Arc::new)
 }
 
-async fn verified_principal(token: &str, v: &Verifier) -> Result<Principal, GraphError> {
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+async fn verified_principal(token: &str, v: &Verifier) -> Result<Arc<Principal>, GraphError> {
+    let now = unix_now();
+    if let Some(known) = v.remembered(token, &v.current_keys(), now) {
+        return Ok(known);
+    }
     let header =
         jsonwebtoken::decode_header(token).map_err(|e| invalid_token(format!("The token is malformed: {e}.")))?;
     let fits = |k: &Key| k.alg == header.alg && (header.kid.is_none() || k.kid.is_none() || k.kid == header.kid);
@@ -266,7 +314,7 @@ async fn verified_principal(token: &str, v: &Verifier) -> Result<Principal, Grap
     for Key { alg, key, .. } in candidates {
         let mut validation = Validation::new(*alg);
         validation.validate_nbf = true;
-        validation.leeway = 30;
+        validation.leeway = LEEWAY;
         match &v.audience {
             Some(aud) => validation.set_audience(&[aud]),
             None => validation.validate_aud = false,
@@ -275,7 +323,13 @@ async fn verified_principal(token: &str, v: &Verifier) -> Result<Principal, Grap
             validation.set_issuer(&[iss]);
         }
         match jsonwebtoken::decode::<Claims>(token, key, &validation) {
-            Ok(data) => return data.claims.into_principal(),
+            Ok(data) => {
+                // `exp` is a required claim: decoding checked it is there.
+                let exp = data.claims.exp.unwrap_or(now);
+                let principal = Arc::new(data.claims.into_principal()?);
+                v.remember(token, principal.clone(), exp, keys.clone(), now);
+                return Ok(principal);
+            }
             Err(e) => last = Some(e),
         }
     }
@@ -351,7 +405,7 @@ impl Principal {
 mod tests {
     use super::*;
 
-    fn auth_now(authorization: Option<&str>, mode: &AuthMode) -> Result<Principal, GraphError> {
+    fn auth_now(authorization: Option<&str>, mode: &AuthMode) -> Result<Arc<Principal>, GraphError> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime.block_on(authenticate(authorization, mode))
     }
@@ -428,5 +482,26 @@ mod tests {
             assert_eq!(e.status, 401);
             assert!(e.message.contains(expect), "{} vs {expect}", e.message);
         }
+    }
+
+    #[test]
+    fn verified_tokens_are_remembered_until_expiry_or_new_keys() {
+        let v = Arc::new(Verifier::hs256(b"k1", None, None));
+        let mode = AuthMode::Verified(v.clone());
+        let now = unix_now();
+        let claims = serde_json::json!({"oid": "u", "scp": "Files.ReadWrite", "exp": now + 600});
+        let header = jsonwebtoken::Header::new(Algorithm::HS256);
+        let token = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(b"k1")).unwrap();
+        let bearer = format!("Bearer {token}");
+        let first = auth_now(Some(&bearer), &mode).unwrap();
+        assert!(Arc::ptr_eq(&first, &auth_now(Some(&bearer), &mode).unwrap()), "the second call is a cache hit");
+        let keys = v.current_keys();
+        assert!(v.remembered(&token, &keys, now + 600 + LEEWAY).is_some());
+        assert!(v.remembered(&token, &keys, now + 600 + LEEWAY + 1).is_none(), "expired, leeway included");
+        // New keys (a JWKS refresh) forget what the old ones verified.
+        let other = Key { kid: None, alg: Algorithm::HS256, key: DecodingKey::from_secret(b"k2") };
+        *v.keys.write().unwrap() = Arc::new(vec![other]);
+        assert!(v.remembered(&token, &v.current_keys(), now).is_none());
+        assert_eq!(auth_now(Some(&bearer), &mode).unwrap_err().message, "Invalid signature.");
     }
 }

@@ -99,7 +99,7 @@ fn download_url(ctx: &Ctx, item: &Item) -> String {
         &jsonwebtoken::EncodingKey::from_secret(&ctx.app.download_key),
     )
     .unwrap_or_default();
-    format!("{}/_workbookd/download/{token}", ctx.base)
+    format!("{}/_workbookd/download/{token}", ctx.base())
 }
 
 fn etag_header(item: &Item) -> Option<HeaderValue> {
@@ -191,7 +191,7 @@ async fn item_children(ctx: Ctx, address: ItemAddress) -> Answer {
         "value": values,
     });
     if skip + top < children.len() {
-        body["@odata.nextLink"] = json!(format!("{}{}?$top={top}&$skiptoken={}", ctx.base, ctx.path, skip + top));
+        body["@odata.nextLink"] = json!(format!("{}{}?$top={top}&$skiptoken={}", ctx.base(), ctx.path(), skip + top));
     }
     Ok(json_response(StatusCode::OK, body))
 }
@@ -412,9 +412,10 @@ fn target(ctx: &Ctx) -> Target<'_> {
 
 /// `…/workbook`, the prefix of URLs the workbook hands out (Location, resourceLocation).
 fn workbook_url(ctx: &Ctx) -> String {
-    let lower = ctx.path.to_ascii_lowercase();
-    let end = lower.find("/workbook/").map_or(ctx.path.len(), |i| i + "/workbook".len());
-    format!("{}{}", ctx.base, &ctx.path[..end])
+    let path = ctx.path();
+    let lower = path.to_ascii_lowercase();
+    let end = lower.find("/workbook/").map_or(path.len(), |i| i + "/workbook".len());
+    format!("{}{}", ctx.base(), &path[..end])
 }
 
 fn session_json(ctx: &Ctx, info: &SessionInfo) -> Value {

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -54,22 +54,59 @@ pub(crate) struct App {
     pub download_key: Arc<[u8]>,
 }
 
-/// Identifiers of the request being answered, for error bodies.
-#[derive(Clone)]
+/// The `request-id` given to a request and the `client-request-id` echoed back (the request id
+/// when the client sent none), as Graph sets them on every response.
 struct RequestIds {
-    request_id: String,
-    client_request_id: String,
+    request_id: HeaderValue,
+    client_request_id: HeaderValue,
+}
+
+impl RequestIds {
+    fn of(request: &Request) -> RequestIds {
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text);
+        let request_id = HeaderValue::from_str(text).expect("a uuid is a valid header value");
+        let client_request_id = request
+            .headers()
+            .get(&CLIENT_REQUEST_ID)
+            .filter(|v| v.to_str().is_ok_and(|v| !v.is_empty()) && v.len() <= 256)
+            .cloned()
+            .unwrap_or_else(|| request_id.clone());
+        RequestIds { request_id, client_request_id }
+    }
+
+    /// Renders an error's body with the ids (errors are rendered here, in one place) and sets
+    /// the id headers. `Date` is hyper's, which stamps every response.
+    fn stamp(self, response: Response) -> Response {
+        let mut response = match response.extensions().get::<GraphError>().cloned() {
+            Some(error) => {
+                let text = |v: &HeaderValue| v.to_str().unwrap_or_default().to_string();
+                let body = error.envelope(
+                    &iso_date(SystemTime::now()),
+                    &text(&self.request_id),
+                    &text(&self.client_request_id),
+                );
+                let (mut parts, _) = response.into_parts();
+                parts.headers.remove(header::CONTENT_LENGTH);
+                let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                Response::from_parts(parts, Body::from(bytes))
+            }
+            None => response,
+        };
+        let headers = response.headers_mut();
+        headers.insert(REQUEST_ID, self.request_id);
+        headers.insert(CLIENT_REQUEST_ID, self.client_request_id);
+        response
+    }
 }
 
 /// Everything a handler needs to know about its request.
 pub(crate) struct Ctx {
     pub app: App,
-    pub who: Principal,
+    pub who: Arc<Principal>,
     pub version: ApiVersion,
-    /// `http://host:port`, as the client addressed us.
-    pub base: String,
-    /// The request path, for URLs relative to it.
-    pub path: String,
+    pub uri: Uri,
     pub headers: HeaderMap,
     pub query: HashMap<String, String>,
     pub body: Bytes,
@@ -83,6 +120,22 @@ impl Ctx {
         }
     }
 
+    /// `http://host:port`, as the client addressed us.
+    pub fn base(&self) -> String {
+        let (scheme, host) = self.scheme_and_host();
+        format!("{scheme}://{host}")
+    }
+
+    fn scheme_and_host(&self) -> (&'static str, &str) {
+        let scheme = if self.app.config.https { "https" } else { "http" };
+        (scheme, self.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost"))
+    }
+
+    /// The request path, for URLs relative to it.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
     }
@@ -94,7 +147,8 @@ impl Ctx {
     }
 
     pub fn odata_context(&self, what: &str) -> String {
-        format!("{}/{}/$metadata#{what}", self.base, self.version_str())
+        let (scheme, host) = self.scheme_and_host();
+        format!("{scheme}://{host}/{}/$metadata#{what}", self.version_str())
     }
 }
 
@@ -102,12 +156,19 @@ impl Ctx {
 pub fn router(host: Arc<Host>, config: ServerConfig) -> Router {
     let key: Vec<u8> = uuid::Uuid::new_v4().as_bytes().iter().chain(uuid::Uuid::new_v4().as_bytes()).copied().collect();
     let app = App { host, config: Arc::new(config), download_key: Arc::from(key) };
+    // Graph requests stamp their ids themselves (the hot path skips a middleware's boxing);
+    // the control plane's few routes get them from a layer.
     Router::new()
         .route("/_workbookd/health", get(health))
         .route("/_workbookd/download/{token}", get(crate::handlers::download))
+        .route_layer(middleware::from_fn(with_ids))
         .fallback(graph_request)
         .with_state(app)
-        .layer(middleware::from_fn(ids_and_date))
+}
+
+async fn with_ids(request: Request, next: Next) -> Response {
+    let ids = RequestIds::of(&request);
+    ids.stamp(next.run(request).await)
 }
 
 async fn health(State(app): State<App>) -> Json<serde_json::Value> {
@@ -125,27 +186,25 @@ fn query_map(query: Option<&str>) -> HashMap<String, String> {
 }
 
 async fn graph_request(State(app): State<App>, method: Method, request: Request) -> Response {
-    match serve(app, method, request).await {
+    let ids = RequestIds::of(&request);
+    let response = match serve(app, method, request).await {
         Ok(r) => r,
         Err(e) => error_response(&e),
-    }
+    };
+    ids.stamp(response)
 }
 
 async fn serve(app: App, method: Method, request: Request) -> Result<Response, GraphError> {
     let resolved = resolve(method.as_str(), request.uri().path())?;
     let auth = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let who = authenticate(auth, &app.config.auth).await?;
-    let scheme = if app.config.https { "https" } else { "http" };
-    let host_header = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    let base = format!("{scheme}://{host_header}");
-    let path = request.uri().path().to_string();
     let query = query_map(request.uri().query());
     let limit = match &resolved.operation {
         Operation::ContentPut(_) => app.config.max_upload_bytes,
         _ => app.config.max_json_bytes,
     };
     let (parts, body) = request.into_parts();
-    let headers = parts.headers;
+    let (headers, uri) = (parts.headers, parts.uri);
     let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
         GraphError::new(
             413,
@@ -154,53 +213,15 @@ async fn serve(app: App, method: Method, request: Request) -> Result<Response, G
             format!("The request body exceeds the limit of {limit} bytes."),
         )
     })?;
-    let ctx = Ctx { app, who, version: resolved.version, base, path, headers, query, body };
+    let ctx = Ctx { app, who, version: resolved.version, uri, headers, query, body };
     crate::handlers::dispatch(ctx, resolved.operation).await
 }
 
-/// An error response. Its body is rendered with the request ids by the middleware, in one place.
+/// An error response. Its body is rendered with the request ids by `RequestIds::stamp`.
 pub(crate) fn error_response(error: &GraphError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, Json(error.envelope("", "", ""))).into_response();
     response.extensions_mut().insert(error.clone());
-    response
-}
-
-fn finish_error(response: Response, ids: &RequestIds) -> Response {
-    let Some(error) = response.extensions().get::<GraphError>().cloned() else { return response };
-    let body = error.envelope(&iso_date(SystemTime::now()), &ids.request_id, &ids.client_request_id);
-    let (mut parts, _) = response.into_parts();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-/// Gives every request a `request-id`, echoes `client-request-id` (or repeats the request id),
-/// and stamps `Date`, as Graph does on every response.
-async fn ids_and_date(mut request: Request<Body>, next: Next) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let client_request_id = request
-        .headers()
-        .get(&CLIENT_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 256)
-        .map(str::to_string)
-        .unwrap_or_else(|| request_id.clone());
-    let ids = RequestIds { request_id: request_id.clone(), client_request_id: client_request_id.clone() };
-    request.extensions_mut().insert(ids.clone());
-    let response = next.run(request).await;
-    let mut response = finish_error(response, &ids);
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert(REQUEST_ID, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&client_request_id) {
-        headers.insert(CLIENT_REQUEST_ID, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::now())) {
-        headers.insert(header::DATE, v);
-    }
     response
 }
 

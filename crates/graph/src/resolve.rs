@@ -6,6 +6,7 @@
 //! (`surface.tsv`); the ones workbookd serves get their own `Operation` variant, the others resolve
 //! to `Operation::NotImplemented` with their name.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use crate::error::GraphError;
@@ -125,19 +126,23 @@ pub struct Resolved {
 }
 
 /// One path segment: `name` or `name(args)`; `args` are `key=value` pairs or one bare key.
+/// Borrowed from the request path unless decoding changed it: resolving allocates little.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Segment {
-    name: String,
-    args: Option<Vec<(Option<String>, String)>>,
+struct Segment<'a> {
+    name: Cow<'a, str>,
+    args: Option<Vec<Arg<'a>>>,
 }
 
-impl Segment {
+/// `key=value`, or a bare value (`worksheets('Sheet1')`).
+type Arg<'a> = (Option<Cow<'a, str>>, Cow<'a, str>);
+
+impl Segment<'_> {
     fn arg(&self, key: &str) -> Option<&str> {
         self.args
             .as_ref()?
             .iter()
             .find(|(k, _)| k.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(key)))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     fn is(&self, name: &str) -> bool {
@@ -145,7 +150,18 @@ impl Segment {
     }
 }
 
-fn percent_decode(s: &str) -> Result<String, GraphError> {
+/// `s[from..to]`, borrowed when `s` is.
+fn slice<'a>(s: &Cow<'a, str>, from: usize, to: usize) -> Cow<'a, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[from..to]),
+        Cow::Owned(o) => Cow::Owned(o[from..to].to_string()),
+    }
+}
+
+fn percent_decode(s: &str) -> Result<Cow<'_, str>, GraphError> {
+    if !s.contains('%') {
+        return Ok(Cow::Borrowed(s));
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -162,55 +178,67 @@ fn percent_decode(s: &str) -> Result<String, GraphError> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| GraphError::bad_request("The URL is not valid UTF-8."))
+    String::from_utf8(out).map(Cow::Owned).map_err(|_| GraphError::bad_request("The URL is not valid UTF-8."))
 }
 
 /// A query string component: `+` is a space, malformed escapes are kept as written.
 pub fn decode_query_component(s: &str) -> String {
     let s = s.replace('+', " ");
-    percent_decode(&s).unwrap_or(s)
+    percent_decode(&s).map(Cow::into_owned).unwrap_or(s)
 }
 
 /// Unquotes `'it''s'` to `it's`; other values are kept as written.
-fn unquote(v: &str) -> String {
-    let v = v.trim();
-    match v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
-        Some(inner) => inner.replace("''", "'"),
-        None => v.to_string(),
+fn unquote<'a>(text: &Cow<'a, str>, from: usize, to: usize) -> Cow<'a, str> {
+    let v = &text[from..to];
+    let (start, end) = (from + (v.len() - v.trim_start().len()), to - (v.len() - v.trim_end().len()));
+    let v = &text[start..end];
+    if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') {
+        let inner = &v[1..v.len() - 1];
+        if inner.contains("''") {
+            Cow::Owned(inner.replace("''", "'"))
+        } else {
+            slice(text, start + 1, end - 1)
+        }
+    } else {
+        slice(text, start, end)
     }
 }
 
 /// Splits a decoded segment `name(a=1,b='x,y')` into its name and arguments.
-fn parse_segment(text: &str) -> Result<Segment, GraphError> {
-    let Some(open) = text.find('(') else { return Ok(Segment { name: text.to_string(), args: None }) };
+fn parse_segment(text: Cow<'_, str>) -> Result<Segment<'_>, GraphError> {
+    let Some(open) = text.find('(') else { return Ok(Segment { name: text, args: None }) };
     if !text.ends_with(')') {
-        return Err(GraphError::unknown_segment(text));
+        return Err(GraphError::unknown_segment(&text));
     }
-    let name = text[..open].to_string();
-    let inner = &text[open + 1..text.len() - 1];
-    let mut args = Vec::new();
-    let mut cur = String::new();
-    let mut in_quote = false;
+    let name = slice(&text, 0, open);
+    let (inner_start, inner_end) = (open + 1, text.len() - 1);
+    // Byte ranges of the comma-separated parts, commas inside quotes excepted.
     let mut parts = Vec::new();
-    for c in inner.chars() {
+    let (mut start, mut in_quote) = (inner_start, false);
+    for (i, c) in text[inner_start..inner_end].char_indices() {
         match c {
-            '\'' => {
-                in_quote = !in_quote;
-                cur.push(c);
+            '\'' => in_quote = !in_quote,
+            ',' if !in_quote => {
+                parts.push((start, inner_start + i));
+                start = inner_start + i + 1;
             }
-            ',' if !in_quote => parts.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
+            _ => {}
         }
     }
-    if !cur.trim().is_empty() || !parts.is_empty() {
-        parts.push(cur);
+    if !text[start..inner_end].trim().is_empty() || !parts.is_empty() {
+        parts.push((start, inner_end));
     }
-    for p in parts {
+    let mut args = Vec::with_capacity(parts.len());
+    for (from, to) in parts {
+        let part = &text[from..to];
         // `key=value`, unless the `=` is inside quotes (a bare quoted key).
-        let eq = p.find('=').filter(|&i| !p[..i].contains('\''));
-        match eq {
-            Some(i) => args.push((Some(p[..i].trim().to_string()), unquote(&p[i + 1..]))),
-            None => args.push((None, unquote(&p))),
+        match part.find('=').filter(|&i| !part[..i].contains('\'')) {
+            Some(i) => {
+                let key = part[..i].trim();
+                let key_start = from + (part[..i].len() - part[..i].trim_start().len());
+                args.push((Some(slice(&text, key_start, key_start + key.len())), unquote(&text, from + i + 1, to)));
+            }
+            None => args.push((None, unquote(&text, from, to))),
         }
     }
     Ok(Segment { name, args: Some(args) })
@@ -235,16 +263,16 @@ const KEYED_COLLECTIONS: &[&str] = &[
 
 /// Splits the raw path into decoded segments, joining `root:/a/b:` into one and expanding
 /// `worksheets('x')` into `worksheets`, `x`.
-fn segments(raw_path: &str) -> Result<Vec<Segment>, GraphError> {
+fn segments(raw_path: &str) -> Result<Vec<Segment<'_>>, GraphError> {
     let raw: Vec<&str> = raw_path.split('/').filter(|s| !s.is_empty()).collect();
-    let mut decoded: Vec<String> = Vec::with_capacity(raw.len());
+    let mut decoded: Vec<Cow<str>> = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
         let seg = percent_decode(raw[i])?;
         let after_items = i > 0 && raw[i - 1].eq_ignore_ascii_case("items");
         // `items/{id}:/path/to/file.xlsx:` spans raw segments, like `root:/…:` below.
         if after_items && !seg.starts_with("root:") && seg.ends_with(':') && !seg.contains(":/") {
-            let mut joined = seg;
+            let mut joined = seg.into_owned();
             loop {
                 i += 1;
                 let Some(next) = raw.get(i) else { return Err(GraphError::unknown_segment(&joined)) };
@@ -254,35 +282,36 @@ fn segments(raw_path: &str) -> Result<Vec<Segment>, GraphError> {
                     break;
                 }
             }
-            decoded.push(joined);
+            decoded.push(Cow::Owned(joined));
             i += 1;
             continue;
         }
         // `root:/path/to/file.xlsx:` spans raw segments unless it came encoded as one.
         if seg.starts_with("root:") && !(seg.len() > 5 && seg.ends_with(':')) {
-            let mut joined = seg;
+            let mut joined = seg.into_owned();
             while !(joined.len() > 5 && joined.ends_with(':')) {
                 i += 1;
                 let Some(next) = raw.get(i) else { return Err(GraphError::unknown_segment(&joined)) };
                 joined.push('/');
                 joined.push_str(&percent_decode(next)?);
             }
-            decoded.push(joined);
+            decoded.push(Cow::Owned(joined));
         } else {
             decoded.push(seg);
         }
         i += 1;
     }
-    let mut out = Vec::with_capacity(decoded.len());
+    let mut out = Vec::with_capacity(decoded.len() + 2);
     for d in decoded {
         if d.starts_with("root:") || (d.ends_with(':') && d.contains(":/")) {
             out.push(Segment { name: d, args: None });
             continue;
         }
-        let s = parse_segment(&d)?;
-        match &s.args {
-            Some(args) if args.len() == 1 && args[0].0.is_none() && KEYED_COLLECTIONS.iter().any(|c| s.is(c)) => {
-                let key = args[0].1.clone();
+        let mut s = parse_segment(d)?;
+        let keyed = KEYED_COLLECTIONS.iter().any(|c| s.is(c));
+        match s.args.as_mut() {
+            Some(args) if keyed && args.len() == 1 && args[0].0.is_none() => {
+                let key = args.pop().map(|(_, key)| key).unwrap_or_default();
                 out.push(Segment { name: s.name, args: None });
                 out.push(Segment { name: key, args: None });
             }
@@ -347,26 +376,25 @@ fn match_surface(method: &str, segs: &[Segment]) -> Result<&'static str, GraphEr
     match (best, other_method) {
         (Some((_, t)), _) => Ok(t.name),
         (None, Some(t)) => Err(GraphError::method_not_allowed(method, t.name)),
-        (None, None) => Err(GraphError::unknown_segment(segs.last().map_or("workbook", |s| s.name.as_str()))),
+        (None, None) => Err(GraphError::unknown_segment(segs.last().map_or("workbook", |s| s.name.as_ref()))),
     }
 }
 
 /// Resolves a request's method and path (without the query string).
 pub fn resolve(method: &str, path: &str) -> Result<Resolved, GraphError> {
     let segs = segments(path)?;
-    let mut it = segs.iter().peekable();
-    let version = match it.next() {
+    let version = match segs.first() {
         Some(s) if s.is("v1.0") => ApiVersion::V1,
         Some(s) if s.is("beta") => ApiVersion::Beta,
         Some(s) => return Err(GraphError::unknown_segment(&s.name)),
         None => return Err(GraphError::unknown_segment("")),
     };
-    let rest: Vec<Segment> = it.cloned().collect();
-    let (drive, after_drive) = drive_ref(&rest)?;
+    let rest = &segs[1..];
+    let (drive, after_drive) = drive_ref(rest)?;
     if after_drive == rest.len() {
         // The drive itself (`GET /me/drive`): Kiota clients ask for it to learn the drive id.
-        return match method.to_ascii_uppercase().as_str() {
-            "GET" => Ok(Resolved { version, operation: Operation::DriveGet(drive) }),
+        return match method {
+            m if m.eq_ignore_ascii_case("GET") => Ok(Resolved { version, operation: Operation::DriveGet(drive) }),
             _ => Err(GraphError::method_not_allowed(method, "drive")),
         };
     }
@@ -379,9 +407,9 @@ pub fn resolve(method: &str, path: &str) -> Result<Resolved, GraphError> {
 
 /// The drive part: returns the drive and how many segments it used.
 fn drive_ref(segs: &[Segment]) -> Result<(DriveRef, usize), GraphError> {
-    let name = |i: usize| segs.get(i).map(|s| s.name.as_str());
+    let name = |i: usize| segs.get(i).map(|s| s.name.as_ref());
     let key = |i: usize| -> Result<String, GraphError> {
-        segs.get(i).map(|s| s.name.clone()).ok_or_else(|| GraphError::unknown_segment(name(i - 1).unwrap_or("")))
+        segs.get(i).map(|s| s.name.to_string()).ok_or_else(|| GraphError::unknown_segment(name(i - 1).unwrap_or("")))
     };
     let drive_at = |i: usize| -> Result<(), GraphError> {
         match segs.get(i) {
@@ -444,7 +472,7 @@ fn item_ref(segs: &[Segment]) -> Result<(ItemRef, usize), GraphError> {
                 }
                 Ok((ItemRef::IdPath(base.to_string(), path.to_string()), 2))
             }
-            Some(k) => Ok((ItemRef::Id(k.name.clone()), 2)),
+            Some(k) => Ok((ItemRef::Id(k.name.to_string()), 2)),
             None => Err(GraphError::unknown_segment("items")),
         },
         Some(s) => Err(GraphError::unknown_segment(&s.name)),
@@ -453,19 +481,24 @@ fn item_ref(segs: &[Segment]) -> Result<(ItemRef, usize), GraphError> {
 }
 
 fn item_operation(method: &str, item: ItemAddress, tail: &[Segment]) -> Result<Operation, GraphError> {
-    let m = method.to_ascii_uppercase();
+    // Clients send methods in upper case; anything else is compared upper-cased.
+    let m: Cow<str> = if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(method.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(method)
+    };
     match tail.first() {
-        None => match m.as_str() {
+        None => match m.as_ref() {
             "GET" => Ok(Operation::ItemGet(item)),
             "DELETE" => Ok(Operation::ItemDelete(item)),
             _ => Err(GraphError::method_not_allowed(method, "driveItem")),
         },
-        Some(s) if s.is("content") && tail.len() == 1 => match m.as_str() {
+        Some(s) if s.is("content") && tail.len() == 1 => match m.as_ref() {
             "GET" => Ok(Operation::ContentGet(item)),
             "PUT" => Ok(Operation::ContentPut(item)),
             _ => Err(GraphError::method_not_allowed(method, "driveItem content")),
         },
-        Some(s) if s.is("children") && tail.len() == 1 => match m.as_str() {
+        Some(s) if s.is("children") && tail.len() == 1 => match m.as_ref() {
             "GET" => Ok(Operation::ItemChildren(item)),
             _ => Err(GraphError::method_not_allowed(method, "driveItem children")),
         },
@@ -475,10 +508,25 @@ fn item_operation(method: &str, item: ItemAddress, tail: &[Segment]) -> Result<O
 }
 
 fn workbook_operation(m: &str, method: &str, item: ItemAddress, segs: &[Segment]) -> Result<Operation, GraphError> {
-    let name = |i: usize| segs.get(i).map(|s| s.name.to_ascii_lowercase());
-    let names: Vec<String> = (0..segs.len()).filter_map(name).collect();
-    let n: Vec<&str> = names.iter().map(String::as_str).collect();
-    let op = match (m, n.as_slice()) {
+    // Each segment as the keyword it spells (in any case), or "" when it is none of them.
+    const KEYWORDS: &[&str] = &[
+        "createsession",
+        "refreshsession",
+        "closesession",
+        "sessioninforesource",
+        "operations",
+        "worksheets",
+        "range",
+        "usedrange",
+    ];
+    let word = |s: &Segment| KEYWORDS.iter().copied().find(|k| s.is(k)).unwrap_or("");
+    let mut words = [""; 3];
+    for (w, s) in words.iter_mut().zip(segs) {
+        *w = word(s);
+    }
+    let n = &words[..segs.len().min(words.len())];
+    let n = if segs.len() > words.len() { &[][..] } else { n };
+    let op = match (m, n) {
         ("POST", ["createsession"]) => Some(Operation::CreateSession(item.clone())),
         ("POST", ["refreshsession"]) => Some(Operation::RefreshSession(item.clone())),
         ("POST", ["closesession"]) => Some(Operation::CloseSession(item.clone())),
@@ -489,13 +537,16 @@ fn workbook_operation(m: &str, method: &str, item: ItemAddress, segs: &[Segment]
                 .ok_or_else(|| GraphError::bad_request("sessionInfoResource needs key."))?;
             Some(Operation::SessionInfo { item: item.clone(), key })
         }
-        ("GET", ["operations", id]) => {
-            Some(Operation::OperationGet { item: item.clone(), id: segs[1].name.clone() }).filter(|_| !id.is_empty())
+        ("GET", ["operations", _]) => {
+            Some(Operation::OperationGet { item: item.clone(), id: segs[1].name.to_string() })
+                .filter(|_| !segs[1].name.is_empty())
         }
         ("GET", ["worksheets"]) => Some(Operation::WorksheetList(item.clone())),
-        ("GET", ["worksheets", _]) => Some(Operation::WorksheetGet { item: item.clone(), sheet: segs[1].name.clone() }),
+        ("GET", ["worksheets", _]) => {
+            Some(Operation::WorksheetGet { item: item.clone(), sheet: segs[1].name.to_string() })
+        }
         ("GET" | "PATCH", ["worksheets", _, "range"]) => {
-            let sheet = segs[1].name.clone();
+            let sheet = segs[1].name.to_string();
             let address = match &segs[2].args {
                 None => None,
                 Some(_) => Some(
@@ -520,7 +571,7 @@ fn workbook_operation(m: &str, method: &str, item: ItemAddress, segs: &[Segment]
                     return Err(GraphError::bad_request(format!("valuesOnly must be true or false, not '{v}'.")))
                 }
             };
-            Some(Operation::UsedRange { item: item.clone(), sheet: segs[1].name.clone(), values_only })
+            Some(Operation::UsedRange { item: item.clone(), sheet: segs[1].name.to_string(), values_only })
         }
         _ => None,
     };
@@ -612,5 +663,32 @@ mod tests {
         assert_eq!(resolve("GET", "/v2.0/me/drive/root").unwrap_err().status, 400);
         assert_eq!(resolve("GET", "/v1.0/me/drive/root:/unterminated").unwrap_err().status, 400);
         assert_eq!(resolve("GET", "/v1.0/me/drive/items/%ZZ").unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn segment_arguments() {
+        let seg = parse_segment(Cow::Borrowed("f( Key = 'a,b' , 'it''s', x=1,y='')")).unwrap();
+        assert_eq!(seg.name, "f");
+        assert_eq!(
+            seg.args.unwrap(),
+            vec![
+                (Some(Cow::Borrowed("Key")), Cow::Borrowed("a,b")),
+                (None, Cow::Owned("it's".to_string())),
+                (Some(Cow::Borrowed("x")), Cow::Borrowed("1")),
+                (Some(Cow::Borrowed("y")), Cow::Borrowed("")),
+            ]
+        );
+        // A bare quoted key may hold `=`; an unbalanced quote is kept as written.
+        let seg = parse_segment(Cow::Borrowed("names('a=b')")).unwrap();
+        assert_eq!(seg.args.unwrap(), vec![(None, Cow::Borrowed("a=b"))]);
+        let seg = parse_segment(Cow::Borrowed("f(')")).unwrap();
+        assert_eq!(seg.args.unwrap(), vec![(None, Cow::Borrowed("'"))]);
+        assert_eq!(parse_segment(Cow::Borrowed("f()")).unwrap().args.unwrap(), vec![]);
+        assert!(parse_segment(Cow::Borrowed("f(a")).is_err());
+        // Percent-decoded text gives the same arguments.
+        let segs = segments("/worksheets('S%20''1''')/range(address='A1%3AB2')").unwrap();
+        let names: Vec<&str> = segs.iter().map(|s| s.name.as_ref()).collect();
+        assert_eq!(names, ["worksheets", "S '1'", "range"]);
+        assert_eq!(segs[2].arg("ADDRESS"), Some("A1:B2"));
     }
 }

@@ -7,7 +7,8 @@
 //!    same bytes, both loaded by wrk with the same settings.
 //!
 //! Usage: cargo build --release -p workbookd && cargo run --release -p workbookd --example server_bench
-//! (the server is target/release/workbookd, on a temporary data directory with real fsyncs).
+//! (the server is target/release/workbookd, on a temporary data directory with real fsyncs);
+//! `-- --get-only` skips the createSession runs.
 
 #[path = "../../book/benches/support/mod.rs"]
 mod books;
@@ -21,7 +22,11 @@ const RUNS: usize = 7;
 const PATCHES: usize = 500;
 
 fn main() {
-    let binary = std::env::args().nth(1).unwrap_or_else(|| "target/release/workbookd".to_string());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--get-only` runs just the range GET comparison, for quick runs while working on it.
+    let get_only = args.iter().any(|a| a == "--get-only");
+    let binary =
+        args.iter().find(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "target/release/workbookd".to_string());
     let data = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(&binary)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
@@ -37,9 +42,11 @@ fn main() {
     println!("| benchmark | workbookd | baseline | ratio |");
     println!("|---|---|---|---|");
     let formulas = books::formulas_book();
-    let million = books::million_book();
-    create_session(&addr, "formulas.xlsx", &formulas, "createSession, 10k-formula book");
-    create_session(&addr, "million.xlsx", &million, "createSession, 1M-value book");
+    if !get_only {
+        let million = books::million_book();
+        create_session(&addr, "formulas.xlsx", &formulas, "createSession, 10k-formula book");
+        create_session(&addr, "million.xlsx", &million, "createSession, 1M-value book");
+    }
     let (item, session) = patch_latency(&addr, &formulas);
     range_throughput(&addr, &item, &session);
     let _ = child.kill();
