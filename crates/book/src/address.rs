@@ -2,6 +2,7 @@
 //!
 //! Rows and columns are 0-based inside the crate and 1-based on the wire, as in Excel.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Rows in an Excel worksheet.
@@ -163,37 +164,47 @@ impl Area {
 
     /// Writes the area in A1 style, keeping its `$` markers (`A1`, `A1:B2`, `A:C`, `3:5`).
     pub fn to_a1(&self) -> String {
-        let d = |b: bool| if b { "$" } else { "" };
+        let mut out = String::with_capacity(16);
+        self.write_a1(&mut out);
+        out
+    }
+
+    /// Appends the A1 form to `out` (the range resource writes one per response).
+    pub fn write_a1(&self, out: &mut String) {
+        use fmt::Write as _;
+        let dollar = |out: &mut String, abs: bool| {
+            if abs {
+                out.push('$');
+            }
+        };
+        // Writing to a String cannot fail.
         match self.kind {
             AreaKind::Cells => {
-                let first = format!(
-                    "{}{}{}{}",
-                    d(self.abs[1]),
-                    column_name(self.first_col),
-                    d(self.abs[0]),
-                    self.first_row + 1
-                );
-                if self.is_single_cell() {
-                    first
-                } else {
-                    format!(
-                        "{first}:{}{}{}{}",
-                        d(self.abs[3]),
-                        column_name(self.last_col),
-                        d(self.abs[2]),
-                        self.last_row + 1
-                    )
+                dollar(out, self.abs[1]);
+                push_column_name(out, self.first_col);
+                dollar(out, self.abs[0]);
+                let _ = write!(out, "{}", self.first_row + 1);
+                if !self.is_single_cell() {
+                    out.push(':');
+                    dollar(out, self.abs[3]);
+                    push_column_name(out, self.last_col);
+                    dollar(out, self.abs[2]);
+                    let _ = write!(out, "{}", self.last_row + 1);
                 }
             }
-            AreaKind::Columns => format!(
-                "{}{}:{}{}",
-                d(self.abs[1]),
-                column_name(self.first_col),
-                d(self.abs[3]),
-                column_name(self.last_col)
-            ),
+            AreaKind::Columns => {
+                dollar(out, self.abs[1]);
+                push_column_name(out, self.first_col);
+                out.push(':');
+                dollar(out, self.abs[3]);
+                push_column_name(out, self.last_col);
+            }
             AreaKind::Rows => {
-                format!("{}{}:{}{}", d(self.abs[0]), self.first_row + 1, d(self.abs[2]), self.last_row + 1)
+                dollar(out, self.abs[0]);
+                let _ = write!(out, "{}", self.first_row + 1);
+                out.push(':');
+                dollar(out, self.abs[2]);
+                let _ = write!(out, "{}", self.last_row + 1);
             }
         }
     }
@@ -364,19 +375,23 @@ pub fn split_sheet(text: &str) -> Result<(Option<String>, &str), AddressError> {
 }
 
 /// Quotes a sheet name where Excel would (`'My Sheet'`, `'2024'`, `'It''s'`).
-pub fn quote_sheet_name(name: &str) -> String {
+pub fn quote_sheet_name(name: &str) -> Cow<'_, str> {
     let plain = !name.is_empty()
         && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
         && !name.starts_with(|c: char| c.is_ascii_digit() || c == '.')
         && !looks_like_reference(name);
     if plain {
-        name.to_string()
+        Cow::Borrowed(name)
     } else {
-        format!("'{}'", name.replace('\'', "''"))
+        Cow::Owned(format!("'{}'", name.replace('\'', "''")))
     }
 }
 
 fn looks_like_reference(name: &str) -> bool {
+    // Without a digit only `R`, `C` and `RC` (R1C1 forms) can be references: skip the parsers.
+    if !name.bytes().any(|b| b.is_ascii_digit()) && name.len() > 2 {
+        return false;
+    }
     matches!(parse_a1_part(name), Some(Part::Cell(_)))
         || name.eq_ignore_ascii_case("r")
         || name.eq_ignore_ascii_case("c")
@@ -385,15 +400,22 @@ fn looks_like_reference(name: &str) -> bool {
 
 /// `0 -> "A"`, `25 -> "Z"`, `26 -> "AA"`.
 pub fn column_name(col: u32) -> String {
+    let mut out = String::with_capacity(3);
+    push_column_name(&mut out, col);
+    out
+}
+
+/// Appends the column's letters to `out`.
+pub fn push_column_name(out: &mut String, col: u32) {
+    let mut letters = [0u8; 8];
+    let mut start = letters.len();
     let mut n = col + 1;
-    let mut out = Vec::with_capacity(3);
-    while n > 0 {
-        let rem = (n - 1) % 26;
-        out.push(b'A' + rem as u8);
+    while n > 0 && start > 0 {
+        start -= 1;
+        letters[start] = b'A' + ((n - 1) % 26) as u8;
         n = (n - 1) / 26;
     }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
+    out.extend(letters[start..].iter().map(|&b| char::from(b)));
 }
 
 /// `"A" -> 0`, `"xfd" -> 16383`; `None` when not letters or beyond 3 letters.

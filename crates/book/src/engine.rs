@@ -15,7 +15,7 @@ use crate::structured::TableInfo;
 use crate::value::{ErrorKind, Value};
 
 /// What the document core needs from a calculation engine. Rows and columns are 0-based.
-pub trait CalcEngine: Send {
+pub trait CalcEngine: Send + Sync {
     fn set_value(&mut self, sheet: &str, row: u32, col: u32, value: &Value) -> Result<()>;
     /// `formula` without the leading `=`.
     fn set_formula(&mut self, sheet: &str, row: u32, col: u32, formula: &str) -> Result<()>;

@@ -1,6 +1,7 @@
 //! What the API needs from a package, parsed: sheets, names, strings, styles, tables, cells.
 //! Everything else stays in the package untouched.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::address::{parse_cell_name, Area, MAX_COLS, MAX_ROWS};
@@ -122,16 +123,17 @@ pub struct Styles {
 
 impl Styles {
     /// The format code a style index shows its values with.
-    pub fn format_code(&self, style: u32) -> String {
+    /// The number format a cell style shows: a built-in one (most cells: General) costs nothing.
+    pub fn format_code(&self, style: u32) -> Cow<'static, str> {
         let id = self.xf_num_fmt.get(style as usize).copied().unwrap_or(0);
         self.code_for_id(id)
     }
 
-    pub fn code_for_id(&self, id: u32) -> String {
+    pub fn code_for_id(&self, id: u32) -> Cow<'static, str> {
         if let Some(code) = self.num_fmts.get(&id) {
-            return code.clone();
+            return Cow::Owned(code.clone());
         }
-        crate::numfmt::builtin_format(id).unwrap_or("General").to_string()
+        Cow::Borrowed(crate::numfmt::builtin_format(id).unwrap_or("General"))
     }
 }
 

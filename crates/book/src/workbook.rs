@@ -1,5 +1,6 @@
 //! The live workbook: the original package, its parsed model, the engine, and what edits changed.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ pub struct CellView {
     pub value: Value,
     /// `=...` for formula cells, else the value as entered (Graph's `formulas`).
     pub formula: Option<String>,
-    pub number_format: String,
+    pub number_format: Cow<'static, str>,
     pub text: String,
 }
 

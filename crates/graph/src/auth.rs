@@ -258,7 +258,8 @@ pub async fn authenticate(authorization: Option<&str>, mode: &AuthMode) -> Resul
         .ok_or_else(|| invalid_token("The Authorization header is not a bearer token."))?;
     match mode {
         AuthMode::Dev => dev_principal(token),
-        AuthMode::Verified(v) => verified_principal(token, v).await,
+        // Boxed: its state (a possible key refetch) would otherwise enlarge every request's future.
+        AuthMode::Verified(v) => Box::pin(verified_principal(token, v)).await,
     }
 }
 

@@ -205,16 +205,22 @@ async fn serve(app: App, method: Method, request: Request) -> Result<Response, G
     };
     let (parts, body) = request.into_parts();
     let (headers, uri) = (parts.headers, parts.uri);
-    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        GraphError::new(
-            413,
-            "payloadTooLarge",
-            Some("payloadTooLargeUncategorized"),
-            format!("The request body exceeds the limit of {limit} bytes."),
-        )
-    })?;
+    // Most calls (GETs) carry no body: nothing to collect.
+    let body = if axum::body::HttpBody::size_hint(&body).exact() == Some(0) {
+        Bytes::new()
+    } else {
+        axum::body::to_bytes(body, limit).await.map_err(|_| {
+            GraphError::new(
+                413,
+                "payloadTooLarge",
+                Some("payloadTooLargeUncategorized"),
+                format!("The request body exceeds the limit of {limit} bytes."),
+            )
+        })?
+    };
     let ctx = Ctx { app, who, version: resolved.version, uri, headers, query, body };
-    crate::handlers::dispatch(ctx, resolved.operation).await
+    // Boxed: the handlers' futures are large, and this one is moved through the layers above.
+    Box::pin(crate::handlers::dispatch(ctx, resolved.operation)).await
 }
 
 /// An error response. Its body is rendered with the request ids by `RequestIds::stamp`.

@@ -87,17 +87,26 @@ impl RangeRead {
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) {
-    // Writing a str into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    // Most cell text needs no escaping: copy it between quotes.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+fn write_int(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 fn write_value(out: &mut Vec<u8>, v: &Value) {
-    use std::io::Write;
     match v {
         Value::Empty => out.extend_from_slice(b"\"\""),
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
-            let _ = write!(out, "{}", *n as i64);
-        }
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => write_int(out, *n as i64),
         Value::Number(n) => {
             let _ = serde_json::to_writer(&mut *out, n);
         }
@@ -111,13 +120,14 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
 /// building a `serde_json::Value` tree first cost more than everything else in the request).
 /// `keep` says which properties `$select` asked for.
 pub fn render_range(r: &RangeRead, context: &str, keep: &dyn Fn(&str) -> bool) -> Vec<u8> {
-    use std::io::Write;
     let cells = r.cells.as_deref().unwrap_or(&[]);
     let mut out = Vec::with_capacity(512 + cells.len() * cells.first().map_or(0, Vec::len) * 96);
     out.extend_from_slice(b"{\"@odata.context\":");
     write_str(&mut out, context);
     out.extend_from_slice(b",\"@odata.type\":\"#microsoft.graph.workbookRange\"");
-    let address = format!("{}!{}", quote_sheet_name(&r.sheet), r.area.to_a1());
+    let mut address = quote_sheet_name(&r.sheet).into_owned();
+    address.push('!');
+    r.area.write_a1(&mut address);
     let field = |out: &mut Vec<u8>, name: &str, write: &dyn Fn(&mut Vec<u8>)| {
         if keep(name) {
             out.push(b',');
@@ -136,9 +146,7 @@ pub fn render_range(r: &RangeRead, context: &str, keep: &dyn Fn(&str) -> bool) -
         ("rowIndex", u64::from(r.area.first_row)),
     ];
     for (name, n) in numbers {
-        field(&mut out, name, &|o| {
-            let _ = write!(o, "{n}");
-        });
+        field(&mut out, name, &|o| write_int(o, n));
     }
     for name in ["columnHidden", "rowHidden", "hidden"] {
         field(&mut out, name, &|o| o.extend_from_slice(b"false"));
@@ -406,5 +414,15 @@ mod tests {
         assert_eq!(written(Value::Number(-0.5)), "-0.5");
         assert_eq!(written(Value::Error(book::ErrorKind::Div0)), "\"#DIV/0!\"");
         assert_eq!(written(Value::Empty), "\"\"");
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for s in ["", "plain", "a\"b", "back\\slash", "tab\there", "nl\n", "\u{1}", "é ü 日本", "\u{7f}", "</script>"]
+        {
+            let mut out = Vec::new();
+            write_str(&mut out, s);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
     }
 }

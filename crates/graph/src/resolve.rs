@@ -308,9 +308,12 @@ fn segments(raw_path: &str) -> Result<Vec<Segment<'_>>, GraphError> {
             continue;
         }
         let mut s = parse_segment(d)?;
-        let keyed = KEYED_COLLECTIONS.iter().any(|c| s.is(c));
         match s.args.as_mut() {
-            Some(args) if keyed && args.len() == 1 && args[0].0.is_none() => {
+            Some(args)
+                if args.len() == 1
+                    && args[0].0.is_none()
+                    && KEYED_COLLECTIONS.iter().any(|c| s.name.eq_ignore_ascii_case(c)) =>
+            {
                 let key = args.pop().map(|(_, key)| key).unwrap_or_default();
                 out.push(Segment { name: s.name, args: None });
                 out.push(Segment { name: key, args: None });

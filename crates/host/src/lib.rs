@@ -89,7 +89,7 @@ pub type Result<T, E = HostError> = std::result::Result<T, E>;
 
 /// The shared live workbook of a file.
 struct LiveBook {
-    state: Arc<tokio::sync::Mutex<BookState>>,
+    state: Arc<tokio::sync::RwLock<BookState>>,
     last_used: Instant,
 }
 
@@ -125,8 +125,8 @@ pub enum Target<'a> {
 
 /// What a session points at: the shared live workbook, or its private copy.
 enum Handle {
-    Shared(Arc<tokio::sync::Mutex<BookState>>),
-    Private(Arc<tokio::sync::Mutex<Workbook>>),
+    Shared(Arc<tokio::sync::RwLock<BookState>>),
+    Private(Arc<tokio::sync::RwLock<Workbook>>),
 }
 
 async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
@@ -160,14 +160,14 @@ impl Host {
     }
 
     /// The live workbook state of a file, registered (not yet loaded) if new.
-    fn live(&self, item_id: &str) -> Arc<tokio::sync::Mutex<BookState>> {
+    fn live(&self, item_id: &str) -> Arc<tokio::sync::RwLock<BookState>> {
         let mut reg = self.registry();
         if let Some(live) = reg.books.get_mut(item_id) {
             live.last_used = Instant::now();
             return live.state.clone();
         }
         let live = reg.books.entry(item_id.to_string()).or_insert_with(|| LiveBook {
-            state: Arc::new(tokio::sync::Mutex::new(BookState { workbook: None, generation: 0, unsaved: 0 })),
+            state: Arc::new(tokio::sync::RwLock::new(BookState { workbook: None, generation: 0, unsaved: 0 })),
             last_used: Instant::now(),
         });
         live.last_used = Instant::now();
@@ -199,7 +199,7 @@ impl Host {
     /// non-persistent one opens its own copy of the file as it is now.
     pub async fn create_session(&self, user: &str, item_id: &str, persistent: bool) -> Result<SessionInfo> {
         let state = self.live(item_id);
-        let mut guard = state.clone().lock_owned().await;
+        let mut guard = state.clone().write_owned().await;
         let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
         let private = blocking(move || -> Result<Option<Workbook>> {
             Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
@@ -304,7 +304,7 @@ impl Host {
         user: &str,
         item_id: &str,
         session_id: &str,
-    ) -> Result<Option<Arc<tokio::sync::Mutex<Workbook>>>> {
+    ) -> Result<Option<Arc<tokio::sync::RwLock<Workbook>>>> {
         let mut reg = self.registry();
         let now = Instant::now();
         if let Some(s) = reg.sessions.get_mut(session_id) {
@@ -361,11 +361,21 @@ impl Host {
     ) -> Result<R> {
         match self.handle(user, item_id, target)? {
             Handle::Private(wb) => {
-                let guard = wb.lock_owned().await;
+                let guard = wb.read_owned().await;
                 blocking(move || f(&guard).map_err(HostError::Book)).await
             }
             Handle::Shared(state) => {
-                let mut guard = state.lock_owned().await;
+                // Reads share the workbook; only loading it needs it to themselves.
+                let guard = state.clone().read_owned().await;
+                if guard.workbook.is_some() {
+                    return blocking(move || {
+                        let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
+                        f(wb).map_err(HostError::Book)
+                    })
+                    .await;
+                }
+                drop(guard);
+                let mut guard = state.write_owned().await;
                 let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
                 blocking(move || {
                     Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
@@ -388,11 +398,11 @@ impl Host {
     ) -> Result<R> {
         match self.handle(user, item_id, target)? {
             Handle::Private(wb) => {
-                let guard = wb.lock().await;
+                let guard = wb.read().await;
                 f(&guard).map_err(HostError::Book)
             }
             Handle::Shared(state) => {
-                let guard = state.clone().lock_owned().await;
+                let guard = state.read().await;
                 match guard.workbook.as_ref() {
                     Some(wb) => f(wb).map_err(HostError::Book),
                     None => {
@@ -416,7 +426,7 @@ impl Host {
     ) -> Result<R> {
         match self.handle(user, item_id, target)? {
             Handle::Private(wb) => {
-                let mut guard = wb.lock_owned().await;
+                let mut guard = wb.write_owned().await;
                 blocking(move || {
                     guard.edit(edit).map_err(HostError::Book)?;
                     then(&guard).map_err(HostError::Book)
@@ -424,7 +434,7 @@ impl Host {
                 .await
             }
             Handle::Shared(state) => {
-                let mut guard = state.lock_owned().await;
+                let mut guard = state.write_owned().await;
                 let (store, config, id) = (self.store.clone(), self.config.clone(), item_id.to_string());
                 blocking(move || {
                     Self::ensure_loaded(store.as_ref(), &config.limits, &id, &mut guard)?;
@@ -489,7 +499,7 @@ impl Host {
             return Ok(());
         }
         let state = self.live(item_id);
-        let mut guard = state.lock_owned().await;
+        let mut guard = state.write_owned().await;
         let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
         blocking(move || {
             Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
@@ -513,7 +523,7 @@ impl Host {
             })
             .await?;
         let held = match &existing {
-            Some(e) if conflict == Conflict::Replace && !e.is_folder => Some(self.live(&e.id).lock_owned().await),
+            Some(e) if conflict == Conflict::Replace && !e.is_folder => Some(self.live(&e.id).write_owned().await),
             _ => None,
         };
         let (p, n) = (parent_id.to_string(), name.to_string());
@@ -527,7 +537,7 @@ impl Host {
 
     /// New content for an existing file (`PUT items/{id}/content`).
     pub async fn replace_content(&self, item_id: &str, bytes: Vec<u8>) -> Result<Item> {
-        let mut guard = self.live(item_id).lock_owned().await;
+        let mut guard = self.live(item_id).write_owned().await;
         let id = item_id.to_string();
         let result = self.with_store(move |s| s.replace_content(&id, &bytes)).await;
         guard.workbook = None;
@@ -569,7 +579,7 @@ impl Host {
     /// workbooks nobody uses. Run periodically.
     pub async fn sweep(&self) {
         let now = Instant::now();
-        let idle_books: Vec<(String, Arc<tokio::sync::Mutex<BookState>>)> = {
+        let idle_books: Vec<(String, Arc<tokio::sync::RwLock<BookState>>)> = {
             let mut reg = self.registry();
             let expired: Vec<String> =
                 reg.sessions.values().filter(|s| self.expired(s, now)).map(|s| s.id.clone()).collect();
@@ -588,7 +598,7 @@ impl Host {
                 .collect()
         };
         for (id, state) in idle_books {
-            let Ok(mut guard) = state.clone().try_lock_owned() else { continue };
+            let Ok(mut guard) = state.clone().try_write_owned() else { continue };
             let store = self.store.clone();
             let item = id.clone();
             let saved = blocking(move || Self::checkpoint_locked(store.as_ref(), &item, &mut guard)).await;
@@ -604,10 +614,10 @@ impl Host {
 
     /// Saves every live workbook with unsaved records (at shutdown; the journals are durable anyway).
     pub async fn checkpoint_all(&self) {
-        let books: Vec<(String, Arc<tokio::sync::Mutex<BookState>>)> =
+        let books: Vec<(String, Arc<tokio::sync::RwLock<BookState>>)> =
             self.registry().books.iter().map(|(id, b)| (id.clone(), b.state.clone())).collect();
         for (id, state) in books {
-            let mut guard = state.lock_owned().await;
+            let mut guard = state.write_owned().await;
             let store = self.store.clone();
             let _ = blocking(move || Self::checkpoint_locked(store.as_ref(), &id, &mut guard)).await;
         }

@@ -21,7 +21,7 @@ pub(crate) struct Session {
     pub persistent: bool,
     pub last_activity: Instant,
     /// The private copy of a non-persistent session.
-    pub private: Option<Arc<tokio::sync::Mutex<Workbook>>>,
+    pub private: Option<Arc<tokio::sync::RwLock<Workbook>>>,
 }
 
 impl Session {
@@ -32,7 +32,7 @@ impl Session {
             item_id: item_id.to_string(),
             persistent,
             last_activity: Instant::now(),
-            private: private.map(|wb| Arc::new(tokio::sync::Mutex::new(wb))),
+            private: private.map(|wb| Arc::new(tokio::sync::RwLock::new(wb))),
         }
     }
 }
