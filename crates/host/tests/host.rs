@@ -205,3 +205,34 @@ async fn many_writes_checkpoint_on_their_own() {
     assert_eq!(c.journal.len(), 1, "three records were folded into the content");
     assert_eq!(a3(&host, &item, Target::Sessionless).await, Value::Number(6.0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_share_the_live_workbook() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let host = Host::new(Arc::new(MemoryStore::new()), Config::default());
+    let item = upload(&host, "alice").await;
+    let s = host.create_session("alice", &item, true).await.unwrap();
+    // Each read waits inside the workbook (up to 10 s) for the other to be inside too; if reads
+    // took the workbook for themselves, neither would see the other.
+    let inside = Arc::new(AtomicUsize::new(0));
+    let read = |host: Arc<Host>, item: String, session: String, inside: Arc<AtomicUsize>| async move {
+        host.read("alice", &item, Target::Session(&session), move |wb| {
+            inside.fetch_add(1, Ordering::SeqCst);
+            let start = std::time::Instant::now();
+            while inside.load(Ordering::SeqCst) < 2 && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Ok((inside.load(Ordering::SeqCst), wb.cell("Sheet1", 2, 0)?.value))
+        })
+        .await
+        .unwrap()
+    };
+    let first = tokio::spawn(read(host.clone(), item.clone(), s.id.clone(), inside.clone()));
+    let second = tokio::spawn(read(host.clone(), item.clone(), s.id.clone(), inside));
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    assert_eq!(first.0.min(second.0), 2, "both reads were inside the workbook at once");
+    assert_eq!((first.1, second.1), (Value::Number(3.0), Value::Number(3.0)));
+    // A write still has the workbook to itself, and reads after it see it.
+    host.write("alice", &item, Target::Session(&s.id), set_a1(5.0), |_| Ok(())).await.unwrap();
+    assert_eq!(a3(&host, &item, Target::Session(&s.id)).await, Value::Number(7.0));
+}
