@@ -152,33 +152,35 @@ pub fn render_range(r: &RangeRead, context: &str, keep: &dyn Fn(&str) -> bool) -
         field(&mut out, name, &|o| o.extend_from_slice(b"false"));
     }
     if r.cells.is_some() {
-        let grid = |o: &mut Vec<u8>, cell: &dyn Fn(&mut Vec<u8>, &CellView)| {
-            o.push(b'[');
-            for (i, row) in cells.iter().enumerate() {
-                o.extend_from_slice(if i == 0 { b"[" } else { b",[" });
-                for (j, c) in row.iter().enumerate() {
-                    if j > 0 {
-                        o.push(b',');
-                    }
-                    cell(o, c);
-                }
-                o.push(b']');
-            }
-            o.push(b']');
-        };
         let formula = |o: &mut Vec<u8>, c: &CellView| match &c.formula {
             Some(f) => write_str(o, f),
             None => write_value(o, &c.value),
         };
-        field(&mut out, "values", &|o| grid(o, &|o, c| write_value(o, &c.value)));
-        field(&mut out, "formulas", &|o| grid(o, &formula));
-        field(&mut out, "formulasLocal", &|o| grid(o, &formula));
-        field(&mut out, "text", &|o| grid(o, &|o, c| write_str(o, &c.text)));
-        field(&mut out, "valueTypes", &|o| grid(o, &|o, c| write_str(o, c.value.value_type())));
-        field(&mut out, "numberFormat", &|o| grid(o, &|o, c| write_str(o, &c.number_format)));
+        field(&mut out, "values", &|o| write_grid(o, cells, |o, c| write_value(o, &c.value)));
+        field(&mut out, "formulas", &|o| write_grid(o, cells, formula));
+        field(&mut out, "formulasLocal", &|o| write_grid(o, cells, formula));
+        field(&mut out, "text", &|o| write_grid(o, cells, |o, c| write_str(o, &c.text)));
+        field(&mut out, "valueTypes", &|o| write_grid(o, cells, |o, c| write_str(o, c.value.value_type())));
+        field(&mut out, "numberFormat", &|o| write_grid(o, cells, |o, c| write_str(o, &c.number_format)));
     }
     out.push(b'}');
     out
+}
+
+/// A 2-D array of one property of the cells (generic, so each cell's writer is inlined).
+fn write_grid(o: &mut Vec<u8>, cells: &[Vec<CellView>], cell: impl Fn(&mut Vec<u8>, &CellView)) {
+    o.push(b'[');
+    for (i, row) in cells.iter().enumerate() {
+        o.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+        for (j, c) in row.iter().enumerate() {
+            if j > 0 {
+                o.push(b',');
+            }
+            cell(o, c);
+        }
+        o.push(b']');
+    }
+    o.push(b']');
 }
 
 pub fn too_large(cells: u64, limit: u64) -> GraphError {
