@@ -139,6 +139,7 @@ impl Formualizer {
                         // A formula the engine cannot take keeps its cached value.
                         formula_cells.insert((sheet_index, row + 1, col + 1));
                         let f = crate::formula::normalize_ranges(f).unwrap_or_else(|| f.clone());
+                        let f = crate::formula::fill_omitted_arguments(&f).unwrap_or(f);
                         let f = crate::structured::resolve(&f, &sheet.name, row, col, &tables).unwrap_or(f);
                         let f = match cell.kind {
                             FormulaKind::Normal | FormulaKind::Shared { .. } => {
@@ -313,6 +314,7 @@ impl CalcEngine for Formualizer {
             return self.set_value(sheet, row, col, &Value::Error(ErrorKind::Ref));
         }
         let formula = crate::formula::normalize_ranges(formula).unwrap_or_else(|| formula.to_string());
+        let formula = crate::formula::fill_omitted_arguments(&formula).unwrap_or(formula);
         let formula = crate::structured::resolve(&formula, sheet, row, col, &self.tables).unwrap_or(formula);
         self.wb.set_formula(sheet, row + 1, col + 1, &format!("={formula}")).map_err(engine_err)
     }

@@ -331,3 +331,119 @@ mod tests {
         assert_eq!(shift("XFD1+1", 0, 1), "#REF!+1");
     }
 }
+
+/// Functions whose omitted arguments differ from an explicit 0, with what an omission means:
+/// the engine hands a function an omitted argument as 0, so the text given to it spells the
+/// default out. (XLOOKUP without `if_not_found` answers #N/A; without `search_mode`, searches
+/// first to last.)
+const OMITTED_DEFAULTS: &[(&str, &[(usize, &str)])] = &[("XLOOKUP", &[(3, "#N/A"), (5, "1")])];
+
+/// The formula with omitted arguments of [`OMITTED_DEFAULTS`] written out; `None` when none is.
+pub fn fill_omitted_arguments(formula: &str) -> Option<String> {
+    let bytes = formula.as_bytes();
+    let mut fills: Vec<(usize, usize, &str)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' | b'\'' => i = skip_quoted(bytes, i),
+            b if is_word_byte(b) && (i == 0 || !is_word_byte(bytes[i - 1]) && bytes[i - 1] != b'.') => {
+                let start = i;
+                while i < bytes.len() && (is_word_byte(bytes[i]) || bytes[i] == b'.') {
+                    i += 1;
+                }
+                if bytes.get(i) != Some(&b'(') {
+                    continue;
+                }
+                let word = &formula[start..i];
+                let name = word.get(..6).filter(|p| p.eq_ignore_ascii_case("_xlfn.")).map_or(word, |_| &word[6..]);
+                if let Some((_, defaults)) = OMITTED_DEFAULTS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                    let args = argument_spans(bytes, i);
+                    for &(index, default) in defaults.iter() {
+                        if let Some(&(a, b)) = args.get(index) {
+                            if formula[a..b].trim().is_empty() {
+                                fills.push((a, b, default));
+                            }
+                        }
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    if fills.is_empty() {
+        return None;
+    }
+    fills.sort_unstable();
+    let mut out = String::with_capacity(formula.len() + 8);
+    let mut last = 0;
+    for (a, b, default) in fills {
+        out.push_str(&formula[last..a]);
+        out.push_str(default);
+        last = b;
+    }
+    out.push_str(&formula[last..]);
+    Some(out)
+}
+
+/// The index after a quoted run (`"…"` or `'…'`, the quote doubled inside) starting at `i`.
+fn skip_quoted(bytes: &[u8], i: usize) -> usize {
+    let quote = bytes[i];
+    let mut j = i + 1;
+    while j < bytes.len() {
+        if bytes[j] == quote {
+            if bytes.get(j + 1) == Some(&quote) {
+                j += 2;
+                continue;
+            }
+            return j + 1;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// Byte spans of the arguments of the call whose `(` is at `open`.
+fn argument_spans(bytes: &[u8], open: usize) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let (mut depth, mut start, mut i) = (0usize, open + 1, open + 1);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' | b'\'' => {
+                i = skip_quoted(bytes, i);
+                continue;
+            }
+            b'(' | b'{' => depth += 1,
+            b')' if depth == 0 => {
+                spans.push((start, i));
+                return spans;
+            }
+            b')' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                spans.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    spans
+}
+
+#[cfg(test)]
+mod omitted_tests {
+    use super::fill_omitted_arguments as fill;
+
+    #[test]
+    fn omitted_xlookup_arguments_are_written_out() {
+        assert_eq!(fill("_xlfn.XLOOKUP(D4,A:A,B:B,,-1)").as_deref(), Some("_xlfn.XLOOKUP(D4,A:A,B:B,#N/A,-1)"));
+        assert_eq!(fill("XLOOKUP(D4,A:A,B:B,,,-1)").as_deref(), Some("XLOOKUP(D4,A:A,B:B,#N/A,,-1)"));
+        assert_eq!(fill("xlookup(1,A1:A3,B1:B3,0,1,)").as_deref(), Some("xlookup(1,A1:A3,B1:B3,0,1,1)"));
+        // Nested calls, commas inside strings, arrays and inner calls are not argument breaks.
+        assert_eq!(
+            fill(r#"XLOOKUP(XLOOKUP("a,b",{1,2},{3,4},),IF(1,A:A,B:B),C:C, )"#).as_deref(),
+            Some(r#"XLOOKUP(XLOOKUP("a,b",{1,2},{3,4},#N/A),IF(1,A:A,B:B),C:C,#N/A)"#)
+        );
+        assert_eq!(fill("XLOOKUP(1,A:A,B:B)"), None);
+        assert_eq!(fill(r#"MYXLOOKUP(1,A:A,B:B,,)&"XLOOKUP(1,2,3,,)""#), None);
+    }
+}

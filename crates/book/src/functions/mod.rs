@@ -2,6 +2,7 @@
 //! with Excel. They are registered on each engine as that workbook's own functions, which the
 //! engine consults before its built-in ones. Each one is measured by the corpus harness.
 
+mod lookup;
 mod math;
 mod matrix;
 mod stats;
@@ -47,6 +48,7 @@ const BUILTINS: &[Builtin] = &[
     lifted("ARABIC", 1, 1, math::arabic),
     whole("GCD", 1, 255, math::gcd_fn),
     whole("AGGREGATE", 3, 255, stats::aggregate),
+    whole("XLOOKUP", 3, 6, lookup::xlookup),
     lifted("VDB", 5, 7, stats::vdb),
     whole("MMULT", 2, 2, matrix::mmult),
     whole("MDETERM", 1, 1, matrix::mdeterm),
@@ -328,5 +330,24 @@ mod tests {
         assert_eq!(eval("=ROMAN(499,1)"), Some(LiteralValue::Text("LDVLIV".into())));
         assert_eq!(eval("=CEILING(-2.5,-2)"), Some(LiteralValue::Number(-4.0)));
         assert_eq!(eval("=_xlfn.CEILING.MATH(-23.5,1,1)"), Some(LiteralValue::Number(-24.0)));
+    }
+
+    #[test]
+    fn xlookup_modes() {
+        let text = |s: &str| Some(LiteralValue::Text(s.into()));
+        assert_eq!(eval(r#"=XLOOKUP(3,{1,2,3},{"a","b","c"})"#), text("c"));
+        assert_eq!(eval(r#"=XLOOKUP(2.5,{1,2,3},{"a","b","c"},"none",-1)"#), text("b"));
+        assert_eq!(eval(r#"=XLOOKUP(2.5,{1,2,3},{"a","b","c"},"none",1)"#), text("c"));
+        assert_eq!(eval(r#"=XLOOKUP(9,{1,2,3},{"a","b","c"},"none")"#), text("none"));
+        // Approximate matches cross types in Excel's order: text sorts after numbers.
+        assert_eq!(eval(r#"=XLOOKUP(10,{1,"x",3},{"a","b","c"},"none",1)"#), text("b"));
+        // Binary search over descending data lands on the last of equal keys.
+        assert_eq!(eval(r#"=XLOOKUP(7,{9,7,7,7,5},{"a","b","c","d","e"},"none",0,-2)"#), text("d"));
+        assert_eq!(eval(r#"=XLOOKUP(6,{1,3,5,7},{"a","b","c","d"},"none",-1,2)"#), text("c"));
+        assert_eq!(eval(r#"=XLOOKUP("B*",{"apple","banana"},{1,2},"none",2)"#), Some(LiteralValue::Number(2.0)));
+        // A key row returns columns of a taller return array; mismatched sizes are #VALUE!.
+        assert_eq!(eval(r#"=XLOOKUP(2,{1,2},{"a","b";"c","d"})"#), text("b"));
+        assert_eq!(eval(r#"=INDEX(XLOOKUP(2,{1,2},{"a","b";"c","d"}),2,1)"#), text("d"));
+        assert!(matches!(eval(r#"=XLOOKUP(2,{1,2,3},{"a","b"})"#), Some(LiteralValue::Error(_))));
     }
 }
