@@ -9,7 +9,7 @@ use crate::error::{BookError, Result};
 use crate::formula;
 use crate::package::Package;
 use crate::value::{ErrorKind, Value};
-use crate::xml::{attr, attr_bool, decode_x_escapes, local, rel_id, Ev, XmlReader};
+use crate::xml::{attr, attr_bool, attr_cow, decode_x_escapes, local, rel_id, Ev, XmlReader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Visibility {
@@ -447,25 +447,107 @@ fn read_cell_children(r: &mut XmlReader<'_>) -> Result<CellChildren> {
 /// as its type says (numbers parse, shared string indexes exist, …), and the guarded features
 /// counted. Lighter than `parse_sheet_xml`: no cell map and no formula expansion.
 pub fn verify_sheet_xml(data: &[u8], part: &str, sst: &[String]) -> Result<FeatureCounts> {
-    let mut r = XmlReader::new(data, part);
+    use quick_xml::events::Event;
+    // Straight on quick-xml (this runs over every cell of each rewritten sheet at every save),
+    // with the same refusals as `XmlReader`: DTD entities and deep nesting.
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut r = quick_xml::Reader::from_reader(data);
+    r.config_mut().trim_text(false);
+    r.config_mut().check_end_names = false;
+    let err = |r: &quick_xml::Reader<&[u8]>, msg: &dyn std::fmt::Display| {
+        BookError::corrupt(part, format!("{msg} (at byte {})", r.buffer_position()))
+    };
     let mut features = FeatureCounts::default();
+    let mut depth = 0usize;
+    // Inside a `<c>`: its type, then the text of its `<v>` once read.
+    let mut cell: Option<(Option<String>, Option<String>)> = None;
+    let mut in_value = false;
     loop {
-        let (e, empty) = match r.next()? {
-            Ev::Start(e) => (e, false),
-            Ev::Empty(e) => (e, true),
-            Ev::Eof => return Ok(features),
-            _ => continue,
-        };
-        let name = local(&e);
-        if let Some(key) = GUARDED_ELEMENTS.iter().find(|k| k.as_bytes() == name) {
-            *features.0.entry(key).or_default() += 1;
+        let event = r.read_event().map_err(|e| err(&r, &e))?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                if !empty {
+                    depth += 1;
+                    if depth > crate::xml::MAX_DEPTH {
+                        return Err(err(&r, &"elements nested too deeply"));
+                    }
+                }
+                let name = local(e);
+                match name {
+                    b"c" if !empty => cell = Some((attr_cow(e, b"t").map(|t| t.into_owned()), None)),
+                    // `<v/>` holds no value, as when reading.
+                    b"v" if !empty && cell.is_some() => {
+                        if cell.as_ref().is_some_and(|(_, v)| v.is_some()) {
+                            return Err(err(&r, &"a cell with two values"));
+                        }
+                        in_value = true;
+                        if let Some((_, v)) = cell.as_mut() {
+                            *v = Some(String::new());
+                        }
+                    }
+                    b"c" | b"v" | b"row" | b"f" => {}
+                    _ => {
+                        if let Some(key) = GUARDED_ELEMENTS.iter().find(|k| k.as_bytes() == name) {
+                            *features.0.entry(key).or_default() += 1;
+                        }
+                    }
+                }
+            }
+            Event::Text(t) if in_value => {
+                if let Some((_, Some(v))) = cell.as_mut() {
+                    v.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(g) if in_value => {
+                let c = crate::xml::resolve_entity(&g).ok_or_else(|| err(&r, &format!("unknown entity &{};", &*g)))?;
+                if let Some((_, Some(v))) = cell.as_mut() {
+                    v.push(c);
+                }
+            }
+            Event::End(ref e) => {
+                depth = depth.saturating_sub(1);
+                match local_name_of_end(e.name().into_inner().as_bytes()) {
+                    b"v" => in_value = false,
+                    b"c" => {
+                        if let Some((t, v)) = cell.take() {
+                            check_cell_value(t.as_deref(), v.as_deref(), sst).map_err(|d| err(&r, &d))?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::DocType(d) if d.contains("<!ENTITY") || d.contains("<!entity") => {
+                return Err(BookError::Hostile(format!("{part}: DTD entity declarations are not accepted")));
+            }
+            Event::Eof => return Ok(features),
+            _ => {}
         }
-        if name != b"c" || empty {
-            continue;
+    }
+}
+
+fn local_name_of_end(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+/// Whether a cell's value reads as its type says, without building the value (the loss guard
+/// checks every cell of a rewritten sheet).
+fn check_cell_value(t: Option<&str>, v: Option<&str>, sst: &[String]) -> std::result::Result<(), String> {
+    match (t, v) {
+        (Some("s"), Some(v)) => {
+            let idx: usize = v.trim().parse().map_err(|_| format!("bad shared string index '{v}'"))?;
+            if idx >= sst.len() {
+                return Err(format!("shared string {idx} does not exist"));
+            }
+            Ok(())
         }
-        let t = attr(&e, b"t");
-        let children = read_cell_children(&mut r)?;
-        cell_value(t.as_deref(), children.value, children.inline, sst).map_err(|detail| r.err(detail))?;
+        // Other types read anything; the rest (`n`, none, unknown) are numbers, as when reading.
+        (Some("inlineStr" | "str" | "b" | "e" | "d"), _) | (_, None) => Ok(()),
+        (_, Some(v)) if v.trim().is_empty() => Ok(()),
+        (_, Some(v)) => v.trim().parse::<f64>().map(|_| ()).map_err(|_| format!("bad number '{v}'")),
     }
 }
 
@@ -496,7 +578,7 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
         }
         match name {
             b"row" => {
-                row = match attr(&e, b"r").and_then(|v| v.parse::<u32>().ok()) {
+                row = match attr_cow(&e, b"r").and_then(|v| v.parse::<u32>().ok()) {
                     Some(n) if (1..=MAX_ROWS).contains(&n) => n - 1,
                     Some(_) => return Err(r.err("row number outside the sheet")),
                     None => next_row,
@@ -506,14 +588,14 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
             }
             b"c" => {
                 // A missing or unreadable `r` (some writers put "0") means the next cell.
-                let (crow, ccol) = attr(&e, b"r").and_then(|a| parse_cell_name(&a)).unwrap_or((row, next_col));
+                let (crow, ccol) = attr_cow(&e, b"r").and_then(|a| parse_cell_name(&a)).unwrap_or((row, next_col));
                 if ccol >= MAX_COLS {
                     return Err(r.err("cell outside the sheet"));
                 }
                 next_col = ccol + 1;
                 let t = attr(&e, b"t");
-                let style = attr(&e, b"s").and_then(|v| v.parse().ok()).unwrap_or(0);
-                let dynamic = attr(&e, b"cm").is_some();
+                let style = attr_cow(&e, b"s").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let dynamic = attr_cow(&e, b"cm").is_some();
                 let children = if empty { CellChildren::default() } else { read_cell_children(&mut r)? };
                 let value = cell_value(t.as_deref(), children.value, children.inline, sst).map_err(|m| r.err(m))?;
                 let mut formula = None;

@@ -184,7 +184,8 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     let bytes = write_package(&wb.pkg, &replaced, &removed, &added)?;
     let mut all_strings = wb.model.shared_strings.clone();
     all_strings.extend(wb.new_strings.iter().cloned());
-    let reopened = loss_guard(wb, &bytes, &all_strings, &rewritten_sheets, calc_chain_dropped.as_deref())?;
+    let written = |name: &str| replaced.contains_key(name) || added.iter().any(|(n, _)| n == name);
+    let reopened = loss_guard(wb, &bytes, &written, &all_strings, &rewritten_sheets, calc_chain_dropped.as_deref())?;
     wb.model.shared_strings = all_strings;
     wb.new_strings.clear();
     let mut rewritten: Vec<String> = replaced.into_keys().collect();
@@ -258,8 +259,8 @@ fn xml_err(part: &str, e: impl std::fmt::Display) -> BookError {
     BookError::corrupt(part, e.to_string())
 }
 
-fn attr_value(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> Option<String> {
-    crate::xml::attr(e, key)
+fn attr_value<'a>(e: &'a quick_xml::events::BytesStart<'_>, key: &[u8]) -> Option<std::borrow::Cow<'a, str>> {
+    crate::xml::attr_cow(e, key)
 }
 
 /// Rewrites a start tag without the named attributes, optionally appending new ones.
@@ -338,7 +339,14 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
 
     let flush_rows_before =
         |out: &mut Vec<u8>, pending: &mut BTreeMap<(u32, u32), &str>, limit: Option<u32>, prefix: &str| {
-            let keys: Vec<(u32, u32)> = pending.keys().copied().filter(|k| limit.is_none_or(|l| k.0 < l)).collect();
+            // Only the rows before `limit`: this runs at every row of the sheet.
+            let keys: Vec<(u32, u32)> = match limit {
+                Some(l) => pending.range(..(l, 0)).map(|(k, _)| *k).collect(),
+                None => pending.keys().copied().collect(),
+            };
+            if keys.is_empty() {
+                return;
+            }
             let mut current: Option<u32> = None;
             let mut row_buf = String::new();
             for k in keys {
@@ -386,8 +394,7 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                let lname = crate::xml::local(e).to_vec();
-                match lname.as_slice() {
+                match crate::xml::local(e) {
                     b"dimension" => {
                         if let Some(area) = grown {
                             out.extend_from_slice(&data[last..start]);
@@ -589,8 +596,11 @@ fn refresh_cell(elem: &[u8], start_tag: &[u8], empty: bool, t: Option<&str>, v: 
                 };
                 out.extend_from_slice(&children[last..s]);
                 if l == b"v" {
-                    out.extend_from_slice(vtag.as_bytes());
-                    wrote_v = true;
+                    // The new value goes once: after `<f>` (already written) or here.
+                    if !wrote_v {
+                        out.extend_from_slice(vtag.as_bytes());
+                        wrote_v = true;
+                    }
                 } else if l == b"is" {
                     // A formula result is never an inline string.
                 } else {
@@ -1060,11 +1070,13 @@ fn write_package(
 fn loss_guard(
     wb: &Workbook,
     saved: &[u8],
+    written: &dyn Fn(&str) -> bool,
     strings: &[String],
     rewritten: &[usize],
     dropped: Option<&str>,
 ) -> Result<Package> {
-    let new_pkg = Package::open(saved.to_vec().into(), wb.pkg.limits())
+    // Parts this save wrote are read through; copied parts are the original's compressed bytes.
+    let new_pkg = Package::open_written(saved.to_vec().into(), wb.pkg.limits(), written)
         .map_err(|e| BookError::LossDetected(format!("the saved package does not reopen: {e}")))?;
     let mut lost = Vec::new();
     for entry in wb.pkg.entries() {

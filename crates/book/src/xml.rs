@@ -142,6 +142,11 @@ impl<'a> XmlReader<'a> {
     }
 }
 
+/// The character an entity or character reference stands for.
+pub fn resolve_entity(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+    resolve_ref(r)
+}
+
 fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
     if r.is_char_ref() {
         return r.resolve_char_ref().ok().flatten();
@@ -176,6 +181,26 @@ pub fn attr(e: &BytesStart<'_>, key: &[u8]) -> Option<String> {
         // Namespace declarations are not attributes of interest.
         if lk == key && !k.starts_with(b"xmlns") {
             return a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
+        }
+    }
+    None
+}
+
+/// Like [`attr`], borrowed from the element when the value needs no unescaping (cell
+/// references, types and styles: read for every cell of a sheet).
+pub fn attr_cow<'a>(e: &'a BytesStart<'_>, key: &[u8]) -> Option<Cow<'a, str>> {
+    for a in e.attributes().with_checks(false).flatten() {
+        let k = a.key.into_inner().as_bytes();
+        let lk = match k.iter().rposition(|&b| b == b':') {
+            Some(i) => &k[i + 1..],
+            None => k,
+        };
+        if lk == key && !k.starts_with(b"xmlns") {
+            let plain = !a.value.bytes().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'));
+            return match a.value {
+                Cow::Borrowed(raw) if plain => Some(Cow::Borrowed(raw)),
+                _ => a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| Cow::Owned(v.into_owned())),
+            };
         }
     }
     None

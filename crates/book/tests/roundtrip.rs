@@ -71,6 +71,9 @@ fn edit_recalculates_dependents_and_save_keeps_the_rest() {
     {
         assert!(sheet.contains(kept), "lost {kept}");
     }
+    // A refreshed formula cell holds one cached value (two `<v>` make Excel repair the file).
+    assert!(sheet.contains(r#"<f>A1*2</f><v>100</v></c>"#), "{sheet}");
+    assert!(sheet.contains(r#"<f t="shared" si="0"/><v>plum!</v></c>"#), "{sheet}");
     // Excel recalculates on open because formulas changed.
     let workbook_xml = String::from_utf8(after["xl/workbook.xml"].clone()).unwrap();
     assert!(workbook_xml.contains("fullCalcOnLoad=\"1\""));
@@ -149,4 +152,18 @@ fn future_journal_versions_are_refused() {
     let mut r = Record::new(1, Edit::Calculate { full: false });
     r.version = 99;
     assert!(Record::from_bytes(&r.to_bytes()).is_err());
+}
+
+#[test]
+fn the_loss_guard_refuses_a_cell_with_two_values() {
+    let sheet =
+        br#"<worksheet><sheetData><row r="1"><c r="A1"><f>1+1</f><v>2</v><v>2</v></c></row></sheetData></worksheet>"#;
+    let e = book::model::verify_sheet_xml(sheet, "xl/worksheets/sheet1.xml", &[]).unwrap_err();
+    assert!(e.to_string().contains("two values"), "{e}");
+    let fine = br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>1.5</v></c></row></sheetData></worksheet>"#;
+    assert!(book::model::verify_sheet_xml(fine, "p", &["a".into()]).is_ok());
+    let bad_index = br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>3</v></c></row></sheetData></worksheet>"#;
+    assert!(book::model::verify_sheet_xml(bad_index, "p", &["a".into()]).is_err());
+    let bad_number = br#"<worksheet><sheetData><row r="1"><c r="A1"><v>1.5.5</v></c></row></sheetData></worksheet>"#;
+    assert!(book::model::verify_sheet_xml(bad_number, "p", &[]).is_err());
 }
