@@ -184,7 +184,12 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     let bytes = write_package(&wb.pkg, &replaced, &removed, &added)?;
     let mut all_strings = wb.model.shared_strings.clone();
     all_strings.extend(wb.new_strings.iter().cloned());
-    let written = |name: &str| replaced.contains_key(name) || added.iter().any(|(n, _)| n == name);
+    // Written parts are read through when the package reopens, except rewritten sheets: the
+    // guard reads those in full anyway (the CRC is checked at the end of a read).
+    let sheet_parts: BTreeSet<&str> = rewritten_sheets.iter().map(|&si| wb.model.sheets[si].part.as_str()).collect();
+    let written = |name: &str| {
+        !sheet_parts.contains(name) && (replaced.contains_key(name) || added.iter().any(|(n, _)| n == name))
+    };
     let reopened = loss_guard(wb, &bytes, &written, &all_strings, &rewritten_sheets, calc_chain_dropped.as_deref())?;
     wb.model.shared_strings = all_strings;
     wb.new_strings.clear();
@@ -444,14 +449,19 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
                         next_col = c + 1;
                         out.extend_from_slice(&data[last..start]);
                         flush_cells(&mut out, &mut pending, r, Some(c), &prefix);
+                        let patch = patches.get(&(r, c));
+                        if patch.is_none() {
+                            // Copied as it is with what follows; its children are not ours.
+                            last = start;
+                            continue;
+                        }
                         let elem_end = if empty {
                             end
                         } else {
-                            let span = reader.read_to_end(e.name()).map_err(|er| xml_err(part, er))?;
-                            let _ = span;
+                            reader.read_to_end(e.name()).map_err(|er| xml_err(part, er))?;
                             reader.buffer_position() as usize
                         };
-                        match patches.get(&(r, c)) {
+                        match patch {
                             Some(Patch::Full(_)) => {
                                 if let Some(xml) = pending.remove(&(r, c)) {
                                     out.extend_from_slice(with_prefix(xml, &prefix).as_bytes());
