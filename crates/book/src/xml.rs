@@ -172,22 +172,11 @@ pub fn local<'b>(e: &'b BytesStart<'_>) -> &'b [u8] {
 
 /// An attribute by local name, unescaped.
 pub fn attr(e: &BytesStart<'_>, key: &[u8]) -> Option<String> {
-    for a in e.attributes().with_checks(false).flatten() {
-        let k = a.key.into_inner().as_bytes();
-        let lk = match k.iter().rposition(|&b| b == b':') {
-            Some(i) => &k[i + 1..],
-            None => k,
-        };
-        // Namespace declarations are not attributes of interest.
-        if lk == key && !k.starts_with(b"xmlns") {
-            return a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
-        }
-    }
-    None
+    attr_cow(e, key).map(Cow::into_owned)
 }
 
-/// Like [`attr`], borrowed from the element when the value needs no unescaping (cell
-/// references, types and styles: read for every cell of a sheet).
+/// An attribute by local name, unescaped; borrowed from the element when the value needs no
+/// unescaping (cell references, types and styles are read for every cell of a sheet).
 pub fn attr_cow<'a>(e: &'a BytesStart<'_>, key: &[u8]) -> Option<Cow<'a, str>> {
     for a in e.attributes().with_checks(false).flatten() {
         let k = a.key.into_inner().as_bytes();
@@ -195,6 +184,7 @@ pub fn attr_cow<'a>(e: &'a BytesStart<'_>, key: &[u8]) -> Option<Cow<'a, str>> {
             Some(i) => &k[i + 1..],
             None => k,
         };
+        // Namespace declarations are not attributes of interest.
         if lk == key && !k.starts_with(b"xmlns") {
             let plain = !a.value.bytes().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'));
             return match a.value {
