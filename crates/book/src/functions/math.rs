@@ -33,7 +33,7 @@ fn tidy(v: f64) -> f64 {
 /// non-zero. A zero significance gives 0.
 fn round_math(a: &Args, up: bool) -> Outcome {
     let n = a.number(0)?;
-    let significance = a.number_or(1, 1.0)?.abs();
+    let significance = a.number_given_or(1, 1.0)?.abs();
     let mode = a.number_or(2, 0.0)?;
     if significance == 0.0 {
         return Ok(LiteralValue::Number(0.0));

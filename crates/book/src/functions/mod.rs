@@ -167,6 +167,14 @@ impl Args {
         }
     }
 
+    /// Like `number`, but an absent argument takes `default` (a blank cell is 0).
+    fn number_given_or(&self, i: usize, default: f64) -> Result<f64, ExcelError> {
+        match self.get(i) {
+            None => Ok(default),
+            Some(v) => coerce_number(v),
+        }
+    }
+
     /// Like `number`, but an absent or empty (omitted) argument takes `default`.
     fn number_or(&self, i: usize, default: f64) -> Result<f64, ExcelError> {
         match self.get(i) {
@@ -275,7 +283,8 @@ fn parse_number_text(t: &str) -> Option<f64> {
             return Some(n);
         }
     }
-    numfmt::iso_to_serial(s)
+    // Unlike a number, a date may not have leading spaces: " 2024-01-10 " is #VALUE!.
+    numfmt::iso_to_serial(t)
 }
 
 fn literal_text(v: &LiteralValue) -> String {
@@ -330,6 +339,18 @@ mod tests {
         assert_eq!(eval("=ROMAN(499,1)"), Some(LiteralValue::Text("LDVLIV".into())));
         assert_eq!(eval("=CEILING(-2.5,-2)"), Some(LiteralValue::Number(-4.0)));
         assert_eq!(eval("=_xlfn.CEILING.MATH(-23.5,1,1)"), Some(LiteralValue::Number(-24.0)));
+    }
+
+    #[test]
+    fn rounding_to_multiples_reads_blanks_and_text_as_excel_does() {
+        let number = |n: f64| Some(LiteralValue::Number(n));
+        // A blank significance cell is 0 (the result is 0); only an absent one defaults to 1.
+        assert_eq!(eval("=_xlfn.CEILING.MATH(10.5,Z9)"), number(0.0));
+        assert_eq!(eval("=_xlfn.FLOOR.PRECISE(10.5)"), number(10.0));
+        // Numeric text may have spaces around it; a date written as text may not.
+        assert_eq!(eval(r#"=FLOOR(" 10 ",3)"#), number(9.0));
+        assert_eq!(eval(r#"=FLOOR("2024-01-10",1)"#), number(45301.0));
+        assert!(matches!(eval(r#"=FLOOR(" 2024-01-10 ",1)"#), Some(LiteralValue::Error(_))));
     }
 
     #[test]
