@@ -5,6 +5,7 @@
 use formualizer_common::{ExcelErrorKind, LiteralValue};
 use formualizer_eval::arrow_store::IngestBuilder;
 use formualizer_eval::engine::named_range::{NameScope, NamedDefinition};
+use formualizer_eval::engine::RowVisibilitySource;
 use formualizer_parse::parser::{ASTNode, ASTNodeType, ReferenceType};
 use formualizer_workbook::{Workbook as FzWorkbook, WorkbookConfig};
 
@@ -139,7 +140,7 @@ impl Formualizer {
                         // A formula the engine cannot take keeps its cached value.
                         formula_cells.insert((sheet_index, row + 1, col + 1));
                         let f = crate::formula::normalize_ranges(f).unwrap_or_else(|| f.clone());
-                        let f = crate::formula::fill_omitted_arguments(&f).unwrap_or(f);
+                        let f = crate::formula::for_engine(&f).unwrap_or(f);
                         let f = crate::structured::resolve(&f, &sheet.name, row, col, &tables).unwrap_or(f);
                         let f = match cell.kind {
                             FormulaKind::Normal | FormulaKind::Shared { .. } => {
@@ -167,6 +168,14 @@ impl Formualizer {
                     t.header_rows > 0,
                     t.totals_rows > 0,
                 );
+            }
+            // SUBTOTAL skips rows a filter hides; AGGREGATE and SUBTOTAL 101-111 also skip rows
+            // hidden by hand. The file only says "hidden": rows under the sheet's autoFilter
+            // header are taken as filtered out, the others as hidden by hand.
+            for &row in &sheet.hidden_rows {
+                let filtered = sheet.auto_filter.is_some_and(|f| row > f.first_row && row <= f.last_row);
+                let source = if filtered { RowVisibilitySource::Filter } else { RowVisibilitySource::Manual };
+                wb.engine_mut().set_row_hidden(&sheet.name, row + 1, true, source).map_err(engine_err)?;
             }
         }
         for name in &model.names {
@@ -314,7 +323,7 @@ impl CalcEngine for Formualizer {
             return self.set_value(sheet, row, col, &Value::Error(ErrorKind::Ref));
         }
         let formula = crate::formula::normalize_ranges(formula).unwrap_or_else(|| formula.to_string());
-        let formula = crate::formula::fill_omitted_arguments(&formula).unwrap_or(formula);
+        let formula = crate::formula::for_engine(&formula).unwrap_or(formula);
         let formula = crate::structured::resolve(&formula, sheet, row, col, &self.tables).unwrap_or(formula);
         self.wb.set_formula(sheet, row + 1, col + 1, &format!("={formula}")).map_err(engine_err)
     }

@@ -338,8 +338,16 @@ mod tests {
 /// first to last.)
 const OMITTED_DEFAULTS: &[(&str, &[(usize, &str)])] = &[("XLOOKUP", &[(3, "#N/A"), (5, "1")])];
 
-/// The formula with omitted arguments of [`OMITTED_DEFAULTS`] written out; `None` when none is.
-pub fn fill_omitted_arguments(formula: &str) -> Option<String> {
+/// Functions the engine is given under another name: replacements written on the engine's own
+/// function interface (see `functions::register_all`). A replacement cannot take the plain
+/// name, because the engine re-registers its built-ins over any function that displaced one;
+/// it takes the `_xlfn.` spelling, which the engine looks up exactly before it strips the
+/// prefix, and which still marks the cell as a nested AGGREGATE for SUBTOTAL and AGGREGATE.
+pub const ENGINE_RENAMES: &[(&str, &str)] = &[("AGGREGATE", "_xlfn.AGGREGATE")];
+
+/// The formula as the engine is given it: omitted arguments of [`OMITTED_DEFAULTS`] written out
+/// and functions of [`ENGINE_RENAMES`] renamed; `None` when nothing changes.
+pub fn for_engine(formula: &str) -> Option<String> {
     let bytes = formula.as_bytes();
     let mut fills: Vec<(usize, usize, &str)> = Vec::new();
     let mut i = 0;
@@ -356,6 +364,9 @@ pub fn fill_omitted_arguments(formula: &str) -> Option<String> {
                 }
                 let word = &formula[start..i];
                 let name = word.get(..6).filter(|p| p.eq_ignore_ascii_case("_xlfn.")).map_or(word, |_| &word[6..]);
+                if let Some((_, renamed)) = ENGINE_RENAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                    fills.push((start, i, renamed));
+                }
                 if let Some((_, defaults)) = OMITTED_DEFAULTS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
                     let args = argument_spans(bytes, i);
                     for &(index, default) in defaults.iter() {
@@ -431,7 +442,7 @@ fn argument_spans(bytes: &[u8], open: usize) -> Vec<(usize, usize)> {
 
 #[cfg(test)]
 mod omitted_tests {
-    use super::fill_omitted_arguments as fill;
+    use super::for_engine as fill;
 
     #[test]
     fn omitted_xlookup_arguments_are_written_out() {

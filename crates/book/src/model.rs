@@ -111,6 +111,10 @@ pub struct Sheet {
     pub merges: Vec<Area>,
     pub tables: Vec<Table>,
     pub features: FeatureCounts,
+    /// Hidden rows (0-based, ascending), as SUBTOTAL and AGGREGATE need them.
+    pub hidden_rows: Vec<u32>,
+    /// The sheet's autoFilter range: hidden rows inside it count as filtered out.
+    pub auto_filter: Option<Area>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -222,6 +226,8 @@ impl BookModel {
             sheet.cells = parsed.cells;
             sheet.merges = parsed.merges;
             sheet.features = parsed.features;
+            sheet.hidden_rows = parsed.hidden_rows;
+            sheet.auto_filter = parsed.auto_filter;
             let sheet_rels = pkg.rels(&sheet.part)?;
             for rid in parsed.table_rel_ids {
                 let Some(trel) = sheet_rels.iter().find(|r| r.id == rid && !r.external) else { continue };
@@ -268,6 +274,8 @@ fn parse_workbook_xml(data: &[u8], part: &str, model: &mut BookModel) -> Result<
                     kind: SheetKind::Worksheet,
                     cells: BTreeMap::new(),
                     merges: Vec::new(),
+                    hidden_rows: Vec::new(),
+                    auto_filter: None,
                     tables: Vec::new(),
                     features: FeatureCounts::default(),
                 });
@@ -405,6 +413,8 @@ pub struct ParsedSheet {
     pub merges: Vec<Area>,
     pub table_rel_ids: Vec<String>,
     pub features: FeatureCounts,
+    pub hidden_rows: Vec<u32>,
+    pub auto_filter: Option<Area>,
 }
 
 /// An `<f>`'s `t`, `ref` and `si` attributes.
@@ -558,6 +568,8 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
     let mut merges = Vec::new();
     let mut table_rel_ids = Vec::new();
     let mut features = FeatureCounts::default();
+    let mut hidden_rows = Vec::new();
+    let mut auto_filter = None;
     let mut shared_masters: HashMap<u32, (u32, u32, String)> = HashMap::new();
     let mut pending_followers: Vec<(u32, u32, u32)> = Vec::new();
     let mut row: u32 = 0;
@@ -585,6 +597,13 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
                 };
                 next_row = row + 1;
                 next_col = 0;
+                if attr_cow(&e, b"hidden").is_some_and(|v| v == "1" || v == "true") {
+                    hidden_rows.push(row);
+                }
+            }
+            // The sheet's own filter (a custom view's copy comes later, inside `customSheetView`).
+            b"autoFilter" if auto_filter.is_none() => {
+                auto_filter = attr_cow(&e, b"ref").and_then(|a| Area::parse_a1(&a).ok());
             }
             b"c" => {
                 // A missing or unreadable `r` (some writers put "0") means the next cell.
@@ -660,7 +679,7 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
             }
         }
     }
-    Ok(ParsedSheet { cells, merges, table_rel_ids, features })
+    Ok(ParsedSheet { cells, merges, table_rel_ids, features, hidden_rows, auto_filter })
 }
 
 fn cell_value(

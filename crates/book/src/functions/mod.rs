@@ -47,7 +47,6 @@ const BUILTINS: &[Builtin] = &[
     lifted("ROMAN", 1, 2, math::roman),
     lifted("ARABIC", 1, 1, math::arabic),
     whole("GCD", 1, 255, math::gcd_fn),
-    whole("AGGREGATE", 3, 255, stats::aggregate),
     whole("XLOOKUP", 3, 6, lookup::xlookup),
     lifted("VDB", 5, 7, stats::vdb),
     whole("MMULT", 2, 2, matrix::mmult),
@@ -74,12 +73,22 @@ const BUILTINS: &[Builtin] = &[
 
 /// Names of the functions written here (they replace the engine's own of the same name).
 pub fn names() -> Vec<&'static str> {
-    BUILTINS.iter().map(|b| b.name).chain(["TEXT"]).collect()
+    BUILTINS.iter().map(|b| b.name).chain(["TEXT", "AGGREGATE"]).collect()
 }
 
 /// Registers every function written here on one engine. `date1904` is the workbook's date
 /// system, which TEXT needs.
 pub fn register_all(wb: &mut FzWorkbook, date1904: bool) {
+    // Written on the engine's function interface (it needs references, not values), which
+    // registers process-wide: once is enough.
+    static ENGINE_LEVEL: std::sync::Once = std::sync::Once::new();
+    ENGINE_LEVEL.call_once(|| {
+        use formualizer_eval::function_registry as registry;
+        formualizer_eval::builtins::load_builtins();
+        if let Some(builtin) = registry::get("", "AGGREGATE") {
+            registry::register_function(Arc::new(stats::AggregateWithArrayForms { builtin }));
+        }
+    });
     for f in BUILTINS {
         let (eval, lifted_call) = (f.eval, f.lifted);
         register(wb, f.name, f.min_args, f.max_args, move |values: &[LiteralValue]| {
@@ -329,7 +338,8 @@ mod tests {
         let mut wb = Workbook::new_with_config(WorkbookConfig::interactive());
         super::register_all(&mut wb, false);
         wb.add_sheet("S").unwrap();
-        wb.set_formula("S", 1, 1, formula).unwrap();
+        let formula = crate::formula::for_engine(formula).unwrap_or_else(|| formula.to_string());
+        wb.set_formula("S", 1, 1, &formula).unwrap();
         wb.evaluate_all().unwrap();
         wb.get_value("S", 1, 1)
     }
@@ -351,6 +361,13 @@ mod tests {
         assert_eq!(eval(r#"=FLOOR(" 10 ",3)"#), number(9.0));
         assert_eq!(eval(r#"=FLOOR("2024-01-10",1)"#), number(45301.0));
         assert!(matches!(eval(r#"=FLOOR(" 2024-01-10 ",1)"#), Some(LiteralValue::Error(_))));
+    }
+
+    #[test]
+    fn aggregate_array_forms() {
+        assert_eq!(eval("=AGGREGATE(14,6,{1,5,3},2)"), Some(LiteralValue::Number(3.0)));
+        assert_eq!(eval("=_xlfn.AGGREGATE(12,6,{1,5,3})"), Some(LiteralValue::Number(3.0)));
+        assert_eq!(eval("=_xlfn.AGGREGATE(9,6,{1,5,3})"), Some(LiteralValue::Number(9.0)));
     }
 
     #[test]

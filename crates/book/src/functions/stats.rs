@@ -1,9 +1,10 @@
 //! AGGREGATE: nineteen aggregations with error handling options.
-//!
-//! The engine passes values, not references, so the options that skip hidden rows or nested
-//! SUBTOTAL/AGGREGATE results cannot be honoured; the options that skip errors are.
 
 use formualizer_common::{ExcelError, ExcelErrorKind, LiteralValue};
+use formualizer_eval::args::ArgSchema;
+use formualizer_eval::function::{FnCaps, Function};
+use formualizer_eval::function_contract::FunctionDependencyContract;
+use formualizer_eval::traits::{ArgumentHandle, CalcValue, FunctionContext};
 
 use super::{Args, Outcome};
 
@@ -207,4 +208,101 @@ pub(super) fn vdb(a: &Args) -> Outcome {
         }
     }
     Ok(LiteralValue::Number(total))
+}
+
+/// AGGREGATE as the engine sees it: functions 1–11 go to the engine's own AGGREGATE; 12–19
+/// (MEDIAN, MODE, LARGE, SMALL, percentiles, quartiles), which it does not have, are computed
+/// here. Both read the references themselves, so the options that skip hidden rows (odd ones)
+/// and nested SUBTOTAL/AGGREGATE cells (0–3) are honoured.
+pub(super) struct AggregateWithArrayForms {
+    /// The engine's own AGGREGATE.
+    pub(super) builtin: std::sync::Arc<dyn Function>,
+}
+
+impl Function for AggregateWithArrayForms {
+    fn caps(&self) -> FnCaps {
+        self.builtin.caps()
+    }
+
+    fn name(&self) -> &'static str {
+        crate::formula::ENGINE_RENAMES[0].1
+    }
+
+    fn min_args(&self) -> usize {
+        3
+    }
+
+    fn variadic(&self) -> bool {
+        true
+    }
+
+    fn arg_schema(&self) -> &'static [ArgSchema] {
+        self.builtin.arg_schema()
+    }
+
+    fn dependency_contract(&self, arity: usize) -> Option<FunctionDependencyContract> {
+        self.builtin.dependency_contract(arity)
+    }
+
+    fn eval<'a, 'b, 'c>(
+        &self,
+        args: &'c [ArgumentHandle<'a, 'b>],
+        ctx: &dyn FunctionContext<'b>,
+    ) -> Result<CalcValue<'b>, ExcelError> {
+        let scalar = |i: usize| match args.get(i).map(|a| a.value().map(CalcValue::into_literal)) {
+            Some(Ok(v)) => super::coerce_number(&v).ok(),
+            _ => None,
+        };
+        let (Some(function), Some(options)) = (scalar(0), scalar(1)) else {
+            return self.builtin.eval(args, ctx);
+        };
+        if !(12.0..20.0).contains(&function) || !(0.0..8.0).contains(&options) {
+            return self.builtin.eval(args, ctx);
+        }
+        let options = options.trunc() as i64;
+        let values: Vec<LiteralValue> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| match a.value() {
+                Ok(CalcValue::Range(view)) if i >= 2 => {
+                    LiteralValue::Array(vec![counted_cells(&view, ctx, options % 2 == 1, options <= 3)])
+                }
+                Ok(v) => v.into_literal(),
+                Err(e) => LiteralValue::Error(e),
+            })
+            .collect();
+        Ok(CalcValue::Scalar(aggregate(&Args::from_values(&values)).unwrap_or_else(LiteralValue::Error)))
+    }
+}
+
+/// The values of a referenced range that AGGREGATE counts, row by row: hidden rows left out when
+/// `skip_hidden`, cells holding SUBTOTAL or AGGREGATE formulas when `skip_nested`.
+fn counted_cells(
+    view: &formualizer_eval::engine::range_view::RangeView<'_>,
+    ctx: &dyn FunctionContext<'_>,
+    skip_hidden: bool,
+    skip_nested: bool,
+) -> Vec<LiteralValue> {
+    use arrow_array::Array;
+    let hidden = if skip_hidden {
+        ctx.get_row_visibility_mask(view, formualizer_eval::engine::VisibilityMaskMode::ExcludeManualOrFilterHidden)
+    } else {
+        None
+    };
+    // (column, first row, last row) runs, sorted.
+    let nested = if skip_nested { ctx.get_nested_subtotal_cells(view, true).unwrap_or_default() } else { Vec::new() };
+    let (rows, cols) = view.dims();
+    let mut out = Vec::new();
+    for r in 0..rows {
+        if hidden.as_ref().is_some_and(|m| r < m.len() && !m.is_null(r) && !m.value(r)) {
+            continue;
+        }
+        for c in 0..cols {
+            if nested.iter().any(|&(col, lo, hi)| col == c && (lo..=hi).contains(&r)) {
+                continue;
+            }
+            out.push(view.get_cell(r, c));
+        }
+    }
+    out
 }
