@@ -43,6 +43,8 @@ struct FileResult {
     compared: u64,
     matched: u64,
     cube_cells: u64,
+    /// Cells that call a function of the workbook's own VBA project, and their dependents.
+    macro_cells: u64,
     excluded_volatile: u64,
     mismatches: Vec<(String, String, String, String)>,
     mismatch_functions: BTreeMap<String, u64>,
@@ -426,6 +428,16 @@ fn compare_calc(wb: &mut Workbook, res: &mut FileResult) {
         .map(|n| n.name.to_ascii_uppercase())
         .collect();
     let mut volatile_cells: HashSet<(usize, u32, u32)> = HashSet::new();
+    let mut macro_cells: HashSet<(usize, u32, u32)> = HashSet::new();
+    // Functions written in the workbook's VBA project (user-defined functions): their names are
+    // in the project's source, and the engine, like Excel with macros off, answers #NAME?.
+    let vba =
+        wb.package().read("xl/vbaProject.bin").ok().flatten().map(|b| String::from_utf8_lossy(&b).to_ascii_uppercase());
+    let calls_macro = |f: &str| {
+        vba.as_ref().is_some_and(|source| {
+            functions_in(f).iter().any(|n| !book::functions::engine_knows(n) && contains_word(source, n))
+        })
+    };
     for (si, sheet) in model.sheets.iter().enumerate() {
         for (&(r, c), cell) in &sheet.cells {
             if let Some(f) = &cell.formula {
@@ -434,12 +446,17 @@ fn compare_calc(wb: &mut Workbook, res: &mut FileResult) {
                 let via_name = volatile_names.iter().any(|n| contains_word(&upper, n));
                 if direct || via_name {
                     volatile_cells.insert((si, r, c));
+                } else if calls_macro(f) {
+                    macro_cells.insert((si, r, c));
                 }
             }
         }
     }
-    // Dependents of volatile cells, by static references (fixed point).
-    if !volatile_cells.is_empty() {
+    // Dependents of volatile and macro cells, by static references (fixed point).
+    for uncomputable in [&mut volatile_cells, &mut macro_cells] {
+        if uncomputable.is_empty() {
+            continue;
+        }
         let sheet_of: HashMap<String, usize> =
             model.sheets.iter().enumerate().map(|(i, s)| (s.name.to_ascii_uppercase(), i)).collect();
         let formulas: Vec<FormulaRefs> = model
@@ -456,14 +473,13 @@ fn compare_calc(wb: &mut Workbook, res: &mut FileResult) {
         loop {
             let mut grew = false;
             for (si, r, c, areas) in &formulas {
-                if volatile_cells.contains(&(*si, *r, *c)) {
+                if uncomputable.contains(&(*si, *r, *c)) {
                     continue;
                 }
-                let hit = areas
-                    .iter()
-                    .any(|(s, a)| volatile_cells.iter().any(|(vs, vr, vc)| vs == s && a.contains(*vr, *vc)));
+                let hit =
+                    areas.iter().any(|(s, a)| uncomputable.iter().any(|(vs, vr, vc)| vs == s && a.contains(*vr, *vc)));
                 if hit {
-                    volatile_cells.insert((*si, *r, *c));
+                    uncomputable.insert((*si, *r, *c));
                     grew = true;
                 }
             }
@@ -483,6 +499,10 @@ fn compare_calc(wb: &mut Workbook, res: &mut FileResult) {
             }
             if volatile_cells.contains(&(si, r, c)) {
                 res.excluded_volatile += 1;
+                continue;
+            }
+            if macro_cells.contains(&(si, r, c)) {
+                res.macro_cells += 1;
                 continue;
             }
             if is_cube(f) {
@@ -636,10 +656,14 @@ fn render_report(results: &[FileResult], f: &Figures, elapsed: Duration) -> Stri
     ));
     let cube: u64 = results.iter().map(|r| r.cube_cells).sum();
     let vol: u64 = results.iter().map(|r| r.excluded_volatile).sum();
+    let macros: u64 = results.iter().map(|r| r.macro_cells).sum();
     let calc_files = results.iter().filter(|r| r.calc_file).count();
     s.push_str(&format!("| calc files (Excel-saved, cached results, no external links) | {calc_files} |\n"));
     s.push_str(&format!("| excluded: volatile cells and their static dependents | {vol} |\n"));
     s.push_str(&format!("| excluded: CUBE* cells (need an OLAP connection) | {cube} |\n"));
+    s.push_str(&format!(
+        "| excluded: cells calling the workbook's own VBA functions, and their dependents (need macros) | {macros} |\n"
+    ));
     let unread = results.iter().filter(|r| r.calamine_unsupported.is_some()).count();
     s.push_str(&format!(
         "| saved files calamine cannot read (#SPILL!/#CALC! values it does not support, or an original it cannot read either; checked with book only) | {unread} |\n"

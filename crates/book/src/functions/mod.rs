@@ -76,6 +76,13 @@ pub fn names() -> Vec<&'static str> {
     BUILTINS.iter().map(|b| b.name).chain(["TEXT", "AGGREGATE"]).collect()
 }
 
+/// Whether `name` (without `_xlfn.`) is a function the engine computes: its own or one written
+/// here. Other names answer #NAME?.
+pub fn engine_knows(name: &str) -> bool {
+    formualizer_eval::builtins::load_builtins();
+    names().iter().any(|n| n.eq_ignore_ascii_case(name)) || formualizer_eval::function_registry::get("", name).is_some()
+}
+
 /// Registers every function written here on one engine. `date1904` is the workbook's date
 /// system, which TEXT needs.
 pub fn register_all(wb: &mut FzWorkbook, date1904: bool) {
