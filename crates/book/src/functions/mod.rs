@@ -2,6 +2,7 @@
 //! with Excel. They are registered on each engine as that workbook's own functions, which the
 //! engine consults before its built-in ones. Each one is measured by the corpus harness.
 
+mod convert;
 mod lookup;
 mod math;
 mod matrix;
@@ -44,6 +45,7 @@ const BUILTINS: &[Builtin] = &[
     lifted("FLOOR.PRECISE", 1, 2, math::floor_precise),
     lifted("CEILING", 2, 2, math::ceiling),
     lifted("FLOOR", 2, 2, math::floor),
+    lifted("CONVERT", 3, 3, convert::convert),
     lifted("ROMAN", 1, 2, math::roman),
     lifted("ARABIC", 1, 1, math::arabic),
     whole("GCD", 1, 255, math::gcd_fn),
