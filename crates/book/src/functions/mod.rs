@@ -2,6 +2,7 @@
 //! with Excel. They are registered on each engine as that workbook's own functions, which the
 //! engine consults before its built-in ones. Each one is measured by the corpus harness.
 
+mod bonds;
 mod convert;
 mod lookup;
 mod math;
@@ -46,6 +47,13 @@ const BUILTINS: &[Builtin] = &[
     lifted("CEILING", 2, 2, math::ceiling),
     lifted("FLOOR", 2, 2, math::floor),
     lifted("CONVERT", 3, 3, convert::convert),
+    lifted("COUPDAYS", 3, 4, bonds::coupdays),
+    lifted("COUPDAYBS", 3, 4, bonds::coupdaybs),
+    lifted("COUPDAYSNC", 3, 4, bonds::coupdaysnc),
+    lifted("COUPNCD", 3, 4, bonds::coupncd),
+    lifted("COUPPCD", 3, 4, bonds::couppcd),
+    lifted("COUPNUM", 3, 4, bonds::coupnum),
+    lifted("ACCRINT", 6, 8, bonds::accrint),
     lifted("ROMAN", 1, 2, math::roman),
     lifted("ARABIC", 1, 1, math::arabic),
     whole("GCD", 1, 255, math::gcd_fn),
@@ -101,7 +109,7 @@ pub fn register_all(wb: &mut FzWorkbook, date1904: bool) {
     for f in BUILTINS {
         let (eval, lifted_call) = (f.eval, f.lifted);
         register(wb, f.name, f.min_args, f.max_args, move |values: &[LiteralValue]| {
-            let args = Args::from_values(values);
+            let args = Args { date1904, ..Args::from_values(values) };
             Ok(if lifted_call { args.call_lifted(eval) } else { eval(&args).unwrap_or_else(LiteralValue::Error) })
         });
     }
@@ -144,11 +152,14 @@ enum ArgValue {
 #[derive(Debug, Clone)]
 struct Args {
     values: Vec<ArgValue>,
+    /// The workbook's date system, for functions that read serials as calendar dates.
+    date1904: bool,
 }
 
 impl Args {
     fn from_values(values: &[LiteralValue]) -> Args {
         Args {
+            date1904: false,
             values: values
                 .iter()
                 .map(|v| match v {
@@ -267,7 +278,7 @@ impl Args {
                 }
             })
             .collect();
-        Args { values }
+        Args { values, date1904: self.date1904 }
     }
 }
 
