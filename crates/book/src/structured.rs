@@ -1,7 +1,8 @@
-//! Structured references that depend on the formula's own row (`Table1[[#This Row],[Price]]`,
-//! `Table1[@Price]`, `[@Price]`) and unqualified column references inside a table (`[Price]`),
-//! rewritten into plain references for the engine, which resolves table names but not the row
-//! a formula sits in. The file keeps its own text; only the engine's copy is rewritten.
+//! Structured references (`Table1[Price]`, `Table1[[#Headers],[Price]]`, `Table1[#All]`,
+//! `Table1[@Price]`, and `[Price]` / `[@Price]` inside a table) rewritten into the plain
+//! references they name for the engine, whose own table support misses row-relative and
+//! special-item forms. The file keeps its own text; only the engine's copy is rewritten, so a
+//! change to a table's extent means rewriting the formulas that name it.
 
 use crate::address::{column_name, quote_sheet_name, Area};
 
@@ -167,53 +168,87 @@ fn strip_brackets(s: &str) -> &str {
     s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s)
 }
 
-/// The replacement for one structured reference, or `None` to leave it to the engine.
+/// The replacement for one structured reference: the cells it names as an A1 reference (or
+/// `#REF!` / `#VALUE!` where Excel gives them), or `None` to leave the text as it is (a bracket
+/// that is not this table's, such as an external book's `[1]`).
 fn rewrite(t: &TableInfo, inner: &str, unqualified: bool, row: u32) -> Option<String> {
-    let (this_row, columns): (bool, Vec<String>) = if let Some(rest) = inner.strip_prefix('@') {
-        (true, if rest.is_empty() { Vec::new() } else { vec![rest.to_string()] })
+    let (specials, columns): (Vec<String>, Vec<String>) = if let Some(rest) = inner.strip_prefix('@') {
+        (vec!["#this row".into()], if rest.is_empty() { Vec::new() } else { vec![rest.to_string()] })
     } else if inner.starts_with('[') {
         let parts = items(inner);
-        let this_row = parts.iter().any(|p| strip_brackets(p).eq_ignore_ascii_case("#This Row"));
-        let cols = parts.into_iter().filter(|p| !strip_brackets(p).starts_with('#')).collect();
-        (this_row, cols)
+        let (specials, cols): (Vec<String>, Vec<String>) =
+            parts.into_iter().partition(|p| strip_brackets(p).starts_with('#'));
+        (specials.iter().map(|p| strip_brackets(p).to_ascii_lowercase()).collect(), cols)
+    } else if inner.starts_with('#') {
+        (vec![inner.trim().to_ascii_lowercase()], Vec::new())
+    } else if inner.trim().is_empty() {
+        (Vec::new(), Vec::new())
     } else {
-        (false, vec![inner.to_string()])
+        (Vec::new(), vec![inner.to_string()])
     };
-    if !this_row && inner.trim().is_empty() {
-        // `Table1[]` is the table's data.
-        return Some(format!("{}[#Data]", t.name));
-    }
-    if !this_row {
-        // `[Price]` inside its table means the table's column; give the engine the table name.
-        // An unknown column (an external book's `[1]`) is not this table's.
-        let known = columns
-            .iter()
-            .all(|c| c.split("]:[").all(|part| t.column(part.trim_start_matches('[').trim_end_matches(']')).is_some()));
-        return (unqualified && known).then(|| format!("{}[{inner}]", t.name));
-    }
-    let Some((first, last)) = t.data_rows() else { return Some("#VALUE!".into()) };
-    if row < first || row > last {
-        return Some("#VALUE!".into());
-    }
     let (c1, c2) = match columns.first() {
         None => (t.area.first_col, t.area.last_col),
         Some(spec) => {
             let spec = spec.as_str();
-            match spec.split_once("]:[") {
-                Some((a, b)) => (t.column(a.trim_start_matches('['))?, t.column(b.trim_end_matches(']'))?),
-                None => {
-                    let c = t.column(strip_brackets(spec))?;
-                    (c, c)
-                }
+            let found = match spec.split_once("]:[") {
+                Some((a, b)) => t.column(a.trim_start_matches('[')).zip(t.column(b.trim_end_matches(']'))),
+                None => t.column(strip_brackets(spec)).map(|c| (c, c)),
+            };
+            match found {
+                Some(cols) => cols,
+                // An unknown column: not this table's when unqualified, Excel's #REF! otherwise.
+                None if unqualified => return None,
+                None => return Some("#REF!".into()),
             }
         }
     };
+    let has = |name: &str| specials.iter().any(|s| s == name);
+    let header = t.area.first_row;
+    let totals = t.area.last_row;
+    let data = t.data_rows();
+    let (r1, r2) = if has("#this row") {
+        let Some((first, last)) = data else { return Some("#VALUE!".into()) };
+        if row < first || row > last {
+            return Some("#VALUE!".into());
+        }
+        (row, row)
+    } else if has("#all") {
+        (t.area.first_row, t.area.last_row)
+    } else {
+        let wants_headers = has("#headers");
+        let wants_totals = has("#totals");
+        let wants_data = has("#data") || !(wants_headers || wants_totals);
+        if (wants_headers && t.header_rows == 0) || (wants_totals && t.totals_rows == 0) {
+            return Some("#REF!".into());
+        }
+        let first = if wants_headers {
+            header
+        } else if wants_data {
+            match data {
+                Some((first, _)) => first,
+                None => return Some("#REF!".into()),
+            }
+        } else {
+            totals
+        };
+        let last = if wants_totals {
+            totals
+        } else if wants_data {
+            match data {
+                Some((_, last)) => last,
+                None => return Some("#REF!".into()),
+            }
+        } else {
+            header
+        };
+        (first, last)
+    };
     let sheet = quote_sheet_name(&t.sheet);
     let (c1, c2) = (c1.min(c2), c1.max(c2));
-    Some(if c1 == c2 {
-        format!("{sheet}!${}${}", column_name(c1), row + 1)
+    Some(if c1 == c2 && r1 == r2 {
+        format!("{sheet}!${}${}", column_name(c1), r1 + 1)
     } else {
-        format!("{sheet}!${}${}:${}${}", column_name(c1), row + 1, column_name(c2), row + 1)
+        format!("{sheet}!${}${}:${}${}", column_name(c1), r1 + 1, column_name(c2), r2 + 1)
     })
 }
 
@@ -248,13 +283,29 @@ mod tests {
     }
 
     #[test]
-    fn other_references_are_left() {
+    fn table_references_become_ranges() {
         let t = table();
-        assert_eq!(resolve("SUM(Sales[Sales Amount])", "Data Sheet", 2, 5, &t), None);
-        assert_eq!(resolve("[1]Sheet1!A1+\"[@Item]\"", "Data Sheet", 2, 2, &t), None);
+        let r = |f: &str| resolve(f, "Data Sheet", 2, 5, &t);
+        assert_eq!(r("SUM(Sales[Sales Amount])").as_deref(), Some("SUM('Data Sheet'!$C$2:$C$4)"));
+        assert_eq!(r("ROWS(Sales[#All])").as_deref(), Some("ROWS('Data Sheet'!$B$1:$D$5)"));
+        assert_eq!(r("Sales[[#Headers],[Item]]").as_deref(), Some("'Data Sheet'!$B$1"));
+        assert_eq!(
+            r("SUM(Sales[[#Data],[#Totals],[Sales Amount]:['# Sold]])").as_deref(),
+            Some("SUM('Data Sheet'!$C$2:$D$5)")
+        );
+        assert_eq!(r("COUNTA(Sales[])").as_deref(), Some("COUNTA('Data Sheet'!$B$2:$D$4)"));
+        assert_eq!(r("Sales[Nope]").as_deref(), Some("#REF!"));
+        // Inside the table, a bare column is the table's.
         assert_eq!(
             resolve("SUBTOTAL(109,[Sales Amount])", "Data Sheet", 4, 2, &t).as_deref(),
-            Some("SUBTOTAL(109,Sales[Sales Amount])")
+            Some("SUBTOTAL(109,'Data Sheet'!$C$2:$C$4)")
         );
+    }
+
+    #[test]
+    fn other_brackets_are_left() {
+        let t = table();
+        assert_eq!(resolve("[1]Sheet1!A1+\"[@Item]\"", "Data Sheet", 2, 2, &t), None);
+        assert_eq!(resolve("[Elsewhere]", "Data Sheet", 2, 2, &t), None);
     }
 }
