@@ -382,7 +382,8 @@ pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
     let mut table: Option<Table> = None;
     loop {
         match r.next()? {
-            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"table" => {
+            // The root `<table>`; an extension's `<x14:table>` further down is not another one.
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"table" && table.is_none() => {
                 let area_text = attr(&e, b"ref").unwrap_or_default();
                 let area = Area::parse_a1(&area_text).map_err(|_| r.err(format!("bad table ref '{area_text}'")))?;
                 let name = attr(&e, b"name").unwrap_or_default();
@@ -726,7 +727,17 @@ fn cell_value(
 
 #[cfg(test)]
 mod tests {
-    use super::verify_sheet_xml;
+    use super::{parse_table, verify_sheet_xml};
+
+    #[test]
+    fn a_table_extension_is_not_a_second_table() {
+        let xml = format!(
+            r#"<table xmlns="{NS}" id="1" name="T" displayName="T" ref="A1:B3"><tableColumns count="2"><tableColumn id="1" name="a"/><tableColumn id="2" name="b"/></tableColumns><extLst><ext uri="x"><x14:table xmlns:x14="urn:x14" altText="t"/></ext></extLst></table>"#
+        );
+        let t = parse_table(xml.as_bytes(), "t.xml").unwrap();
+        assert_eq!(t.columns, ["a", "b"]);
+        assert_eq!(t.area.last_row, 2);
+    }
 
     const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 
