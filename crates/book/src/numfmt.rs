@@ -149,7 +149,11 @@ enum Tok {
     Point,
     Comma,
     Percent,
-    Exp(bool),
+    /// `E+`/`E-` (`plus`), written back in the case it was written (`upper`).
+    Exp {
+        plus: bool,
+        upper: bool,
+    },
     Slash,
     At,
     Year(usize),
@@ -245,7 +249,7 @@ fn tokenize(section: &str) -> Vec<Tok> {
                 i += 1;
             }
             'E' | 'e' if matches!(chars.get(i + 1), Some('+') | Some('-')) => {
-                out.push(Tok::Exp(chars[i + 1] == '+'));
+                out.push(Tok::Exp { plus: chars[i + 1] == '+', upper: c == 'E' });
                 i += 2;
             }
             '/' => {
@@ -615,7 +619,9 @@ pub fn round_decimal(v: f64, decimals: usize) -> String {
 
 fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
     let mut v = value;
-    let percents = toks.iter().filter(|t| matches!(t, Tok::Percent)).count();
+    // A percent sign scales the value, except in scientific notation, where it is only shown.
+    let scientific = toks.iter().any(|t| matches!(t, Tok::Exp { .. }));
+    let percents = if scientific { 0 } else { toks.iter().filter(|t| matches!(t, Tok::Percent)).count() };
     for _ in 0..percents {
         v *= 100.0;
     }
@@ -625,7 +631,7 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
         }
     }
     // Locate the numeric part: from the first to the last digit placeholder (or point).
-    let is_num = |t: &Tok| matches!(t, Tok::Digit(_) | Tok::Point | Tok::Exp(_));
+    let is_num = |t: &Tok| matches!(t, Tok::Digit(_) | Tok::Point | Tok::Exp { .. });
     let first = toks.iter().position(is_num);
     let Some(first) = first else {
         // No placeholders: literals only (e.g. `"-"` in accounting zero sections).
@@ -638,7 +644,7 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
         }
         return out;
     };
-    let exp_pos = toks.iter().position(|t| matches!(t, Tok::Exp(_)));
+    let exp_pos = toks.iter().position(|t| matches!(t, Tok::Exp { .. }));
     let last_digit = toks.iter().rposition(|t| matches!(t, Tok::Digit(_) | Tok::Point)).unwrap_or(first);
     let mant_end = exp_pos.unwrap_or(last_digit + 1);
     // Scaling commas: commas right after the last integer/decimal placeholder.
@@ -683,9 +689,23 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
             e += int_count;
             mant /= 10f64.powi(int_count);
         }
-        let plus = matches!(toks[ep], Tok::Exp(true));
+        let plus = matches!(toks[ep], Tok::Exp { plus: true, .. });
         let exp_digits: Vec<&Tok> = toks[ep + 1..].iter().filter(|t| matches!(t, Tok::Digit(_))).collect();
-        let width = exp_digits.len().max(1);
+        // The exponent's digits fill its placeholders from the right; unused ones pad with
+        // zeros (`0`), spaces (`?`) or nothing (`#`).
+        let digits = e.abs().to_string();
+        let mut padded = String::new();
+        for (k, t) in exp_digits.iter().enumerate() {
+            if exp_digits.len() - k <= digits.len() {
+                break;
+            }
+            padded.push_str(match t {
+                Tok::Digit('0') => "0",
+                Tok::Digit('?') => " ",
+                _ => "",
+            });
+        }
+        padded.push_str(&digits);
         let sign = if e < 0 {
             "-"
         } else if plus {
@@ -693,7 +713,7 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
         } else {
             ""
         };
-        exponent_text = format!("E{sign}{:0width$}", e.abs(), width = width);
+        exponent_text = format!("{sign}{padded}");
     }
     let rounded = round_decimal(mant, dec_toks.len());
     let (int_str, dec_str) = match rounded.split_once('.') {
@@ -704,6 +724,7 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
 
     // Integer placeholders are filled right to left; extra digits go to the first one.
     let n_int = int_toks.len();
+    let zero_scientific = exp_pos.is_some() && mant == 0.0;
     let mut int_fill: Vec<String> = vec![String::new(); n_int];
     if n_int > 0 {
         let nd = int_digits.len();
@@ -716,6 +737,8 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
                 *slot = int_digits[nd - from_right].to_string();
             } else {
                 *slot = match toks[int_toks[j]] {
+                    // Zero in scientific notation fills every integer place with 0.
+                    _ if zero_scientific => "0".into(),
                     Tok::Digit('0') => "0".into(),
                     Tok::Digit('?') => " ".into(),
                     _ => String::new(),
@@ -723,12 +746,30 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
             }
         }
         if grouping {
-            // Group the whole digit string, then hand it back out.
-            let joined: String = int_fill.concat();
-            let digits_only: String = joined.chars().filter(|c| c.is_ascii_digit()).collect();
-            let lead: String = joined.chars().take_while(|c| !c.is_ascii_digit()).collect();
+            // Position p (from the right, 1-based) holds a digit, or its placeholder's filler;
+            // a separator follows every third position. Between blank `?` positions the
+            // separator is a space too, so `?,???` keeps the width of its widest number.
+            let nd = int_digits.len();
+            let filler = |p: usize| match toks[int_toks[n_int - p]] {
+                _ if zero_scientific => "0",
+                Tok::Digit('0') => "0",
+                Tok::Digit('?') => " ",
+                _ => "",
+            };
+            let mut grouped = String::new();
+            for p in (1..=n_int.max(nd)).rev() {
+                let cell: String = if p <= nd { int_digits[nd - p].to_string() } else { filler(p).to_string() };
+                grouped.push_str(&cell);
+                if p > 1 && (p - 1) % 3 == 0 {
+                    grouped.push_str(match cell.as_str() {
+                        "" => "",
+                        " " => " ",
+                        _ => ",",
+                    });
+                }
+            }
             int_fill = vec![String::new(); n_int];
-            int_fill[0] = format!("{lead}{}", group_thousands(&digits_only));
+            int_fill[0] = grouped;
         }
     }
     // Decimal placeholders: trailing zeros become nothing for '#', spaces for '?'.
@@ -757,10 +798,15 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
     let mut wrote_int_digits = false;
     for (k, t) in toks.iter().enumerate() {
         if exp_pos.is_some_and(|ep| k > ep) {
-            if matches!(t, Tok::Digit(_)) {
-                continue;
+            match t {
+                Tok::Digit(_) => {
+                    out.push_str(&exponent_text);
+                    exponent_text.clear();
+                }
+                // Commas after the exponent neither scale nor show.
+                Tok::Comma => {}
+                _ => push_literal(&mut out, t),
             }
-            push_literal(&mut out, t);
             continue;
         }
         match t {
@@ -776,7 +822,7 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
                 dec_k += 1;
             }
             Tok::Point if Some(k) == point => out.push('.'),
-            Tok::Exp(_) => out.push_str(&exponent_text),
+            Tok::Exp { upper, .. } => out.push(if *upper { 'E' } else { 'e' }),
             // A comma before the first placeholder is plain text.
             Tok::Comma if k < first => out.push(','),
             Tok::Comma => {}
@@ -799,18 +845,6 @@ fn push_literal(out: &mut String, t: &Tok) {
         Tok::At => {}
         _ => {}
     }
-}
-
-fn group_thousands(digits: &str) -> String {
-    let b = digits.as_bytes();
-    let mut out = String::with_capacity(b.len() + b.len() / 3);
-    for (k, c) in b.iter().enumerate() {
-        if k > 0 && (b.len() - k).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(*c as char);
-    }
-    out
 }
 
 fn format_fraction(v: f64, toks: &[Tok], keep_sign: bool) -> Option<String> {
@@ -1235,6 +1269,9 @@ mod tests {
         assert_eq!(f(12.0, "[Red]0.0"), "12.0");
         assert_eq!(f(150.0, "[>100]\"big\";\"small\""), "big");
         assert_eq!(f(1.0, "0.0_)"), "1.0 ");
+        // Blank `?` places keep the width of the separators they would have had.
+        assert_eq!(f(123.0, "?,??????"), "      123");
+        assert_eq!(f(1234567.0, "?,?????????"), "    1,234,567");
     }
 
     #[test]
@@ -1242,6 +1279,16 @@ mod tests {
         assert_eq!(f(12345.0, "0.00E+00"), "1.23E+04");
         assert_eq!(f(0.00012, "0.00E+00"), "1.20E-04");
         assert_eq!(f(12345.0, "##0.0E+0"), "12.3E+3");
+        // The E keeps its case; the sign goes with the exponent's digits, after any literal.
+        assert_eq!(f(123456.789, "#.#|e-|#"), "1.2|e|5");
+        assert_eq!(f(0.0000123456789, "0.0|E+|0"), "1.2|E|-5");
+        // A percent sign is shown but does not scale; commas after the exponent vanish.
+        assert_eq!(f(123456.789, "#%e-#"), "1%e5");
+        assert_eq!(f(123456.789, "#e-#,"), "1e5");
+        assert_eq!(f(0.0, "#,###.##E+0"), "0,000.E+0");
+        assert_eq!(f(1.2e142, "0.0E+##0"), "1.2E+142");
+        assert_eq!(f(1.2e42, "0.0E+??0"), "1.2E+ 42");
+        assert_eq!(f(1.2e42, "0.0E+000"), "1.2E+042");
     }
 
     #[test]
