@@ -647,7 +647,9 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
     let exp_pos = toks.iter().position(|t| matches!(t, Tok::Exp { .. }));
     let last_digit = toks.iter().rposition(|t| matches!(t, Tok::Digit(_) | Tok::Point)).unwrap_or(first);
     let mant_end = exp_pos.unwrap_or(last_digit + 1);
-    // Scaling commas: commas right after the last integer/decimal placeholder.
+    let point = toks[first..mant_end].iter().position(|t| matches!(t, Tok::Point)).map(|p| p + first);
+    // Scaling commas: commas right after the last integer/decimal placeholder, and commas right
+    // before the decimal point (`#,.#,` shows millions).
     let mut scale_commas = 0;
     {
         let mut k = if exp_pos.is_some() { mant_end } else { last_digit + 1 };
@@ -655,21 +657,32 @@ fn format_plain(value: f64, toks: &[Tok], keep_sign: bool) -> String {
             scale_commas += 1;
             k += 1;
         }
+        if let Some(p) = point {
+            let mut k = p;
+            while k > first && matches!(toks[k - 1], Tok::Comma) {
+                k -= 1;
+            }
+            if k > first && exp_pos.is_none() {
+                scale_commas += p - k;
+            }
+        }
     }
     for _ in 0..scale_commas {
         v /= 1000.0;
     }
-    let point = toks[first..mant_end].iter().position(|t| matches!(t, Tok::Point)).map(|p| p + first);
     let int_toks: Vec<usize> =
         (first..point.unwrap_or(mant_end)).filter(|&k| matches!(toks[k], Tok::Digit(_))).collect();
     let dec_toks: Vec<usize> = match point {
         Some(p) => (p + 1..mant_end).filter(|&k| matches!(toks[k], Tok::Digit(_))).collect(),
         None => Vec::new(),
     };
-    let grouping = toks[first..point.unwrap_or(mant_end)]
-        .iter()
-        .enumerate()
-        .any(|(k, t)| matches!(t, Tok::Comma) && toks[first..first + k].iter().any(|x| matches!(x, Tok::Digit(_))));
+    // Grouping: a comma with integer placeholders on both sides.
+    let int_end = point.unwrap_or(mant_end);
+    let grouping = (first..int_end).any(|k| {
+        matches!(toks[k], Tok::Comma)
+            && toks[first..k].iter().any(|x| matches!(x, Tok::Digit(_)))
+            && toks[k + 1..int_end].iter().any(|x| matches!(x, Tok::Digit(_)))
+    });
 
     let mut exponent_text = String::new();
     let mut mant = v.abs();
@@ -847,128 +860,175 @@ fn push_literal(out: &mut String, t: &Tok) {
     }
 }
 
+/// A fraction section: `[integer] [separator] numerator [literals] / [literals] denominator`.
+///
+/// The numerator is the last run of digit placeholders before the slash (literals may stand
+/// between it and the slash), the denominator the first run after it; digit placeholders before
+/// the numerator, with any literals among them, are the integer part. As Excel shows it: a zero
+/// integer part shows nothing for `#` (spaces for `?`) and takes the separator with it; a zero
+/// fraction disappears with everything between the integer and the denominator (or leaves
+/// spaces when a `?` asks for alignment), unless the numerator has a `0` placeholder.
 fn format_fraction(v: f64, toks: &[Tok], keep_sign: bool) -> Option<String> {
+    let is_digit = |k: usize| matches!(toks[k], Tok::Digit(_));
+    let is_lit = |k: usize| matches!(toks[k], Tok::Lit(_) | Tok::Space);
     let slash = toks.iter().position(|t| matches!(t, Tok::Slash))?;
-    // Denominator placeholders (or a fixed denominator) after the slash.
-    let den_toks: Vec<usize> = (slash + 1..toks.len()).take_while(|&k| matches!(toks[k], Tok::Digit(_))).collect();
-    if den_toks.is_empty() {
+    let mut den_start = slash + 1;
+    while den_start < toks.len() && is_lit(den_start) {
+        den_start += 1;
+    }
+    let mut den_end = den_start;
+    while den_end < toks.len() && is_digit(den_end) {
+        den_end += 1;
+    }
+    if den_end == den_start {
         return None;
     }
-    // Numerator placeholders right before the slash (possibly with literals in between? rare).
-    let mut num_start = slash;
-    while num_start > 0 && matches!(toks[num_start - 1], Tok::Digit(_)) {
+    let mut num_end = slash;
+    while num_end > 0 && is_lit(num_end - 1) {
+        num_end -= 1;
+    }
+    let mut num_start = num_end;
+    while num_start > 0 && is_digit(num_start - 1) {
         num_start -= 1;
     }
-    if num_start == slash {
+    if num_start == num_end {
         return None;
     }
-    // An integer part exists when digit placeholders come before the numerator, split by a literal.
-    let int_end = (0..num_start).rev().find(|&k| matches!(toks[k], Tok::Digit(_)));
-    let has_int = int_end.is_some();
-    let fixed_den: Option<u64> = {
-        let s: String =
-            den_toks.iter().filter_map(|&k| if let Tok::Digit(c) = toks[k] { Some(c) } else { None }).collect();
-        if s.chars().all(|c| c.is_ascii_digit()) {
-            s.parse().ok().filter(|&d| d > 0)
-        } else {
-            None
-        }
-    };
+    let int_toks: Vec<usize> = (0..num_start).filter(|&k| is_digit(k)).collect();
+    let has_int = !int_toks.is_empty();
+    let int_first = int_toks.first().copied().unwrap_or(num_start);
+    let int_last = int_toks.last().copied().unwrap_or(num_start);
+    let placeholder = |k: usize| if let Tok::Digit(c) = toks[k] { c } else { '#' };
+    let den_text: String = (den_start..den_end).map(placeholder).collect();
+    let fixed_den: Option<u64> =
+        if den_text.chars().all(|c| c.is_ascii_digit()) { den_text.parse().ok().filter(|&d| d > 0) } else { None };
+
     let a = v.abs();
     let (mut whole, frac) = if has_int { (a.trunc(), a.fract()) } else { (0.0, a) };
-    let (mut num, den) = match fixed_den {
+    let (mut num, mut den) = match fixed_den {
         Some(d) => ((frac * d as f64).round() as u64, d),
-        None => {
-            let max_den = 10u64.pow(den_toks.len() as u32) - 1;
-            best_fraction(frac, max_den)
-        }
+        None => best_fraction(frac, 10u64.pow((den_end - den_start) as u32) - 1),
     };
     if has_int && num == den && den > 0 {
         whole += 1.0;
         num = 0;
     }
-    let num_width = slash - num_start;
-    let den_width = den_toks.len();
+    if num == 0 && fixed_den.is_none() {
+        den = 1;
+    }
+    let zero_fraction = has_int && num == 0;
+    let num_shows_zero = (num_start..num_end).any(|k| placeholder(k) == '0');
+    // `?` before the slash aligns the separator; `?` anywhere aligns a hidden fraction.
+    let aligned_separator =
+        int_toks.iter().any(|&k| placeholder(k) == '?') || (num_start..num_end).any(|k| placeholder(k) == '?');
+    let aligned = aligned_separator || (den_start..den_end).any(|k| placeholder(k) == '?');
+    // A zero fraction without a `0` in the numerator is not shown (nor what leads to it).
+    let hide_fraction = zero_fraction && !num_shows_zero;
+
     let mut out = String::new();
     if keep_sign && v < 0.0 && (whole != 0.0 || num != 0) {
         out.push('-');
     }
-    let whole_str = if whole == 0.0 { String::new() } else { format!("{}", whole as u64) };
-    for (k, t) in toks.iter().enumerate() {
-        if Some(k) == int_end {
-            let placeholder_zero = matches!(t, Tok::Digit('0'));
-            if whole_str.is_empty() {
-                if placeholder_zero || num == 0 {
-                    out.push('0');
-                }
-            } else {
-                out.push_str(&whole_str);
-            }
-            continue;
-        }
-        if has_int && int_end.is_some_and(|e| k < e) && matches!(t, Tok::Digit(_)) {
-            continue;
-        }
-        if k == num_start {
-            if num == 0 && has_int {
-                // Excel leaves the fraction blank when it is zero and there is a whole part.
-                let blanks = num_width + 1 + den_width;
-                out.push_str(&" ".repeat(blanks));
-                continue;
-            }
-            out.push_str(&pad_left(&num.to_string(), num_width, toks[num_start..slash].first()));
-            continue;
-        }
-        if k > num_start && k < slash {
-            continue;
-        }
-        if k == slash {
-            if num == 0 && has_int {
-                continue;
-            }
-            out.push('/');
-            continue;
-        }
-        if den_toks.first() == Some(&k) {
-            if num == 0 && has_int {
-                continue;
-            }
-            let d = den.to_string();
-            match fixed_den {
-                Some(_) => out.push_str(&d),
-                None => out.push_str(&pad_right(&d, den_width, toks.get(k))),
-            }
-            continue;
-        }
-        if den_toks.contains(&k) {
-            continue;
-        }
-        if has_int && k < num_start && int_end.is_some_and(|e| k > e) && num == 0 {
-            // The literal between whole and fraction disappears with a blank fraction.
-            if matches!(t, Tok::Lit(_)) {
-                out.push(' ');
-                continue;
-            }
-        }
+    // Prefix literals.
+    for t in &toks[..int_first.min(num_start)] {
         push_literal(&mut out, t);
     }
-    if has_int && num == 0 && whole_str.is_empty() {
-        // Zero: only "0" with trailing spaces trimmed the way Excel pads.
-        return Some(out);
+    // The integer part, filled right to left like an integer format.
+    let mut int_text = String::new();
+    if has_int {
+        let digits: Vec<char> = if whole == 0.0 { Vec::new() } else { format!("{}", whole as u64).chars().collect() };
+        let value_is_zero = whole == 0.0 && num == 0;
+        let n = int_toks.len();
+        for (j, &k) in int_toks.iter().enumerate() {
+            let from_right = n - j;
+            let cell: String = if j == 0 && digits.len() > n {
+                digits[..digits.len() - n + 1].iter().collect()
+            } else if from_right <= digits.len() {
+                digits[digits.len() - from_right].to_string()
+            } else {
+                match placeholder(k) {
+                    '0' => "0".into(),
+                    '?' if value_is_zero && j == n - 1 => "0".into(),
+                    '?' => " ".into(),
+                    _ => String::new(),
+                }
+            };
+            int_text.push_str(&cell);
+            // Literals between integer placeholders stay where they are.
+            if j + 1 < n {
+                for t in &toks[k + 1..int_toks[j + 1]] {
+                    push_literal(&mut int_text, t);
+                }
+            }
+        }
+        if hide_fraction && !int_text.chars().any(|c| c.is_ascii_digit()) {
+            // A zero value shows at least "0" where the fraction would have been hidden.
+            let trimmed = int_text.trim_end_matches(' ').len();
+            int_text.truncate(trimmed);
+            int_text.push('0');
+        }
+    }
+    out.push_str(&int_text);
+    let width_of = |range: std::ops::Range<usize>| -> usize {
+        toks[range]
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(l) if !l.starts_with('\u{0}') => l.chars().count(),
+                Tok::Lit(_) => 0,
+                _ => 1,
+            })
+            .sum()
+    };
+    if hide_fraction {
+        if aligned {
+            out.push_str(&" ".repeat(width_of(int_last + 1..den_end)));
+        }
+    } else {
+        // The separator between integer and numerator: kept after integer digits; without them
+        // it turns to spaces where `?` aligns, and disappears otherwise.
+        if has_int {
+            let sep = int_last + 1..num_start;
+            if int_text.chars().any(|c| c.is_ascii_digit()) {
+                for t in &toks[sep] {
+                    push_literal(&mut out, t);
+                }
+            } else if aligned_separator {
+                out.push_str(&" ".repeat(width_of(sep)));
+            }
+        }
+        out.push_str(&fill_right_aligned(&num.to_string(), &toks[num_start..num_end]));
+        for t in &toks[num_end..den_start] {
+            push_literal(&mut out, t);
+        }
+        let d = den.to_string();
+        match fixed_den {
+            Some(_) => out.push_str(&d),
+            None if den_text.contains('0') => out.push_str(&fill_right_aligned(&d, &toks[den_start..den_end])),
+            None => out.push_str(&pad_right(&d, den_end - den_start, toks.get(den_start))),
+        }
+    }
+    for t in &toks[den_end..] {
+        push_literal(&mut out, t);
     }
     Some(out)
 }
 
-fn pad_left(s: &str, width: usize, placeholder: Option<&Tok>) -> String {
-    if s.len() >= width {
-        return s.to_string();
+/// `digits` in a run of placeholders, right-aligned: unused places show `0`, a space (`?`) or
+/// nothing (`#`); surplus digits go in front.
+fn fill_right_aligned(digits: &str, places: &[Tok]) -> String {
+    let n = digits.chars().count();
+    let mut out = String::new();
+    for (j, t) in places.iter().enumerate() {
+        if places.len() - j > n {
+            out.push_str(match t {
+                Tok::Digit('0') => "0",
+                Tok::Digit('?') => " ",
+                _ => "",
+            });
+        }
     }
-    let pad = match placeholder {
-        Some(Tok::Digit('0')) => '0',
-        Some(Tok::Digit('?')) => ' ',
-        _ => ' ',
-    };
-    format!("{}{s}", pad.to_string().repeat(width - s.len()))
+    out.push_str(digits);
+    out
 }
 
 fn pad_right(s: &str, width: usize, placeholder: Option<&Tok>) -> String {
@@ -1261,6 +1321,8 @@ mod tests {
         assert_eq!(f(5.0, "000"), "005");
         assert_eq!(f(1.5, "#.##"), "1.5");
         assert_eq!(f(1234567.0, "#,##0,"), "1,235");
+        assert_eq!(f(1234567.0, "#,.#,"), "1.2");
+        assert_eq!(f(1234567.0, "#,##0.0"), "1,234,567.0");
         assert_eq!(f(123456789.0, "000-00-0000"), "123-45-6789");
         assert_eq!(f(-5.0, "0;(0)"), "(5)");
         assert_eq!(f(0.0, "0;(0);\"zero\""), "zero");
@@ -1297,6 +1359,19 @@ mod tests {
         assert_eq!(f(0.75, "?/?"), "3/4");
         assert_eq!(f(3.1414, "# ??/??"), "3 14/99");
         assert_eq!(f(0.5, "# ?/8"), " 4/8");
+        // Literals between the parts; a zero whole part takes its separator with it.
+        assert_eq!(f(23.75, "|#\\:#=/=#|"), "|23:3=/=4|");
+        assert_eq!(f(23.75, "|#-#-#\\:#/#|"), "|-2-3:3/4|");
+        assert_eq!(f(0.75, "|#\\:#=/=?|"), "|3=/=4|");
+        assert_eq!(f(0.75, "|?\\:?0=/=#|"), "|   3=/=4|");
+        // A zero fraction vanishes, leaving spaces where `?` aligns, unless a `0` shows it.
+        assert_eq!(f(1.0, "|#\\:#=/=#|"), "|1|");
+        assert_eq!(f(1.0, "|#\\:#=/=?|"), "|1      |");
+        assert_eq!(f(1.0, "|#\\:0=/=#|"), "|1:0=/=1|");
+        assert_eq!(f(0.0, "|#\\:0=/=?|"), "|0=/=1|");
+        // No whole part: an improper fraction; `_x` is a space.
+        assert_eq!(f(3.75, "|#_#/#|"), "|15 /4|");
+        assert_eq!(f(23.75, "|#\\:? ?0#/000"), "|2:3  03/004");
     }
 
     #[test]
