@@ -454,85 +454,134 @@ fn read_cell_children(r: &mut XmlReader<'_>) -> Result<CellChildren> {
     }
 }
 
+/// Whole rows a save copied from the sheet it patched: where they sit in the new part (`out`)
+/// and in the old one (`orig`), both without a byte order mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopiedSpan {
+    pub out: std::ops::Range<usize>,
+    pub orig: std::ops::Range<usize>,
+}
+
 /// Checks a worksheet part the way the loss guard needs: well-formed, every cell value readable
 /// as its type says (numbers parse, shared string indexes exist, …), and the guarded features
 /// counted. Lighter than `parse_sheet_xml`: no cell map and no formula expansion.
 pub fn verify_sheet_xml(data: &[u8], part: &str, sst: &[String]) -> Result<FeatureCounts> {
-    use quick_xml::events::Event;
+    verify_sheet_xml_except(data, part, sst, &[], &[])
+}
+
+/// `verify_sheet_xml` for a part a save wrote, which skips the rows it copied whole from
+/// `original` (the part it patched, already read when it was opened or last saved) once they
+/// are found byte for byte equal to it. Shared string indexes stay valid: strings are appended.
+pub fn verify_sheet_xml_except(
+    data: &[u8],
+    part: &str,
+    sst: &[String],
+    copied: &[CopiedSpan],
+    original: &[u8],
+) -> Result<FeatureCounts> {
     // Straight on quick-xml (this runs over every cell of each rewritten sheet at every save),
     // with the same refusals as `XmlReader`: DTD entities and deep nesting.
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let mut r = quick_xml::Reader::from_reader(data);
-    r.config_mut().trim_text(false);
-    r.config_mut().check_end_names = false;
-    let err = |r: &quick_xml::Reader<&[u8]>, msg: &dyn std::fmt::Display| {
-        BookError::corrupt(part, format!("{msg} (at byte {})", r.buffer_position()))
-    };
-    let mut features = FeatureCounts::default();
-    let mut depth = 0usize;
-    // Inside a `<c>`: its type, then the text of its `<v>` once read.
-    let mut cell: Option<(Option<String>, Option<String>)> = None;
-    let mut in_value = false;
-    loop {
-        let event = r.read_event().map_err(|e| err(&r, &e))?;
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(event, Event::Empty(_));
-                if !empty {
-                    depth += 1;
-                    if depth > crate::xml::MAX_DEPTH {
-                        return Err(err(&r, &"elements nested too deeply"));
-                    }
-                }
-                let name = local(e);
-                match name {
-                    b"c" if !empty => cell = Some((attr_cow(e, b"t").map(|t| t.into_owned()), None)),
-                    // `<v/>` holds no value, as when reading.
-                    b"v" if !empty && cell.is_some() => {
-                        if cell.as_ref().is_some_and(|(_, v)| v.is_some()) {
-                            return Err(err(&r, &"a cell with two values"));
-                        }
-                        in_value = true;
-                        if let Some((_, v)) = cell.as_mut() {
-                            *v = Some(String::new());
-                        }
-                    }
-                    b"c" | b"v" | b"row" | b"f" => {}
-                    _ => {
-                        if let Some(key) = GUARDED_ELEMENTS.iter().find(|k| k.as_bytes() == name) {
-                            *features.0.entry(key).or_default() += 1;
-                        }
-                    }
-                }
-            }
-            Event::Text(t) if in_value => {
-                if let Some((_, Some(v))) = cell.as_mut() {
-                    v.push_str(&t.xml10_content());
-                }
-            }
-            Event::GeneralRef(g) if in_value => {
-                let c = crate::xml::resolve_entity(&g).ok_or_else(|| err(&r, &format!("unknown entity &{};", &*g)))?;
-                if let Some((_, Some(v))) = cell.as_mut() {
-                    v.push(c);
-                }
-            }
-            Event::End(ref e) => {
-                depth = depth.saturating_sub(1);
-                match local_name_of_end(e.name().into_inner().as_bytes()) {
-                    b"v" => in_value = false,
-                    b"c" => {
-                        if let Some((t, v)) = cell.take() {
-                            check_cell_value(t.as_deref(), v.as_deref(), sst).map_err(|d| err(&r, &d))?;
+    let mut scan = SheetScan { features: FeatureCounts::default(), depth: 0, cell: None, in_value: false };
+    let mut from = 0;
+    for span in copied {
+        let same = span.out.start >= from
+            && data.get(span.out.clone()).is_some_and(|bytes| original.get(span.orig.clone()) == Some(bytes));
+        if !same {
+            return Err(BookError::corrupt(
+                part,
+                format!("rows said to be copied differ (at byte {})", span.out.start),
+            ));
+        }
+        scan.run(&data[from..span.out.start], from, part, sst)?;
+        from = span.out.end;
+    }
+    scan.run(&data[from..], from, part, sst)?;
+    Ok(scan.features)
+}
+
+/// What the check carries from one stretch of a part to the next.
+struct SheetScan {
+    features: FeatureCounts,
+    depth: usize,
+    /// Inside a `<c>`: its type, then the text of its `<v>` once read.
+    cell: Option<(Option<String>, Option<String>)>,
+    in_value: bool,
+}
+
+impl SheetScan {
+    fn run(&mut self, data: &[u8], base: usize, part: &str, sst: &[String]) -> Result<()> {
+        use quick_xml::events::Event;
+        let mut r = quick_xml::Reader::from_reader(data);
+        r.config_mut().trim_text(false);
+        r.config_mut().check_end_names = false;
+        // A stretch after a skipped row meets the ends of elements opened before it.
+        r.config_mut().allow_unmatched_ends = base > 0;
+        let err = |r: &quick_xml::Reader<&[u8]>, msg: &dyn std::fmt::Display| {
+            BookError::corrupt(part, format!("{msg} (at byte {})", base + r.buffer_position() as usize))
+        };
+        loop {
+            let event = r.read_event().map_err(|e| err(&r, &e))?;
+            match event {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let empty = matches!(event, Event::Empty(_));
+                    if !empty {
+                        self.depth += 1;
+                        if self.depth > crate::xml::MAX_DEPTH {
+                            return Err(err(&r, &"elements nested too deeply"));
                         }
                     }
-                    _ => {}
+                    let name = local(e);
+                    match name {
+                        b"c" if !empty => self.cell = Some((attr_cow(e, b"t").map(|t| t.into_owned()), None)),
+                        // `<v/>` holds no value, as when reading.
+                        b"v" if !empty && self.cell.is_some() => {
+                            if self.cell.as_ref().is_some_and(|(_, v)| v.is_some()) {
+                                return Err(err(&r, &"a cell with two values"));
+                            }
+                            self.in_value = true;
+                            if let Some((_, v)) = self.cell.as_mut() {
+                                *v = Some(String::new());
+                            }
+                        }
+                        b"c" | b"v" | b"row" | b"f" => {}
+                        _ => {
+                            if let Some(key) = GUARDED_ELEMENTS.iter().find(|k| k.as_bytes() == name) {
+                                *self.features.0.entry(key).or_default() += 1;
+                            }
+                        }
+                    }
                 }
+                Event::Text(t) if self.in_value => {
+                    if let Some((_, Some(v))) = self.cell.as_mut() {
+                        v.push_str(&t.xml10_content());
+                    }
+                }
+                Event::GeneralRef(g) if self.in_value => {
+                    let c =
+                        crate::xml::resolve_entity(&g).ok_or_else(|| err(&r, &format!("unknown entity &{};", &*g)))?;
+                    if let Some((_, Some(v))) = self.cell.as_mut() {
+                        v.push(c);
+                    }
+                }
+                Event::End(ref e) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    match local_name_of_end(e.name().into_inner().as_bytes()) {
+                        b"v" => self.in_value = false,
+                        b"c" => {
+                            if let Some((t, v)) = self.cell.take() {
+                                check_cell_value(t.as_deref(), v.as_deref(), sst).map_err(|d| err(&r, &d))?;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Event::DocType(d) if d.contains("<!ENTITY") || d.contains("<!entity") => {
+                    return Err(BookError::Hostile(format!("{part}: DTD entity declarations are not accepted")));
+                }
+                Event::Eof => return Ok(()),
+                _ => {}
             }
-            Event::DocType(d) if d.contains("<!ENTITY") || d.contains("<!entity") => {
-                return Err(BookError::Hostile(format!("{part}: DTD entity declarations are not accepted")));
-            }
-            Event::Eof => return Ok(features),
-            _ => {}
         }
     }
 }

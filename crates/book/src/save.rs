@@ -123,14 +123,21 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         per_sheet.entry(si).or_default().insert((r, c), Patch::Full(xml));
     }
 
-    // Sheets.
+    // Sheets, with the rows each copied whole from its original (for the loss guard).
     let mut rewritten_sheets: Vec<usize> = Vec::new();
+    let mut copied_rows: HashMap<usize, (Vec<u8>, Vec<model::CopiedSpan>)> = HashMap::new();
     for (&si, patches) in &per_sheet {
         let part = wb.model.sheets[si].part.clone();
         let original = wb.pkg.read(&part)?.ok_or_else(|| BookError::MissingPart(part.clone()))?;
-        let patched = keep_bom(&original, |d| patch_sheet(d, &part, patches))?;
+        let mut spans = Vec::new();
+        let patched = keep_bom(&original, |d| {
+            let (bytes, copied) = patch_sheet(d, &part, patches)?;
+            spans = copied;
+            Ok(bytes)
+        })?;
         replaced.insert(part, patched);
         rewritten_sheets.push(si);
+        copied_rows.insert(si, (original, spans));
     }
 
     // Shared strings.
@@ -190,7 +197,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     let written = |name: &str| {
         !sheet_parts.contains(name) && (replaced.contains_key(name) || added.iter().any(|(n, _)| n == name))
     };
-    let reopened = loss_guard(wb, &bytes, &written, &all_strings, &rewritten_sheets, calc_chain_dropped.as_deref())?;
+    let reopened = loss_guard(wb, &bytes, &written, &all_strings, &copied_rows, calc_chain_dropped.as_deref())?;
     wb.model.shared_strings = all_strings;
     wb.new_strings.clear();
     let mut rewritten: Vec<String> = replaced.into_keys().collect();
@@ -324,9 +331,24 @@ fn split_attrs(s: &str) -> Vec<(String, String)> {
 }
 
 /// Streams a worksheet, replacing, refreshing and inserting `<c>` elements in document order.
-fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -> Result<Vec<u8>> {
-    let mut reader = Reader::from_reader(data);
-    reader.config_mut().trim_text(false);
+fn patch_sheet(
+    data: &[u8],
+    part: &str,
+    patches: &BTreeMap<(u32, u32), Patch>,
+) -> Result<(Vec<u8>, Vec<model::CopiedSpan>)> {
+    // The reader starts again after each row copied without reading it; `base` is where.
+    let sheet_reader = |from: usize| {
+        let mut r = Reader::from_reader(&data[from..]);
+        r.config_mut().trim_text(false);
+        r.config_mut().check_end_names = false;
+        // Restarted after a copied row, it meets the ends of elements opened before.
+        r.config_mut().allow_unmatched_ends = true;
+        r
+    };
+    let mut reader = sheet_reader(0);
+    let mut base = 0usize;
+    let mut copied: Vec<model::CopiedSpan> = Vec::new();
+    let rows_with_patches: BTreeSet<u32> = patches.keys().map(|k| k.0).collect();
     let mut out: Vec<u8> = Vec::with_capacity(data.len() + patches.len() * 48);
     // New cells (Full patches) not yet met in the file, in (row, col) order.
     let mut pending: BTreeMap<(u32, u32), &str> = patches
@@ -392,9 +414,9 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
     };
 
     loop {
-        let start = reader.buffer_position() as usize;
+        let start = base + reader.buffer_position() as usize;
         let ev = reader.read_event().map_err(|e| xml_err(part, e))?;
-        let end = reader.buffer_position() as usize;
+        let end = base + reader.buffer_position() as usize;
         match ev {
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) => {
@@ -430,6 +452,26 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
                         next_col = 0;
                         out.extend_from_slice(&data[last..start]);
                         flush_rows_before(&mut out, &mut pending, Some(row), &prefix);
+                        // A row with nothing to patch is copied whole without reading its cells
+                        // (most rows of a large sheet); the loss guard checks the copy.
+                        if !empty && !rows_with_patches.contains(&row) {
+                            if let Some(row_end) = end_of_row(data, end, &prefix) {
+                                let out_start = out.len();
+                                out.extend_from_slice(&data[start..row_end]);
+                                match copied.last_mut() {
+                                    Some(c) if c.out.end == out_start && c.orig.end == start => {
+                                        c.out.end = out.len();
+                                        c.orig.end = row_end;
+                                    }
+                                    _ => copied
+                                        .push(model::CopiedSpan { out: out_start..out.len(), orig: start..row_end }),
+                                }
+                                last = row_end;
+                                base = row_end;
+                                reader = sheet_reader(row_end);
+                                continue;
+                            }
+                        }
                         let has_new = rows_with_new.contains(&row);
                         if has_new {
                             // `spans` is a hint that new cells could contradict.
@@ -459,7 +501,7 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
                             end
                         } else {
                             reader.read_to_end(e.name()).map_err(|er| xml_err(part, er))?;
-                            reader.buffer_position() as usize
+                            base + reader.buffer_position() as usize
                         };
                         match patch {
                             Some(Patch::Full(_)) => {
@@ -506,7 +548,20 @@ fn patch_sheet(data: &[u8], part: &str, patches: &BTreeMap<(u32, u32), Patch>) -
     if pending.values().any(|x| !x.is_empty()) {
         return Err(xml_err(part, "worksheet has no sheetData to hold new cells"));
     }
-    Ok(out)
+    Ok((out, copied))
+}
+
+/// The end of the row element whose start tag ends at `from`: just past its `</row>` (with the
+/// sheet's prefix). `None` where a byte search could be misled (a CDATA section or a comment
+/// inside the row), so that the row is read instead.
+fn end_of_row(data: &[u8], from: usize, prefix: &str) -> Option<usize> {
+    let close = format!("</{prefix}row>");
+    let at = from + memchr::memmem::find(&data[from..], close.as_bytes())?;
+    let inside = &data[from..at];
+    if memchr::memmem::find(inside, b"<!").is_some() {
+        return None;
+    }
+    Some(at + close.len())
 }
 
 fn local_end(name: &[u8]) -> &[u8] {
@@ -1082,7 +1137,7 @@ fn loss_guard(
     saved: &[u8],
     written: &dyn Fn(&str) -> bool,
     strings: &[String],
-    rewritten: &[usize],
+    rewritten: &HashMap<usize, (Vec<u8>, Vec<model::CopiedSpan>)>,
     dropped: Option<&str>,
 ) -> Result<Package> {
     // Parts this save wrote are read through; copied parts are the original's compressed bytes.
@@ -1097,10 +1152,11 @@ fn loss_guard(
             lost.push(entry.name.clone());
         }
     }
-    for &si in rewritten {
+    for (&si, (original, copied)) in rewritten {
         let sheet = &wb.model.sheets[si];
         let data = new_pkg.read(&sheet.part)?.ok_or_else(|| BookError::LossDetected(sheet.part.clone()))?;
-        let features = model::verify_sheet_xml(&data, &sheet.part, strings)
+        let original = original.strip_prefix(UTF8_BOM).unwrap_or(original);
+        let features = model::verify_sheet_xml_except(&data, &sheet.part, strings, copied, original)
             .map_err(|e| BookError::LossDetected(format!("{} no longer parses: {e}", sheet.part)))?;
         for key in GUARDED_ELEMENTS {
             let before = sheet.features.0.get(key).copied().unwrap_or(0);
@@ -1114,5 +1170,45 @@ fn loss_guard(
         Ok(new_pkg)
     } else {
         Err(BookError::LossDetected(lost.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHEET: &str = r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row><row r="3"><c r="A3"><v>3</v></c></row><row r="4"><c r="A4"><v>4</v></c></row></sheetData></worksheet>"#;
+
+    #[test]
+    fn rows_without_patches_are_copied_whole_and_checked() {
+        let mut patches = BTreeMap::new();
+        patches.insert((1, 0), Patch::Full(r#"<c r="A2"><v>20</v></c>"#.into()));
+        let (out, copied) = patch_sheet(SHEET.as_bytes(), "s.xml", &patches).unwrap();
+        let out_text = String::from_utf8(out.clone()).unwrap();
+        assert!(out_text.contains(r#"<c r="A2"><v>20</v></c>"#));
+        // Row 1 is one copied span; rows 3 and 4 are merged into another.
+        assert_eq!(copied.len(), 2);
+        for span in &copied {
+            assert_eq!(&out[span.out.clone()], &SHEET.as_bytes()[span.orig.clone()]);
+        }
+        assert!(out_text[copied[1].out.clone()].starts_with(r#"<row r="3">"#));
+        assert!(out_text[copied[1].out.clone()].ends_with("</row>"));
+        model::verify_sheet_xml_except(&out, "s.xml", &[], &copied, SHEET.as_bytes()).unwrap();
+        // A copy that differs from its original is refused.
+        let mut tampered = out.clone();
+        let at = copied[1].out.start + 20;
+        tampered[at] = b'9';
+        assert!(model::verify_sheet_xml_except(&tampered, "s.xml", &[], &copied, SHEET.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_row_holding_a_comment_is_read_not_searched() {
+        let sheet = SHEET.replace(r#"<row r="3">"#, r#"<row r="3"><!-- </row> -->"#);
+        let mut patches = BTreeMap::new();
+        patches.insert((0, 0), Patch::Full(r#"<c r="A1"><v>10</v></c>"#.into()));
+        let (out, copied) = patch_sheet(sheet.as_bytes(), "s.xml", &patches).unwrap();
+        let out_text = String::from_utf8(out).unwrap();
+        assert!(out_text.contains(r#"<row r="3"><!-- </row> --><c r="A3"><v>3</v></c></row>"#));
+        assert!(copied.iter().all(|s| !sheet[s.orig.clone()].contains("<!--")));
     }
 }
