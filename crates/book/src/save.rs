@@ -357,6 +357,7 @@ fn patch_sheet(
         .collect();
     let rows_with_new: BTreeSet<u32> = pending.keys().map(|k| k.0).collect();
     let mut prefix = String::new();
+    let (mut close_cell, mut close_row) = (String::from("</c>"), String::from("</row>"));
     let mut in_sheet_data = false;
     let mut row: u32 = 0;
     let mut next_row: u32 = 0;
@@ -367,6 +368,13 @@ fn patch_sheet(
     let flush_rows_before =
         |out: &mut Vec<u8>, pending: &mut BTreeMap<(u32, u32), &str>, limit: Option<u32>, prefix: &str| {
             // Only the rows before `limit`: this runs at every row of the sheet.
+            let due = match limit {
+                Some(l) => pending.range(..(l, 0)).next().is_some(),
+                None => !pending.is_empty(),
+            };
+            if !due {
+                return;
+            }
             let keys: Vec<(u32, u32)> = match limit {
                 Some(l) => pending.range(..(l, 0)).map(|(k, _)| *k).collect(),
                 None => pending.keys().copied().collect(),
@@ -402,6 +410,11 @@ fn patch_sheet(
                        row: u32,
                        col_limit: Option<u32>,
                        prefix: &str| {
+        // This runs at every cell: nothing to collect in the usual case.
+        let first_due = pending.range((row, 0)..=(row, u32::MAX)).next().map(|(k, _)| k.1);
+        if !first_due.is_some_and(|c| col_limit.is_none_or(|l| c < l)) {
+            return;
+        }
         let keys: Vec<(u32, u32)> = pending
             .range((row, 0)..=(row, u32::MAX))
             .map(|(k, _)| *k)
@@ -433,6 +446,8 @@ fn patch_sheet(
                     b"sheetData" => {
                         let qname = e.name().into_inner().to_string();
                         prefix = qname.strip_suffix("sheetData").unwrap_or("").to_string();
+                        close_cell = format!("</{prefix}c>");
+                        close_row = format!("</{prefix}row>");
                         if empty {
                             out.extend_from_slice(&data[last..start]);
                             out.extend_from_slice(&rebuild_start(&data[start..end], &[], "", false));
@@ -455,17 +470,10 @@ fn patch_sheet(
                         // A row with nothing to patch is copied whole without reading its cells
                         // (most rows of a large sheet); the loss guard checks the copy.
                         if !empty && !rows_with_patches.contains(&row) {
-                            if let Some(row_end) = end_of_row(data, end, &prefix) {
+                            if let Some(row_end) = end_of_element(data, end, &close_row) {
                                 let out_start = out.len();
                                 out.extend_from_slice(&data[start..row_end]);
-                                match copied.last_mut() {
-                                    Some(c) if c.out.end == out_start && c.orig.end == start => {
-                                        c.out.end = out.len();
-                                        c.orig.end = row_end;
-                                    }
-                                    _ => copied
-                                        .push(model::CopiedSpan { out: out_start..out.len(), orig: start..row_end }),
-                                }
+                                record_copy(&mut copied, out_start..out.len(), start..row_end);
                                 last = row_end;
                                 base = row_end;
                                 reader = sheet_reader(row_end);
@@ -493,8 +501,22 @@ fn patch_sheet(
                         flush_cells(&mut out, &mut pending, r, Some(c), &prefix);
                         let patch = patches.get(&(r, c));
                         if patch.is_none() {
-                            // Copied as it is with what follows; its children are not ours.
-                            last = start;
+                            // A cell with nothing to patch is copied whole without reading its
+                            // children; the loss guard checks the copy.
+                            let cell_end = if empty { Some(end) } else { end_of_element(data, end, &close_cell) };
+                            let Some(cell_end) = cell_end else {
+                                // Copied as it is with what follows; its children are not ours.
+                                last = start;
+                                continue;
+                            };
+                            let out_start = out.len();
+                            out.extend_from_slice(&data[start..cell_end]);
+                            record_copy(&mut copied, out_start..out.len(), start..cell_end);
+                            last = cell_end;
+                            if !empty {
+                                base = cell_end;
+                                reader = sheet_reader(cell_end);
+                            }
                             continue;
                         }
                         let elem_end = if empty {
@@ -551,17 +573,26 @@ fn patch_sheet(
     Ok((out, copied))
 }
 
-/// The end of the row element whose start tag ends at `from`: just past its `</row>` (with the
-/// sheet's prefix). `None` where a byte search could be misled (a CDATA section or a comment
-/// inside the row), so that the row is read instead.
-fn end_of_row(data: &[u8], from: usize, prefix: &str) -> Option<usize> {
-    let close = format!("</{prefix}row>");
+/// The end of the element whose start tag ends at `from`: just past its first `close` tag
+/// (`</row>`, `</c>`, with the sheet's prefix; neither element nests in itself). `None` where a
+/// byte search could be misled (a CDATA section or a comment inside), so that it is read instead.
+fn end_of_element(data: &[u8], from: usize, close: &str) -> Option<usize> {
     let at = from + memchr::memmem::find(&data[from..], close.as_bytes())?;
-    let inside = &data[from..at];
-    if memchr::memmem::find(inside, b"<!").is_some() {
+    if memchr::memmem::find(&data[from..at], b"<!").is_some() {
         return None;
     }
     Some(at + close.len())
+}
+
+/// Notes bytes copied unchanged, joined to the previous copy when they follow it on both sides.
+fn record_copy(copied: &mut Vec<model::CopiedSpan>, out: std::ops::Range<usize>, orig: std::ops::Range<usize>) {
+    match copied.last_mut() {
+        Some(c) if c.out.end == out.start && c.orig.end == orig.start => {
+            c.out.end = out.end;
+            c.orig.end = orig.end;
+        }
+        _ => copied.push(model::CopiedSpan { out, orig }),
+    }
 }
 
 fn local_end(name: &[u8]) -> &[u8] {
