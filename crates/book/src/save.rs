@@ -412,7 +412,7 @@ fn patch_sheet(
                        prefix: &str| {
         // This runs at every cell: nothing to collect in the usual case.
         let first_due = pending.range((row, 0)..=(row, u32::MAX)).next().map(|(k, _)| k.1);
-        if !first_due.is_some_and(|c| col_limit.is_none_or(|l| c < l)) {
+        if first_due.is_none_or(|c| col_limit.is_some_and(|l| c >= l)) {
             return;
         }
         let keys: Vec<(u32, u32)> = pending
