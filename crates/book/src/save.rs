@@ -521,6 +521,10 @@ fn patch_sheet(
                         }
                         let elem_end = if empty {
                             end
+                        } else if let Some(cell_end) = end_of_element(data, end, &close_cell) {
+                            base = cell_end;
+                            reader = sheet_reader(cell_end);
+                            cell_end
                         } else {
                             reader.read_to_end(e.name()).map_err(|er| xml_err(part, er))?;
                             base + reader.buffer_position() as usize
@@ -683,7 +687,7 @@ fn refresh_cell(elem: &[u8], start_tag: &[u8], empty: bool, t: Option<&str>, v: 
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) if depth == 0 => {
                 let is_empty = matches!(ev, Event::Empty(_));
-                let l = crate::xml::local(e).to_vec();
+                let l: &[u8] = crate::xml::local(e);
                 let elem_end = if is_empty {
                     e_pos
                 } else {
@@ -914,7 +918,7 @@ fn set_full_calc_on_load(xml: &[u8]) -> Vec<u8> {
         match ev {
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let l = crate::xml::local(e).to_vec();
+                let l: &[u8] = crate::xml::local(e);
                 if l == b"workbook" {
                     let q = e.name().into_inner().to_string();
                     prefix = q.strip_suffix("workbook").unwrap_or("").to_string();
