@@ -492,6 +492,18 @@ fn patch_sheet(
                             out.extend_from_slice(&data[start..end]);
                         }
                         last = end;
+                        // The cells before the row's first patched one are copied whole, found
+                        // by the patched cell's address rather than read one by one.
+                        if !empty && !has_new {
+                            if let Some(jump) = first_patched_cell(data, end, row, patches, &prefix, &close_row) {
+                                let out_start = out.len();
+                                out.extend_from_slice(&data[end..jump]);
+                                record_copy(&mut copied, out_start..out.len(), end..jump);
+                                last = jump;
+                                base = jump;
+                                reader = sheet_reader(jump);
+                            }
+                        }
                     }
                     b"c" if in_sheet_data => {
                         // As when reading: a missing or unreadable `r` means the next cell.
@@ -586,6 +598,31 @@ fn end_of_element(data: &[u8], from: usize, close: &str) -> Option<usize> {
         return None;
     }
     Some(at + close.len())
+}
+
+/// Where the first patched cell of `row` starts, searched by its address in the row whose start
+/// tag ends at `from`; `None` (read the row instead) unless it is plainly a cell start tag with
+/// that `r` and nothing in the row could mislead a byte search.
+fn first_patched_cell(
+    data: &[u8],
+    from: usize,
+    row: u32,
+    patches: &BTreeMap<(u32, u32), Patch>,
+    prefix: &str,
+    close_row: &str,
+) -> Option<usize> {
+    let (&(r, c), _) = patches.range((row, 0)..=(row, u32::MAX)).next()?;
+    let inside = &data[from..from + memchr::memmem::find(&data[from..], close_row.as_bytes())?];
+    if memchr::memmem::find(inside, b"<!").is_some() {
+        return None;
+    }
+    let at = memchr::memmem::find(inside, format!(" r=\"{}\"", cell_name(r, c)).as_bytes())?;
+    let lt = inside[..at].iter().rposition(|&b| b == b'<')?;
+    let tag = format!("<{prefix}c");
+    let plain_cell_tag = inside[lt..].starts_with(tag.as_bytes())
+        && matches!(inside.get(lt + tag.len()), Some(b' ' | b'\t' | b'\r' | b'\n'))
+        && !inside[lt..at].contains(&b'>');
+    plain_cell_tag.then_some(from + lt)
 }
 
 /// Notes bytes copied unchanged, joined to the previous copy when they follow it on both sides.
@@ -1234,6 +1271,24 @@ mod tests {
         let at = copied[1].out.start + 20;
         tampered[at] = b'9';
         assert!(model::verify_sheet_xml_except(&tampered, "s.xml", &[], &copied, SHEET.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn cells_before_the_first_patched_one_are_copied_whole() {
+        let sheet = SHEET.replace(
+            r#"<row r="2"><c r="A2"><v>2</v></c>"#,
+            r#"<row r="2"><c r="A2"><v>2</v></c><c r="B2" t="inlineStr"><is><t>x r="C2"</t></is></c><c s="1" r="C2"><v>5</v></c>"#,
+        );
+        let mut patches = BTreeMap::new();
+        patches.insert((1, 2), Patch::Refresh { t: None, v: "6".into() });
+        let (out, copied) = patch_sheet(sheet.as_bytes(), "s.xml", &patches).unwrap();
+        let out_text = String::from_utf8(out.clone()).unwrap();
+        // The address inside the inline string is not taken for the cell.
+        assert!(
+            out_text.contains(r#"<c r="B2" t="inlineStr"><is><t>x r="C2"</t></is></c><c s="1" r="C2"><v>6</v></c>"#),
+            "{out_text}"
+        );
+        model::verify_sheet_xml_except(&out, "s.xml", &[], &copied, sheet.as_bytes()).unwrap();
     }
 
     #[test]
