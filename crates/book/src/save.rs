@@ -471,9 +471,7 @@ fn patch_sheet(
                         // (most rows of a large sheet); the loss guard checks the copy.
                         if !empty && !rows_with_patches.contains(&row) {
                             if let Some(row_end) = end_of_element(data, end, &close_row) {
-                                let out_start = out.len();
-                                out.extend_from_slice(&data[start..row_end]);
-                                record_copy(&mut copied, out_start..out.len(), start..row_end);
+                                copy_whole(&mut out, &mut copied, data, start..row_end);
                                 last = row_end;
                                 base = row_end;
                                 reader = sheet_reader(row_end);
@@ -496,9 +494,7 @@ fn patch_sheet(
                         // by the patched cell's address rather than read one by one.
                         if !empty && !has_new {
                             if let Some(jump) = first_patched_cell(data, end, row, patches, &prefix, &close_row) {
-                                let out_start = out.len();
-                                out.extend_from_slice(&data[end..jump]);
-                                record_copy(&mut copied, out_start..out.len(), end..jump);
+                                copy_whole(&mut out, &mut copied, data, end..jump);
                                 last = jump;
                                 base = jump;
                                 reader = sheet_reader(jump);
@@ -521,9 +517,7 @@ fn patch_sheet(
                                 last = start;
                                 continue;
                             };
-                            let out_start = out.len();
-                            out.extend_from_slice(&data[start..cell_end]);
-                            record_copy(&mut copied, out_start..out.len(), start..cell_end);
+                            copy_whole(&mut out, &mut copied, data, start..cell_end);
                             last = cell_end;
                             if !empty {
                                 base = cell_end;
@@ -625,14 +619,17 @@ fn first_patched_cell(
     plain_cell_tag.then_some(from + lt)
 }
 
-/// Notes bytes copied unchanged, joined to the previous copy when they follow it on both sides.
-fn record_copy(copied: &mut Vec<model::CopiedSpan>, out: std::ops::Range<usize>, orig: std::ops::Range<usize>) {
+/// Copies `data[orig]` to the output as it is and notes the copy for the loss guard, joined to
+/// the previous one when it follows it on both sides.
+fn copy_whole(out: &mut Vec<u8>, copied: &mut Vec<model::CopiedSpan>, data: &[u8], orig: std::ops::Range<usize>) {
+    let start = out.len();
+    out.extend_from_slice(&data[orig.clone()]);
     match copied.last_mut() {
-        Some(c) if c.out.end == out.start && c.orig.end == orig.start => {
-            c.out.end = out.end;
+        Some(c) if c.out.end == start && c.orig.end == orig.start => {
+            c.out.end = out.len();
             c.orig.end = orig.end;
         }
-        _ => copied.push(model::CopiedSpan { out, orig }),
+        _ => copied.push(model::CopiedSpan { out: start..out.len(), orig }),
     }
 }
 
