@@ -39,6 +39,42 @@ pub struct Formualizer {
     tables: Vec<TableInfo>,
 }
 
+/// What loading a sheet needs to know about all its cells before it starts.
+struct SheetScan {
+    /// Cells that an array formula fills hold Excel's cached copy of the array's values;
+    /// loading them as constants would block the formula from spilling into them.
+    array_fill: std::collections::HashSet<(u32, u32)>,
+    /// The last row and column holding a cell.
+    bounds: Option<(u32, u32)>,
+    /// A fixed-extent (Ctrl+Shift+Enter) array formula is present.
+    legacy_arrays: bool,
+}
+
+impl SheetScan {
+    fn of(sheet: &crate::model::Sheet) -> SheetScan {
+        let mut scan = SheetScan { array_fill: Default::default(), bounds: None, legacy_arrays: false };
+        let mut max_col = 0;
+        for (&(row, col), cell) in &sheet.cells {
+            max_col = max_col.max(col);
+            if let FormulaKind::Array { area, dynamic } = cell.kind {
+                scan.legacy_arrays |= !dynamic;
+                if area.cell_count() > 1 && area.cell_count() <= 1_000_000 {
+                    for r in area.first_row..=area.last_row {
+                        for c in area.first_col..=area.last_col {
+                            if (r, c) != (row, col) {
+                                scan.array_fill.insert((r, c));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Keys are in (row, column) order: the last one has the last row.
+        scan.bounds = sheet.cells.keys().next_back().map(|&(max_row, _)| (max_row, max_col));
+        scan
+    }
+}
+
 impl Formualizer {
     pub fn load(model: &BookModel) -> Result<Formualizer> {
         let mut config = WorkbookConfig::interactive();
@@ -47,10 +83,9 @@ impl Formualizer {
         if model.date1904 {
             config.eval.date_system = formualizer_eval::engine::DateSystem::Excel1904;
         }
-        let has_legacy_arrays = model
-            .sheets
-            .iter()
-            .any(|s| s.cells.values().any(|c| matches!(c.kind, FormulaKind::Array { dynamic: false, .. })));
+        // One pass over each sheet's cells for what loading needs before it starts.
+        let scans: Vec<SheetScan> = model.sheets.iter().map(SheetScan::of).collect();
+        let has_legacy_arrays = scans.iter().any(|s| s.legacy_arrays);
         if has_legacy_arrays {
             // Fixed-extent (Ctrl+Shift+Enter) arrays are only supported by per-cell evaluation.
             config.eval.family_execution = false;
@@ -65,22 +100,9 @@ impl Formualizer {
         let has_names = !model.names.is_empty();
         let tables = table_infos(model);
         for (sheet_index, sheet) in model.sheets.iter().enumerate().filter(|(_, s)| s.kind == SheetKind::Worksheet) {
-            // Cells that an array formula fills hold Excel's cached copy of the array's values;
-            // loading them as constants would block the formula from spilling into them.
-            let mut array_fill: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
-            for (&(row, col), cell) in &sheet.cells {
-                if let FormulaKind::Array { area, .. } = cell.kind {
-                    if area.cell_count() > 1 && area.cell_count() <= 1_000_000 {
-                        for r in area.first_row..=area.last_row {
-                            for c in area.first_col..=area.last_col {
-                                if (r, c) != (row, col) {
-                                    array_fill.insert((r, c));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            let SheetScan { array_fill, bounds, .. } = &scans[sheet_index];
+            // Most sheets have no array formula: no hashing per cell then.
+            let filled_by_array = |cell: (u32, u32)| !array_fill.is_empty() && array_fill.contains(&cell);
             // Values go in by bulk ingest, a row at a time, when the sheet is dense enough;
             // otherwise cell by cell into a store sized once (growing it cell by cell is
             // quadratic in the number of columns: a 16,384-column row took minutes).
@@ -90,9 +112,7 @@ impl Formualizer {
                 _ => true,
             };
             let mut values_loaded = false;
-            if let Some((max_row, max_col)) = sheet.cells.keys().fold(None, |acc: Option<(u32, u32)>, &(r, c)| {
-                Some(acc.map_or((r, c), |(mr, mc)| (mr.max(r), mc.max(c))))
-            }) {
+            if let Some((max_row, max_col)) = *bounds {
                 let (rows, cols) = (max_row as usize + 1, max_col as usize + 1);
                 if rows.saturating_mul(cols) <= 4 * sheet.cells.len() + 65_536 {
                     let date_system = wb.eval_config().date_system;
@@ -105,7 +125,7 @@ impl Formualizer {
                             if cr != r {
                                 break;
                             }
-                            if value_cell(cell) && !array_fill.contains(&(cr, cc)) && !cell.value.is_empty() {
+                            if value_cell(cell) && !filled_by_array((cr, cc)) && !cell.value.is_empty() {
                                 row_values[cc as usize] = to_literal(&cell.value);
                             }
                             cells.next();
@@ -124,7 +144,7 @@ impl Formualizer {
                 }
             }
             for (&(row, col), cell) in &sheet.cells {
-                if cell.formula.is_none() && array_fill.contains(&(row, col)) {
+                if cell.formula.is_none() && filled_by_array((row, col)) {
                     continue;
                 }
                 let as_formula = match (&cell.formula, &cell.kind) {
