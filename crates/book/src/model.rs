@@ -9,7 +9,7 @@ use crate::error::{BookError, Result};
 use crate::formula;
 use crate::package::Package;
 use crate::value::{ErrorKind, Value};
-use crate::xml::{attr, attr_bool, attr_cow, decode_x_escapes, local, rel_id, Ev, XmlReader};
+use crate::xml::{attr, attr_bool, attr_cow, attrs_cow, decode_x_escapes, local, rel_id, Ev, XmlReader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Visibility {
@@ -656,15 +656,15 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
                 auto_filter = attr_cow(&e, b"ref").and_then(|a| Area::parse_a1(&a).ok());
             }
             b"c" => {
+                let [cell_ref, t, s, cm] = attrs_cow(&e, [b"r", b"t", b"s", b"cm"]);
                 // A missing or unreadable `r` (some writers put "0") means the next cell.
-                let (crow, ccol) = attr_cow(&e, b"r").and_then(|a| parse_cell_name(&a)).unwrap_or((row, next_col));
+                let (crow, ccol) = cell_ref.and_then(|a| parse_cell_name(&a)).unwrap_or((row, next_col));
                 if ccol >= MAX_COLS {
                     return Err(r.err("cell outside the sheet"));
                 }
                 next_col = ccol + 1;
-                let t = attr(&e, b"t");
-                let style = attr_cow(&e, b"s").and_then(|v| v.parse().ok()).unwrap_or(0);
-                let dynamic = attr_cow(&e, b"cm").is_some();
+                let style = s.and_then(|v| v.parse().ok()).unwrap_or(0);
+                let dynamic = cm.is_some();
                 let children = if empty { CellChildren::default() } else { read_cell_children(&mut r)? };
                 let value = cell_value(t.as_deref(), children.value, children.inline, sst).map_err(|m| r.err(m))?;
                 let mut formula = None;

@@ -196,6 +196,29 @@ pub fn attr_cow<'a>(e: &'a BytesStart<'_>, key: &[u8]) -> Option<Cow<'a, str>> {
     None
 }
 
+/// Several attributes in one pass over the element's attributes (a cell's `r`, `t`, `s`, …),
+/// each as `attr_cow` would read it.
+pub fn attrs_cow<'a, const N: usize>(e: &'a BytesStart<'_>, keys: [&[u8]; N]) -> [Option<Cow<'a, str>>; N] {
+    let mut found: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+    for a in e.attributes().with_checks(false).flatten() {
+        let k = a.key.into_inner().as_bytes();
+        let lk = match k.iter().rposition(|&b| b == b':') {
+            Some(i) => &k[i + 1..],
+            None => k,
+        };
+        let Some(slot) = keys.iter().position(|key| *key == lk) else { continue };
+        if found[slot].is_some() || k.starts_with(b"xmlns") {
+            continue;
+        }
+        let plain = !a.value.bytes().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'));
+        found[slot] = match a.value {
+            Cow::Borrowed(raw) if plain => Some(Cow::Borrowed(raw)),
+            _ => a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| Cow::Owned(v.into_owned())),
+        };
+    }
+    found
+}
+
 /// Relationship id attribute: `r:id` in any prefix bound to a relationships namespace.
 pub fn rel_id(e: &BytesStart<'_>) -> Option<String> {
     for a in e.attributes().with_checks(false).flatten() {
