@@ -192,10 +192,26 @@ impl Formualizer {
             // SUBTOTAL skips rows a filter hides; AGGREGATE and SUBTOTAL 101-111 also skip rows
             // hidden by hand. The file only says "hidden": rows under the sheet's autoFilter
             // header are taken as filtered out, the others as hidden by hand.
-            for &row in &sheet.hidden_rows {
-                let filtered = sheet.auto_filter.is_some_and(|f| row > f.first_row && row <= f.last_row);
-                let source = if filtered { RowVisibilitySource::Filter } else { RowVisibilitySource::Manual };
-                wb.engine_mut().set_row_hidden(&sheet.name, row + 1, true, source).map_err(engine_err)?;
+            // Runs of consecutive rows of one kind go in as one range.
+            let source_of = |row: u32| {
+                if sheet.auto_filter.is_some_and(|f| row > f.first_row && row <= f.last_row) {
+                    RowVisibilitySource::Filter
+                } else {
+                    RowVisibilitySource::Manual
+                }
+            };
+            let mut rows = sheet.hidden_rows.iter().copied().peekable();
+            while let Some(first) = rows.next() {
+                let source = source_of(first);
+                let mut last = first;
+                while let Some(&next) = rows.peek() {
+                    if next != last + 1 || source_of(next) != source {
+                        break;
+                    }
+                    last = next;
+                    rows.next();
+                }
+                wb.engine_mut().set_rows_hidden(&sheet.name, first + 1, last + 1, true, source).map_err(engine_err)?;
             }
         }
         for name in &model.names {

@@ -36,3 +36,26 @@ fn aggregate_and_subtotal_skip_hidden_rows_and_nested_subtotals() {
     // Option 6 ignores only errors: the median of 1, 2, 100, 4.
     assert_eq!(number(4, 1), Value::Number(3.0));
 }
+
+#[test]
+fn a_run_of_hidden_rows_is_skipped_whole() {
+    let row = |n: u32, hidden: bool, extra: &str| {
+        let h = if hidden { r#" hidden="1""# } else { "" };
+        format!(r#"<row r="{n}"{h}><c r="A{n}"><v>{n}</v></c>{extra}</row>"#)
+    };
+    let rows = [
+        row(
+            1,
+            false,
+            r#"<c r="B1"><f>SUBTOTAL(109,A1:A5)</f><v>0</v></c><c r="C1"><f>SUBTOTAL(9,A1:A5)</f><v>0</v></c>"#,
+        ),
+        row(2, true, ""),
+        row(3, true, ""),
+        row(4, true, ""),
+        row(5, false, ""),
+    ];
+    let mut wb = Workbook::open(Fixture::one_sheet(&rows.concat(), &[]).zip()).unwrap();
+    wb.full_recalc().unwrap();
+    assert_eq!(wb.cell("Sheet1", 0, 1).unwrap().value, Value::Number(6.0));
+    assert_eq!(wb.cell("Sheet1", 0, 2).unwrap().value, Value::Number(15.0));
+}
