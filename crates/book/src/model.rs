@@ -482,7 +482,7 @@ pub fn verify_sheet_xml_except(
     // Straight on quick-xml (this runs over every cell of each rewritten sheet at every save),
     // with the same refusals as `XmlReader`: DTD entities and deep nesting.
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let mut scan = SheetScan { features: FeatureCounts::default(), depth: 0, cell: None, in_value: false };
+    let mut scan = GuardScan { features: FeatureCounts::default(), depth: 0, cell: None, in_value: false };
     let mut from = 0;
     for span in copied {
         let same = span.out.start >= from
@@ -501,7 +501,7 @@ pub fn verify_sheet_xml_except(
 }
 
 /// What the check carries from one stretch of a part to the next.
-struct SheetScan {
+struct GuardScan {
     features: FeatureCounts,
     depth: usize,
     /// Inside a `<c>`: its type, then the text of its `<v>` once read.
@@ -509,7 +509,7 @@ struct SheetScan {
     in_value: bool,
 }
 
-impl SheetScan {
+impl GuardScan {
     fn run(&mut self, data: &[u8], base: usize, part: &str, sst: &[String]) -> Result<()> {
         use quick_xml::events::Event;
         let mut r = quick_xml::Reader::from_reader(data);

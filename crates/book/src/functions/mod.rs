@@ -391,19 +391,6 @@ mod tests {
     }
 
     #[test]
-    fn probe() {
-        for f in [
-            r#"=_xlfn.CONCAT("<=",3)"#,
-            r#"=_xlfn.CONCAT("<=",3.5)"#,
-            r#"=CONCAT("a",TRUE)"#,
-            r#"=_xlfn.CONCAT("<=",DATE(2020,1,1))"#,
-            r#"=CONCATENATE("<=",3)"#,
-        ] {
-            eprintln!("{f} -> {:?}", eval(f));
-        }
-    }
-
-    #[test]
     fn xlookup_modes() {
         let text = |s: &str| Some(LiteralValue::Text(s.into()));
         assert_eq!(eval(r#"=XLOOKUP(3,{1,2,3},{"a","b","c"})"#), text("c"));
