@@ -5,6 +5,7 @@
 //! package ([`Workbook::save`]); parts the edits did not touch are copied byte for byte.
 
 pub mod address;
+mod cellscan;
 pub mod edit;
 pub mod engine;
 pub mod error;

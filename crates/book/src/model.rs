@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::address::{parse_cell_name, Area, MAX_COLS, MAX_ROWS};
+use crate::cellscan::{scan_cell, CellChildren, ScannedCell};
 use crate::error::{BookError, Result};
 use crate::formula;
 use crate::package::Package;
@@ -409,6 +410,7 @@ pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
     }
 }
 
+#[derive(Debug, PartialEq)]
 pub struct ParsedSheet {
     pub cells: BTreeMap<(u32, u32), Cell>,
     pub merges: Vec<Area>,
@@ -418,25 +420,14 @@ pub struct ParsedSheet {
     pub auto_filter: Option<Area>,
 }
 
-/// An `<f>`'s `t`, `ref` and `si` attributes.
-type FormulaAttrs = (Option<String>, Option<String>, Option<String>);
-
-/// What a `<c>` element holds: `<v>`, `<is>` and `<f>` (with its `t`, `ref` and `si`).
-#[derive(Default)]
-struct CellChildren {
-    value: Option<String>,
-    inline: Option<String>,
-    formula: Option<(FormulaAttrs, String)>,
-}
-
 /// Reads the children of a `<c>` whose start tag was just read, up to its end tag.
-fn read_cell_children(r: &mut XmlReader<'_>) -> Result<CellChildren> {
+fn read_cell_children<'a>(r: &mut XmlReader<'a>) -> Result<CellChildren<'a>> {
     let mut out = CellChildren::default();
     let end_depth = r.depth() - 1;
     loop {
         match r.next()? {
             Ev::Start(ce) => match local(&ce) {
-                b"v" => out.value = Some(r.text_content()?),
+                b"v" => out.value = Some(r.text_content_cow()?),
                 b"is" => out.inline = Some(rich_text(r)?),
                 b"f" => {
                     let attrs = (attr(&ce, b"t"), attr(&ce, b"ref"), attr(&ce, b"si"));
@@ -613,20 +604,26 @@ fn check_cell_value(t: Option<&str>, v: Option<&str>, sst: &[String]) -> std::re
 
 /// Reads a worksheet part. `max_cells` bounds memory on hostile or oversize sheets.
 pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) -> Result<ParsedSheet> {
+    read_sheet(data, part, sst, max_cells, true)
+}
+
+/// `scan_cells` false reads every cell with the XML reader (tests compare the two ways).
+fn read_sheet(data: &[u8], part: &str, sst: &[String], max_cells: u64, scan_cells: bool) -> Result<ParsedSheet> {
     let mut r = XmlReader::new(data, part);
-    let mut cells = BTreeMap::new();
+    let mut cells = SheetCells { sst, max_cells, ..SheetCells::default() };
     let mut merges = Vec::new();
     let mut table_rel_ids = Vec::new();
     let mut features = FeatureCounts::default();
     let mut hidden_rows = Vec::new();
     let mut auto_filter = None;
-    let mut shared_masters: HashMap<u32, (u32, u32, String)> = HashMap::new();
-    let mut pending_followers: Vec<(u32, u32, u32)> = Vec::new();
-    let mut row: u32 = 0;
-    let mut next_row: u32 = 0;
-    let mut next_col: u32 = 0;
 
     loop {
+        // Most cells are read here without the XML reader; the rest fall through to it.
+        if let Some((len, cell)) = r.rest().filter(|_| scan_cells).and_then(scan_cell) {
+            r.consume(len);
+            cells.add(&r, cell)?;
+            continue;
+        }
         let ev = r.next()?;
         let (e, empty) = match ev {
             Ev::Start(e) => (e, false),
@@ -635,18 +632,20 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
             _ => continue,
         };
         let name = local(&e);
-        if let Some(key) = GUARDED_ELEMENTS.iter().find(|k| k.as_bytes() == name) {
-            *features.0.entry(key).or_default() += 1;
+        // `c` and `row` are most of a sheet and never guarded.
+        if name != b"c" && name != b"row" {
+            if let Some(key) = GUARDED_ELEMENTS.iter().find(|k| k.as_bytes() == name) {
+                *features.0.entry(key).or_default() += 1;
+            }
         }
         match name {
             b"row" => {
-                row = match attr_cow(&e, b"r").and_then(|v| v.parse::<u32>().ok()) {
+                let row = match attr_cow(&e, b"r").and_then(|v| v.parse::<u32>().ok()) {
                     Some(n) if (1..=MAX_ROWS).contains(&n) => n - 1,
                     Some(_) => return Err(r.err("row number outside the sheet")),
-                    None => next_row,
+                    None => cells.next_row,
                 };
-                next_row = row + 1;
-                next_col = 0;
+                cells.start_row(row);
                 if attr_cow(&e, b"hidden").is_some_and(|v| v == "1" || v == "true") {
                     hidden_rows.push(row);
                 }
@@ -657,56 +656,15 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
             }
             b"c" => {
                 let [cell_ref, t, s, cm] = attrs_cow(&e, [b"r", b"t", b"s", b"cm"]);
-                // A missing or unreadable `r` (some writers put "0") means the next cell.
-                let (crow, ccol) = cell_ref.and_then(|a| parse_cell_name(&a)).unwrap_or((row, next_col));
-                if ccol >= MAX_COLS {
-                    return Err(r.err("cell outside the sheet"));
-                }
-                next_col = ccol + 1;
-                let style = s.and_then(|v| v.parse().ok()).unwrap_or(0);
-                let dynamic = cm.is_some();
                 let children = if empty { CellChildren::default() } else { read_cell_children(&mut r)? };
-                let value = cell_value(t.as_deref(), children.value, children.inline, sst).map_err(|m| r.err(m))?;
-                let mut formula = None;
-                let mut kind = FormulaKind::Normal;
-                if let Some(((ft, fref, si), text)) = children.formula {
-                    match ft.as_deref() {
-                        Some("shared") => {
-                            let si: u32 =
-                                si.and_then(|v| v.parse().ok()).ok_or_else(|| r.err("shared formula without si"))?;
-                            if !text.is_empty() {
-                                shared_masters.insert(si, (crow, ccol, text.clone()));
-                                formula = Some(text);
-                                kind = FormulaKind::Shared { si, master: true };
-                            } else {
-                                pending_followers.push((crow, ccol, si));
-                                kind = FormulaKind::Shared { si, master: false };
-                            }
-                        }
-                        Some("array") => {
-                            let area = fref
-                                .as_deref()
-                                .and_then(|a| Area::parse_a1(a).ok())
-                                .unwrap_or_else(|| Area::cell(crow, ccol));
-                            kind = FormulaKind::Array { area, dynamic };
-                            formula = Some(text);
-                        }
-                        Some("dataTable") => kind = FormulaKind::DataTable,
-                        _ => {
-                            // `<f ca="1"/>` with no text marks spill members in some writers: no formula.
-                            if !text.is_empty() {
-                                formula = Some(text);
-                            }
-                        }
-                    }
-                }
-                if value.is_empty() && formula.is_none() && !matches!(kind, FormulaKind::Shared { .. }) && style == 0 {
-                    continue;
-                }
-                if cells.len() as u64 >= max_cells {
-                    return Err(BookError::TooLarge(format!("more than {max_cells} cells")));
-                }
-                cells.insert((crow, ccol), Cell { value, formula, kind, style });
+                let cell = ScannedCell {
+                    cell_ref: cell_ref.as_deref(),
+                    t: t.as_deref(),
+                    s: s.as_deref(),
+                    cm: cm.is_some(),
+                    children,
+                };
+                cells.add(&r, cell)?;
             }
             b"mergeCell" => {
                 if let Some(a) = attr(&e, b"ref").and_then(|a| Area::parse_a1(&a).ok()) {
@@ -721,20 +679,100 @@ pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) 
             _ => {}
         }
     }
-    for (crow, ccol, si) in pending_followers {
-        if let Some((mr, mc, text)) = shared_masters.get(&si) {
-            let shifted = formula::shift(text, i64::from(crow) - i64::from(*mr), i64::from(ccol) - i64::from(*mc));
-            if let Some(c) = cells.get_mut(&(crow, ccol)) {
-                c.formula = Some(shifted);
+    let cells = cells.finish();
+    Ok(ParsedSheet { cells, merges, table_rel_ids, features, hidden_rows, auto_filter })
+}
+
+/// The cells of a sheet as they are read, and what reading them needs to remember.
+#[derive(Default)]
+struct SheetCells<'s> {
+    sst: &'s [String],
+    max_cells: u64,
+    /// Collected in document order and built into the map in one go at the end: cells almost
+    /// always come sorted, and a bulk build of sorted keys is far cheaper than a million inserts.
+    cells: Vec<((u32, u32), Cell)>,
+    shared_masters: HashMap<u32, (u32, u32, String)>,
+    pending_followers: Vec<(u32, u32, u32)>,
+    row: u32,
+    next_row: u32,
+    next_col: u32,
+}
+
+impl SheetCells<'_> {
+    fn start_row(&mut self, row: u32) {
+        self.row = row;
+        self.next_row = row + 1;
+        self.next_col = 0;
+    }
+
+    fn add(&mut self, r: &XmlReader<'_>, cell: ScannedCell<'_>) -> Result<()> {
+        // A missing or unreadable `r` (some writers put "0") means the next cell.
+        let (crow, ccol) = cell.cell_ref.and_then(parse_cell_name).unwrap_or((self.row, self.next_col));
+        if ccol >= MAX_COLS {
+            return Err(r.err("cell outside the sheet"));
+        }
+        self.next_col = ccol + 1;
+        let style = cell.s.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let children = cell.children;
+        let value = cell_value(cell.t, children.value, children.inline, self.sst).map_err(|m| r.err(m))?;
+        let mut formula = None;
+        let mut kind = FormulaKind::Normal;
+        if let Some(((ft, fref, si), text)) = children.formula {
+            match ft.as_deref() {
+                Some("shared") => {
+                    let si: u32 = si.and_then(|v| v.parse().ok()).ok_or_else(|| r.err("shared formula without si"))?;
+                    if !text.is_empty() {
+                        self.shared_masters.insert(si, (crow, ccol, text.clone()));
+                        formula = Some(text);
+                        kind = FormulaKind::Shared { si, master: true };
+                    } else {
+                        self.pending_followers.push((crow, ccol, si));
+                        kind = FormulaKind::Shared { si, master: false };
+                    }
+                }
+                Some("array") => {
+                    let area =
+                        fref.as_deref().and_then(|a| Area::parse_a1(a).ok()).unwrap_or_else(|| Area::cell(crow, ccol));
+                    kind = FormulaKind::Array { area, dynamic: cell.cm };
+                    formula = Some(text);
+                }
+                Some("dataTable") => kind = FormulaKind::DataTable,
+                _ => {
+                    // `<f ca="1"/>` with no text marks spill members in some writers: no formula.
+                    if !text.is_empty() {
+                        formula = Some(text);
+                    }
+                }
             }
         }
+        if value.is_empty() && formula.is_none() && !matches!(kind, FormulaKind::Shared { .. }) && style == 0 {
+            return Ok(());
+        }
+        if self.cells.len() as u64 >= self.max_cells {
+            return Err(BookError::TooLarge(format!("more than {} cells", self.max_cells)));
+        }
+        self.cells.push(((crow, ccol), Cell { value, formula, kind, style }));
+        Ok(())
     }
-    Ok(ParsedSheet { cells, merges, table_rel_ids, features, hidden_rows, auto_filter })
+
+    fn finish(self) -> BTreeMap<(u32, u32), Cell> {
+        // A later cell with the same address replaces an earlier one, as inserting would.
+        let mut cells: BTreeMap<(u32, u32), Cell> = self.cells.into_iter().collect();
+        for (crow, ccol, si) in self.pending_followers {
+            if let Some((mr, mc, text)) = self.shared_masters.get(&si) {
+                let shifted = formula::shift(text, i64::from(crow) - i64::from(*mr), i64::from(ccol) - i64::from(*mc));
+                if let Some(c) = cells.get_mut(&(crow, ccol)) {
+                    c.formula = Some(shifted);
+                }
+            }
+        }
+        cells
+    }
 }
 
 fn cell_value(
     t: Option<&str>,
-    v: Option<String>,
+    v: Option<Cow<'_, str>>,
     inline: Option<String>,
     sst: &[String],
 ) -> std::result::Result<Value, String> {
@@ -746,7 +784,7 @@ fn cell_value(
             }
             None => Value::Empty,
         },
-        Some("inlineStr") => Value::Text(inline.or(v).unwrap_or_default()),
+        Some("inlineStr") => Value::Text(inline.or(v.map(Cow::into_owned)).unwrap_or_default()),
         Some("str") => Value::Text(decode_x_escapes(&v.unwrap_or_default()).into_owned()),
         Some("b") => match v.as_deref().map(str::trim) {
             Some("1") | Some("true") => Value::Bool(true),
@@ -758,7 +796,7 @@ fn cell_value(
             None => Value::Empty,
         },
         Some("d") => match v {
-            Some(v) => crate::numfmt::iso_to_serial(v.trim()).map(Value::Number).unwrap_or(Value::Text(v)),
+            Some(v) => crate::numfmt::iso_to_serial(v.trim()).map(Value::Number).unwrap_or(Value::Text(v.into_owned())),
             None => Value::Empty,
         },
         _ => match v {
@@ -776,7 +814,7 @@ fn cell_value(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_table, verify_sheet_xml};
+    use super::{parse_table, verify_sheet_xml, FormulaKind, Value};
 
     #[test]
     fn a_table_extension_is_not_a_second_table() {
@@ -807,5 +845,51 @@ mod tests {
             r#"<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="A1" t="s"><v>3</v></c></row></sheetData></worksheet>"#
         );
         assert!(verify_sheet_xml(bad_index.as_bytes(), "s.xml", &["x".to_string()]).is_err());
+    }
+
+    #[test]
+    fn cells_read_alike_with_and_without_the_cell_scanner() {
+        // Shapes the scanner reads and shapes it leaves to the XML reader, side by side.
+        let xml = format!(
+            r#"<?xml version="1.0"?>
+<worksheet xmlns="{NS}" xmlns:x="{NS}"><sheetData>
+  <row r="1" hidden="1">
+    <c r="A1"><v>1.5</v></c> <c r="B1" s="2" t="s"><v>1</v></c><c r="C1" t="str"><f>"a"&amp;"&lt;b"</f><v>a&lt;b</v></c>
+    <c r="D1" t="inlineStr"><is><t>in</t><r><t>line</t></r></is></c><c r="E1" t="b"><v>1</v></c><c r="F1" t="e"><v>#N/A</v></c>
+    <c s="3"/><c r="H1"><!-- note --><v>7</v></c><x:c r="I1"><x:v>8</x:v></x:c><c r="J1"><v>&#57;</v></c>
+  </row>
+  <row r="2"><c r="A2"><f t="shared" ref="A2:A4" si="0">B2*2</f><v>0</v></c><c r="B2"><f>SUM(A1:F1)</f></c></row>
+  <row r="3"><c r="A3"><f t="shared" si="0"/><v>0</v></c><c r="B3" cm="1"><f t="array" ref="B3:B4">SEQUENCE(2)</f><v>1</v></c></row>
+  <row><c><f t="shared" si="0"/><v>0</v></c><c r="B4"><v><![CDATA[2]]></v></c></row>
+  <row r="5"><c r="A5"><v>1</v></c><c r="A5"><v>2</v></c></row>
+</sheetData><mergeCells count="1"><mergeCell ref="A6:B6"/></mergeCells></worksheet>"#
+        );
+        let sst = vec!["zero".to_string(), "one".to_string()];
+        let scanned = super::read_sheet(xml.as_bytes(), "s.xml", &sst, 100, true).unwrap();
+        let read = super::read_sheet(xml.as_bytes(), "s.xml", &sst, 100, false).unwrap();
+        assert_eq!(scanned, read);
+        let value = |r, c| scanned.cells.get(&(r, c)).map(|c| c.value.clone());
+        let formula = |r, c| scanned.cells.get(&(r, c)).and_then(|c| c.formula.clone());
+        assert_eq!(value(0, 0), Some(Value::Number(1.5)));
+        assert_eq!(value(0, 1), Some(Value::Text("one".into())));
+        assert_eq!(formula(0, 2).as_deref(), Some(r#""a"&"<b""#));
+        assert_eq!(value(0, 3), Some(Value::Text("inline".into())));
+        assert_eq!(value(0, 7), Some(Value::Number(7.0)));
+        assert_eq!(value(0, 8), Some(Value::Number(8.0)));
+        assert_eq!(value(0, 9), Some(Value::Number(9.0)));
+        assert_eq!(formula(3, 0).as_deref(), Some("B4*2"));
+        assert_eq!(value(3, 1), Some(Value::Number(2.0)));
+        assert_eq!(value(4, 0), Some(Value::Number(2.0)), "a repeated address keeps the later cell");
+        assert!(matches!(scanned.cells[&(2, 1)].kind, FormulaKind::Array { dynamic: true, .. }));
+        assert_eq!(scanned.hidden_rows, [0]);
+        assert_eq!(scanned.merges.len(), 1);
+        // Errors name the same place either way.
+        let bad = format!(
+            r#"<worksheet xmlns="{NS}"><sheetData><row r="1"><c r="A1"><v>1</v></c><c r="B1" t="s"><v>9</v></c></row></sheetData></worksheet>"#
+        );
+        let a = super::read_sheet(bad.as_bytes(), "s.xml", &sst, 100, true).unwrap_err().to_string();
+        let b = super::read_sheet(bad.as_bytes(), "s.xml", &sst, 100, false).unwrap_err().to_string();
+        assert!(a.contains("shared string 9 does not exist"), "{a}");
+        assert_eq!(a.split(" (at byte").next(), b.split(" (at byte").next());
     }
 }

@@ -27,6 +27,8 @@ pub struct XmlReader<'a> {
     part: &'a str,
     depth: usize,
     pending: Option<Event<'a>>,
+    /// Bytes the caller read itself through `rest`/`consume`, which quick-xml's offset misses.
+    consumed_by_caller: u64,
 }
 
 impl<'a> XmlReader<'a> {
@@ -37,11 +39,33 @@ impl<'a> XmlReader<'a> {
         cfg.trim_text(false);
         cfg.check_end_names = false;
         cfg.expand_empty_elements = false;
-        XmlReader { inner, part, depth: 0, pending: None }
+        XmlReader { inner, part, depth: 0, pending: None, consumed_by_caller: 0 }
     }
 
     pub fn err(&self, msg: impl std::fmt::Display) -> BookError {
-        BookError::corrupt(self.part, format!("{msg} (at byte {})", self.inner.buffer_position()))
+        BookError::corrupt(self.part, format!("{msg} (at byte {})", self.position()))
+    }
+
+    /// Where reading stands, in bytes from the start of the part (after any byte order mark).
+    pub fn position(&self) -> u64 {
+        self.inner.buffer_position() + self.consumed_by_caller
+    }
+
+    /// The bytes not read yet, when no event is held back; for callers that read the commonest
+    /// shapes of markup themselves (a sheet's cells) and hand the rest to the reader.
+    pub fn rest(&self) -> Option<&'a [u8]> {
+        match self.pending {
+            Some(_) => None,
+            None => Some(self.inner.get_ref()),
+        }
+    }
+
+    /// Moves past `n` bytes of `rest` that the caller has read. They must be whole, balanced
+    /// markup (or text between elements): the reader's element stack is not told about them.
+    pub fn consume(&mut self, n: usize) {
+        let rest: &'a [u8] = self.inner.get_ref();
+        *self.inner.get_mut() = &rest[n.min(rest.len())..];
+        self.consumed_by_caller += n as u64;
     }
 
     pub fn depth(&self) -> usize {
@@ -129,12 +153,21 @@ impl<'a> XmlReader<'a> {
 
     /// Reads all text inside the element whose Start was just read (nested text included).
     pub fn text_content(&mut self) -> Result<String, BookError> {
+        self.text_content_cow().map(Cow::into_owned)
+    }
+
+    /// As `text_content`, borrowed from the part when the text is one plain piece (a cell's
+    /// `<v>`, read for every cell of a sheet).
+    pub fn text_content_cow(&mut self) -> Result<Cow<'a, str>, BookError> {
         let target = self.depth - 1;
-        let mut out = String::new();
+        let mut out: Option<Cow<'a, str>> = None;
         loop {
             match self.next()? {
-                Ev::Text(t) => out.push_str(&t),
-                Ev::End if self.depth == target => return Ok(out),
+                Ev::Text(t) => match &mut out {
+                    None => out = Some(t),
+                    Some(acc) => acc.to_mut().push_str(&t),
+                },
+                Ev::End if self.depth == target => return Ok(out.unwrap_or_default()),
                 Ev::Eof => return Err(self.err("unexpected end of part")),
                 _ => {}
             }
