@@ -41,6 +41,7 @@ pub struct DefinedName {
     /// The formula without a leading `=`.
     pub formula: String,
     pub hidden: bool,
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +53,21 @@ pub struct Table {
     pub header_rows: u32,
     pub totals_rows: u32,
     pub columns: Vec<String>,
+    /// Each column's `id` attribute, beside `columns`.
+    pub column_ids: Vec<u32>,
     pub part: String,
+    pub style: TableStyle,
+}
+
+/// A table's `tableStyleInfo`, and whether it has an autoFilter (its filter buttons).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableStyle {
+    pub name: Option<String>,
+    pub show_first_column: bool,
+    pub show_last_column: bool,
+    pub show_row_stripes: bool,
+    pub show_column_stripes: bool,
+    pub auto_filter: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,8 +300,9 @@ fn parse_workbook_xml(data: &[u8], part: &str, model: &mut BookModel) -> Result<
                 let name = attr(&e, b"name").unwrap_or_default();
                 let local_sheet = attr(&e, b"localSheetId").and_then(|v| v.parse().ok());
                 let hidden = attr_bool(&e, b"hidden").unwrap_or(false);
+                let comment = attr(&e, b"comment");
                 let formula = r.text_content()?;
-                model.names.push(DefinedName { name, local_sheet, formula, hidden });
+                model.names.push(DefinedName { name, local_sheet, formula, hidden, comment });
             }
             Ev::Start(e) | Ev::Empty(e) if local(&e) == b"workbookPr" => {
                 model.date1904 = attr_bool(&e, b"date1904").unwrap_or(false);
@@ -396,12 +412,31 @@ pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
                     header_rows: attr(&e, b"headerRowCount").and_then(|v| v.parse().ok()).unwrap_or(1),
                     totals_rows: attr(&e, b"totalsRowCount").and_then(|v| v.parse().ok()).unwrap_or(0),
                     columns: Vec::new(),
+                    column_ids: Vec::new(),
                     part: part.to_string(),
+                    style: TableStyle::default(),
                 });
             }
             Ev::Start(e) | Ev::Empty(e) if local(&e) == b"tableColumn" => {
                 if let Some(t) = table.as_mut() {
                     t.columns.push(decode_x_escapes(&attr(&e, b"name").unwrap_or_default()).into_owned());
+                    let id = attr(&e, b"id").and_then(|v| v.parse().ok()).unwrap_or(t.columns.len() as u32);
+                    t.column_ids.push(id);
+                }
+            }
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"tableStyleInfo" && r.depth() <= 2 => {
+                if let Some(t) = table.as_mut() {
+                    let flag = |key: &[u8]| attr_bool(&e, key).unwrap_or(false);
+                    t.style.name = attr(&e, b"name");
+                    t.style.show_first_column = flag(b"showFirstColumn");
+                    t.style.show_last_column = flag(b"showLastColumn");
+                    t.style.show_row_stripes = flag(b"showRowStripes");
+                    t.style.show_column_stripes = flag(b"showColumnStripes");
+                }
+            }
+            Ev::Start(e) | Ev::Empty(e) if local(&e) == b"autoFilter" && r.depth() <= 2 => {
+                if let Some(t) = table.as_mut() {
+                    t.style.auto_filter = true;
                 }
             }
             Ev::Eof => return table.ok_or_else(|| BookError::corrupt(part, "no <table> element")),

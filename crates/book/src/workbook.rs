@@ -293,6 +293,18 @@ impl Workbook {
         Ok(())
     }
 
+    /// Calculates a workbook that was just opened when its file asks for it: `fullCalcOnLoad`
+    /// (written by libraries whose cached results are placeholders) in automatic mode, as Excel
+    /// does when it opens such a file. Otherwise reads show the file's cached results until
+    /// something changes.
+    pub fn calculate_if_file_asks(&mut self) -> Result<()> {
+        if self.model.full_calc_on_load && self.model.calc_mode != CalcMode::Manual && !self.calculated {
+            // A freshly loaded engine has every formula dirty.
+            self.recalc()?;
+        }
+        Ok(())
+    }
+
     /// Recalculates every formula.
     pub fn full_recalc(&mut self) -> Result<()> {
         // A fresh engine over the current model has every formula dirty.

@@ -25,6 +25,16 @@ impl GraphError {
         GraphError::new(400, "badRequest", Some("badRequestUncategorized"), message)
     }
 
+    /// A request argument Graph would refuse: 400, inner `invalidArgument`.
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        GraphError::new(400, "badRequest", Some("invalidArgument"), message)
+    }
+
+    /// 404 with inner `itemNotFound`: an unknown sheet, table, column, row or name.
+    pub fn item_not_found(message: impl Into<String>) -> Self {
+        GraphError::new(404, "notFound", Some("itemNotFound"), message)
+    }
+
     pub fn method_not_allowed(method: &str, operation: &str) -> Self {
         GraphError::new(
             405,

@@ -16,8 +16,9 @@ use crate::auth::Need;
 use crate::drive::{self, item_json, locate_drive, locate_item, store_error, upload_target, UploadTarget};
 use crate::error::GraphError;
 use crate::http::{error_response, App, Ctx};
-use crate::range;
-use crate::resolve::{DriveRef, ItemAddress, Operation};
+use crate::navigate::{self, RangeBase, RangeRef, RangeStep};
+use crate::resolve::{DriveRef, ItemAddress, MemberKey, Operation};
+use crate::{items, range};
 
 type Answer = Result<Response, GraphError>;
 
@@ -36,9 +37,18 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::OperationGet { item, id } => operation_get(ctx, item, id).await,
         Operation::WorksheetList(a) => worksheet_list(ctx, a).await,
         Operation::WorksheetGet { item, sheet } => worksheet_get(ctx, item, sheet).await,
-        Operation::RangeGet { item, sheet, address } => range_get(ctx, item, sheet, address).await,
-        Operation::RangeUpdate { item, sheet, address } => range_update(ctx, item, sheet, address).await,
-        Operation::UsedRange { item, sheet, values_only } => used_range(ctx, item, sheet, values_only).await,
+        Operation::RangeGet { item, range } => range_get(ctx, item, range).await,
+        Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
+        Operation::NameList { item, sheet } => name_list(ctx, item, sheet).await,
+        Operation::NameGet { item, sheet, name } => name_get(ctx, item, sheet, name).await,
+        Operation::TableList { item, sheet } => table_list(ctx, item, sheet).await,
+        Operation::TableGet { item, sheet, table } => table_get(ctx, item, sheet, table).await,
+        Operation::TableColumnList { item, sheet, table } => column_list(ctx, item, sheet, table).await,
+        Operation::TableColumnGet { item, sheet, table, column } => column_get(ctx, item, sheet, table, column).await,
+        Operation::TableRowList { item, sheet, table } => row_list(ctx, item, sheet, table).await,
+        Operation::TableRowGet { item, sheet, table, row } => row_get(ctx, item, sheet, table, row).await,
+        Operation::ApplicationGet(item) => application_get(ctx, item).await,
+        Operation::ApplicationCalculate(item) => application_calculate(ctx, item).await,
         Operation::NotImplemented { item, operation } => {
             // The caller and the item are checked first: a 501 never hides a 401, 403 or 404.
             workbook_item(&ctx, &item).await?;
@@ -586,22 +596,32 @@ fn range_response(ctx: &Ctx, read: &range::RangeRead) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-async fn range_get(ctx: Ctx, address: ItemAddress, sheet: String, range_address: Option<String>) -> Answer {
+/// A range read through any entry point and navigation; arguments the URL left out of the
+/// last step may come from a JSON body (the docs show `offsetRange`, `row`, `boundingRect`, …
+/// with one).
+async fn range_get(ctx: Ctx, address: ItemAddress, mut range: RangeRef) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let small = range_address
-        .as_deref()
-        .and_then(|a| book::SheetArea::parse(a).ok())
-        .is_some_and(|a| a.area.cell_count() <= range::SMALL_READ_CELLS);
+    if let Some(last) = range.steps.last_mut() {
+        last.fill_from_body(&json_body(&ctx)?)?;
+    }
+    // Small reads of a fixed address run on the request's own task.
+    let small = match (&range.base, range.steps.iter().all(RangeStep::never_grows)) {
+        (RangeBase::Sheet { address: Some(a), .. }, true) => {
+            book::SheetArea::parse(a).is_ok_and(|a| a.area.cell_count() <= range::SMALL_READ_CELLS)
+        }
+        (RangeBase::Cell { .. }, true) => true,
+        _ => false,
+    };
+    let cells = range::shows_cells(ctx.select().as_deref());
     let read = move |wb: &book::Workbook| {
-        let name = range::find_worksheet(wb, &sheet)?;
-        let area = match range::parse_area(&name, range_address.as_deref()) {
-            Ok(a) => a,
+        let found = match navigate::locate(wb, &range)? {
+            Ok(found) => found,
             Err(e) => return Ok(Err(e)),
         };
-        if area.cell_count() > range::MAX_READ_CELLS {
-            return Ok(Err(range::too_large(area.cell_count(), range::MAX_READ_CELLS)));
+        if cells && found.area.cell_count() > range::MAX_READ_CELLS {
+            return Ok(Err(range::too_large(found.area.cell_count(), range::MAX_READ_CELLS)));
         }
-        Ok(Ok(range::RangeRead::read(wb, &name, area)?))
+        Ok(Ok(range::RangeRead::read_if(wb, &found.sheet, found.area, cells)?))
     };
     let (user, target) = (ctx.who.drive_owner(), target(&ctx));
     let result = if small {
@@ -612,22 +632,20 @@ async fn range_get(ctx: Ctx, address: ItemAddress, sheet: String, range_address:
     Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))??))
 }
 
-async fn range_update(ctx: Ctx, address: ItemAddress, sheet: String, range_address: Option<String>) -> Answer {
+async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
     let body = json_body(&ctx)?;
     let user = ctx.who.drive_owner();
-    // The sheet's real name (the key may be an id or differ in case) comes from the workbook.
-    let key = sheet.clone();
-    let name = ctx
+    // Where the range is (its sheet's real name and its cells) comes from the workbook.
+    let found = ctx
         .app
         .host
-        .read(user, &item.id, target(&ctx), move |wb| range::find_worksheet(wb, &key))
+        .read(user, &item.id, target(&ctx), move |wb| navigate::locate(wb, &range))
         .await
-        .map_err(|e| host_error(e, true))?;
-    let area = range::parse_area(&name, range_address.as_deref())?;
-    let edit = range::patch_edit(&name, &area, &body)?;
+        .map_err(|e| host_error(e, true))??;
+    let edit = range::patch_edit(&found.sheet, &found.area, &body)?;
     let read_back = {
-        let name = name.clone();
+        let (name, area) = (found.sheet.clone(), found.area);
         move |wb: &book::Workbook| -> Result<range::RangeRead, BookError> { range::RangeRead::read(wb, &name, area) }
     };
     let result = match edit {
@@ -637,23 +655,150 @@ async fn range_update(ctx: Ctx, address: ItemAddress, sheet: String, range_addre
     Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))?))
 }
 
-async fn used_range(ctx: Ctx, address: ItemAddress, sheet: String, values_only: bool) -> Answer {
+// ---- workbook: names, tables, application ----
+
+/// Runs a read that may fail with a Graph error about the request (an unknown table, …).
+async fn lookup<R: Send + 'static>(
+    ctx: &Ctx,
+    address: &ItemAddress,
+    f: impl FnOnce(&book::Workbook) -> navigate::LocateResult<R> + Send + 'static,
+) -> Result<R, GraphError> {
+    let item = workbook_item(ctx, address).await?;
+    ctx.app.host.read(ctx.who.drive_owner(), &item.id, target(ctx), f).await.map_err(|e| host_error(e, true))?
+}
+
+fn entity(ctx: &Ctx, context: &str, mut body: Value) -> Response {
+    body["@odata.context"] = json!(ctx.odata_context(context));
+    json_response(StatusCode::OK, selected(ctx, body))
+}
+
+fn collection(ctx: &Ctx, context: &str, values: Vec<Value>) -> Response {
+    let values: Vec<Value> = values.into_iter().map(|v| selected(ctx, v)).collect();
+    json_response(StatusCode::OK, json!({ "@odata.context": ctx.odata_context(context), "value": values }))
+}
+
+/// `$top` and `$skip` of a collection request.
+fn paging(ctx: &Ctx) -> Result<(usize, usize), GraphError> {
+    let number = |key: &str| -> Result<Option<usize>, GraphError> {
+        match ctx.query.get(&format!("${key}")).or_else(|| ctx.query.get(key)) {
+            None => Ok(None),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                GraphError::new(400, "badRequest", Some("invalidArgument"), format!("Invalid ${key} value '{v}'."))
+            }),
+        }
+    };
+    Ok((number("skip")?.unwrap_or(0), number("top")?.unwrap_or(usize::MAX)))
+}
+
+fn page(values: Vec<Value>, skip: usize, top: usize) -> Vec<Value> {
+    values.into_iter().skip(skip).take(top).collect()
+}
+
+async fn name_list(ctx: Ctx, address: ItemAddress, sheet: Option<String>) -> Answer {
+    let names = lookup(&ctx, &address, move |wb| Ok(Ok(items::names_json(wb, sheet.as_deref())?))).await?;
+    Ok(collection(&ctx, "names", names))
+}
+
+async fn name_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, name: String) -> Answer {
+    let found = lookup(&ctx, &address, move |wb| items::name_get(wb, sheet.as_deref(), &name)).await?;
+    Ok(entity(&ctx, "names/$entity", found))
+}
+
+async fn table_list(ctx: Ctx, address: ItemAddress, sheet: Option<String>) -> Answer {
+    let (skip, top) = paging(&ctx)?;
+    let tables = lookup(&ctx, &address, move |wb| Ok(Ok(items::tables_json(wb, sheet.as_deref())?))).await?;
+    Ok(collection(&ctx, "tables", page(tables, skip, top)))
+}
+
+async fn table_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String) -> Answer {
+    let found = lookup(&ctx, &address, move |wb| items::table_get(wb, sheet.as_deref(), &table)).await?;
+    Ok(entity(&ctx, "tables/$entity", found))
+}
+
+async fn column_list(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String) -> Answer {
+    let (skip, top) = paging(&ctx)?;
+    let columns = lookup(&ctx, &address, move |wb| items::columns_json(wb, sheet.as_deref(), &table)).await?;
+    Ok(collection(&ctx, "columns", page(columns, skip, top)))
+}
+
+/// The `index` of an `itemAt` call: from the URL, else from the JSON body.
+fn item_index(ctx: &Ctx, from_url: Option<i64>) -> Result<i64, GraphError> {
+    if let Some(i) = from_url {
+        return Ok(i);
+    }
+    let body = json_body(ctx)?;
+    match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("index")).map(|(_, v)| v) {
+        Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64().unwrap_or_default()),
+        Some(other) => Err(GraphError::invalid_argument(format!("index must be a whole number, not {other}."))),
+        None => Err(GraphError::invalid_argument("itemAt needs an index.")),
+    }
+}
+
+async fn column_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, column: MemberKey) -> Answer {
+    let key = match column {
+        MemberKey::Key(k) => Ok(k),
+        MemberKey::At(i) => Err(item_index(&ctx, i)?),
+    };
+    let found = lookup(&ctx, &address, move |wb| {
+        items::column_get(wb, sheet.as_deref(), &table, key.as_ref().map(String::as_str).map_err(|i| *i))
+    })
+    .await?;
+    Ok(entity(&ctx, "columns/$entity", found))
+}
+
+async fn row_list(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String) -> Answer {
+    let (skip, top) = paging(&ctx)?;
+    let rows = lookup(&ctx, &address, move |wb| items::rows_json(wb, sheet.as_deref(), &table, skip, top)).await?;
+    Ok(collection(&ctx, "rows", rows))
+}
+
+async fn row_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, row: MemberKey) -> Answer {
+    let index = match row {
+        MemberKey::Key(k) => k
+            .trim()
+            .parse()
+            .map_err(|_| GraphError::invalid_argument(format!("A row index must be a whole number, not '{k}'.")))?,
+        MemberKey::At(i) => item_index(&ctx, i)?,
+    };
+    let found = lookup(&ctx, &address, move |wb| items::row_get(wb, sheet.as_deref(), &table, index)).await?;
+    Ok(entity(&ctx, "rows/$entity", found))
+}
+
+fn calculation_mode(mode: book::model::CalcMode) -> &'static str {
+    match mode {
+        book::model::CalcMode::Automatic => "Automatic",
+        book::model::CalcMode::AutomaticNoTables => "AutomaticExceptTables",
+        book::model::CalcMode::Manual => "Manual",
+    }
+}
+
+async fn application_get(ctx: Ctx, address: ItemAddress) -> Answer {
+    let mode = lookup(&ctx, &address, |wb| Ok(Ok(wb.calc_mode()))).await?;
+    Ok(entity(&ctx, "workbookApplication", json!({ "calculationMode": calculation_mode(mode) })))
+}
+
+/// `calculate`: `Recalculate` recalculates what changed, `Full` and `FullRebuild` everything.
+/// Answers 200 with no body, as the docs show.
+async fn application_calculate(ctx: Ctx, address: ItemAddress) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let result = ctx
-        .app
+    let body = json_body(&ctx)?;
+    let kind = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("calculationType")).map(|(_, v)| v);
+    let full = match kind {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("Recalculate") => false,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("Full") || s.eq_ignore_ascii_case("FullRebuild") => true,
+        Some(other) => {
+            return Err(GraphError::invalid_argument(format!(
+                "calculationType must be Recalculate, Full or FullRebuild, not {other}."
+            )))
+        }
+    };
+    ctx.app
         .host
-        .read(ctx.who.drive_owner(), &item.id, target(&ctx), move |wb| {
-            let name = range::find_worksheet(wb, &sheet)?;
-            // An empty sheet's used range is A1, as in Excel.
-            let area = wb.used_range(&name, values_only)?.unwrap_or_else(|| book::Area::cell(0, 0));
-            if area.cell_count() > range::MAX_READ_CELLS {
-                return Ok(Err(range::too_large(area.cell_count(), range::MAX_READ_CELLS)));
-            }
-            Ok(Ok(range::RangeRead::read(wb, &name, area)?))
-        })
+        .write(ctx.who.drive_owner(), &item.id, target(&ctx), book::Edit::Calculate { full }, |_| Ok(()))
         .await
         .map_err(|e| host_error(e, true))?;
-    Ok(range_response(&ctx, &result?))
+    Ok(StatusCode::OK.into_response())
 }
 
 #[cfg(test)]

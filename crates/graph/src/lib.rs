@@ -7,6 +7,8 @@ mod drive;
 pub mod error;
 mod handlers;
 pub mod http;
+mod items;
+pub mod navigate;
 mod range;
 pub mod resolve;
 

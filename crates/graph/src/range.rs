@@ -7,8 +7,8 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::error::GraphError;
 
-/// Most cells a range read returns (two whole columns fit).
-pub const MAX_READ_CELLS: u64 = 2 * MAX_ROWS as u64;
+/// Most cells a range read returns.
+pub const MAX_READ_CELLS: u64 = 5_000_000;
 /// Reads up to this many cells are quick enough to run on the request's own task.
 pub const SMALL_READ_CELLS: u64 = 4096;
 /// Most cells one PATCH writes.
@@ -81,9 +81,24 @@ pub struct RangeRead {
 
 impl RangeRead {
     pub fn read(wb: &Workbook, sheet: &str, area: Area) -> Result<RangeRead, BookError> {
-        let cells = if area.cell_count() > MAX_READ_CELLS { None } else { Some(wb.read_range(sheet, &area)?) };
+        RangeRead::read_if(wb, sheet, area, true)
+    }
+
+    /// Reads the cells only when `cells` says the response shows them.
+    pub fn read_if(wb: &Workbook, sheet: &str, area: Area, cells: bool) -> Result<RangeRead, BookError> {
+        let cells =
+            if !cells || area.cell_count() > MAX_READ_CELLS { None } else { Some(wb.read_range(sheet, &area)?) };
         Ok(RangeRead { sheet: sheet.to_string(), area, cells })
     }
+}
+
+/// The range properties that show cells, one 2-D array each.
+const GRID_PROPERTIES: [&str; 6] = ["values", "formulas", "formulasLocal", "text", "valueTypes", "numberFormat"];
+
+/// Whether a response with this `$select` shows any cell (a read of `address` alone does not
+/// need to read a million cells).
+pub fn shows_cells(select: Option<&[String]>) -> bool {
+    select.is_none_or(|keys| keys.iter().any(|k| GRID_PROPERTIES.iter().any(|p| p.eq_ignore_ascii_case(k))))
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) {

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use crate::error::GraphError;
+use crate::navigate::{parse_bool, RangeBase, RangeRef, RangeStep, TablePart};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
@@ -70,22 +71,63 @@ pub enum Operation {
         item: ItemAddress,
         sheet: String,
     },
-    /// `worksheets/{w}/range(address='…')`, or the whole sheet when `address` is `None`.
+    /// A read of any range path: a worksheet address, the used range, a cell, a name, a table
+    /// or a part of one, then any navigation (`cell`, `lastRow`, `offsetRange`, …).
     RangeGet {
         item: ItemAddress,
-        sheet: String,
-        address: Option<String>,
+        range: RangeRef,
     },
+    /// PATCH of any range path.
     RangeUpdate {
         item: ItemAddress,
-        sheet: String,
-        address: Option<String>,
+        range: RangeRef,
     },
-    UsedRange {
+    /// Defined names: the workbook's, or with `sheet` those scoped to that worksheet.
+    NameList {
         item: ItemAddress,
-        sheet: String,
-        values_only: bool,
+        sheet: Option<String>,
     },
+    NameGet {
+        item: ItemAddress,
+        sheet: Option<String>,
+        name: String,
+    },
+    /// Tables: the workbook's, or with `sheet` that worksheet's.
+    TableList {
+        item: ItemAddress,
+        sheet: Option<String>,
+    },
+    TableGet {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+    },
+    TableColumnList {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+    },
+    /// One column by id or name (`columns/{c}`), or by 0-based position (`columns/itemAt`,
+    /// with `index` from the URL or the body).
+    TableColumnGet {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        column: MemberKey,
+    },
+    TableRowList {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+    },
+    TableRowGet {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        row: MemberKey,
+    },
+    ApplicationGet(ItemAddress),
+    ApplicationCalculate(ItemAddress),
     /// A documented workbook operation not built yet: answered 501 with its name.
     NotImplemented {
         item: ItemAddress,
@@ -110,12 +152,33 @@ impl Operation {
             Operation::OperationGet { .. } => "workbookoperation-get",
             Operation::WorksheetList(_) => "worksheet-list",
             Operation::WorksheetGet { .. } => "worksheet-get",
-            Operation::RangeGet { .. } => "range-get",
+            Operation::RangeGet { range, .. } => range.doc_page(),
             Operation::RangeUpdate { .. } => "range-update",
-            Operation::UsedRange { .. } => "worksheet-usedrange",
+            Operation::NameList { sheet: None, .. } => "nameditem-list",
+            Operation::NameList { sheet: Some(_), .. } => "worksheet-list-names",
+            Operation::NameGet { .. } => "nameditem-get",
+            Operation::TableList { sheet: None, .. } => "table-list",
+            Operation::TableList { sheet: Some(_), .. } => "worksheet-list-tables",
+            Operation::TableGet { .. } => "table-get",
+            Operation::TableColumnList { .. } => "tablecolumn-list",
+            Operation::TableColumnGet { column: MemberKey::Key(_), .. } => "tablecolumn-get",
+            Operation::TableColumnGet { column: MemberKey::At(_), .. } => "tablecolumncollection-itemat",
+            Operation::TableRowList { .. } => "tablerow-list",
+            Operation::TableRowGet { row: MemberKey::Key(_), .. } => "tablerow-get",
+            Operation::TableRowGet { row: MemberKey::At(_), .. } => "tablerowcollection-itemat",
+            Operation::ApplicationGet(_) => "workbookapplication-get",
+            Operation::ApplicationCalculate(_) => "workbookapplication-calculate",
             Operation::NotImplemented { operation, .. } => operation,
         }
     }
+}
+
+/// A member of a table's rows or columns: by its key, or by 0-based position (`itemAt`, the
+/// index from the URL or, when `None`, from the request body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberKey {
+    Key(String),
+    At(Option<i64>),
 }
 
 /// A resolved request.
@@ -511,83 +574,252 @@ fn item_operation(method: &str, item: ItemAddress, tail: &[Segment]) -> Result<O
 }
 
 fn workbook_operation(m: &str, method: &str, item: ItemAddress, segs: &[Segment]) -> Result<Operation, GraphError> {
-    // Each segment as the keyword it spells (in any case), or "" when it is none of them.
-    const KEYWORDS: &[&str] = &[
-        "createsession",
-        "refreshsession",
-        "closesession",
-        "sessioninforesource",
-        "operations",
-        "worksheets",
-        "range",
-        "usedrange",
-    ];
-    let word = |s: &Segment| KEYWORDS.iter().copied().find(|k| s.is(k)).unwrap_or("");
-    let mut words = [""; 3];
-    for (w, s) in words.iter_mut().zip(segs) {
-        *w = word(s);
-    }
-    let n = &words[..segs.len().min(words.len())];
-    let n = if segs.len() > words.len() { &[][..] } else { n };
-    let op = match (m, n) {
-        ("POST", ["createsession"]) => Some(Operation::CreateSession(item.clone())),
-        ("POST", ["refreshsession"]) => Some(Operation::RefreshSession(item.clone())),
-        ("POST", ["closesession"]) => Some(Operation::CloseSession(item.clone())),
-        ("GET", ["sessioninforesource"]) => {
+    let first = segs.first();
+    let op = match (m, segs.len()) {
+        ("POST", 1) if first.is_some_and(|s| s.is("createSession")) => Some(Operation::CreateSession(item.clone())),
+        ("POST", 1) if first.is_some_and(|s| s.is("refreshSession")) => Some(Operation::RefreshSession(item.clone())),
+        ("POST", 1) if first.is_some_and(|s| s.is("closeSession")) => Some(Operation::CloseSession(item.clone())),
+        ("GET", 1) if first.is_some_and(|s| s.is("sessionInfoResource")) => {
             let key = segs[0]
                 .arg("key")
                 .map(str::to_string)
                 .ok_or_else(|| GraphError::bad_request("sessionInfoResource needs key."))?;
             Some(Operation::SessionInfo { item: item.clone(), key })
         }
-        ("GET", ["operations", _]) => {
+        ("GET", 2) if first.is_some_and(|s| s.is("operations")) && !segs[1].name.is_empty() => {
             Some(Operation::OperationGet { item: item.clone(), id: segs[1].name.to_string() })
-                .filter(|_| !segs[1].name.is_empty())
         }
-        ("GET", ["worksheets"]) => Some(Operation::WorksheetList(item.clone())),
-        ("GET", ["worksheets", _]) => {
-            Some(Operation::WorksheetGet { item: item.clone(), sheet: segs[1].name.to_string() })
-        }
-        ("GET" | "PATCH", ["worksheets", _, "range"]) => {
-            let sheet = segs[1].name.to_string();
-            let address = match &segs[2].args {
-                None => None,
-                Some(_) => Some(
-                    segs[2]
-                        .arg("address")
-                        .map(str::to_string)
-                        .ok_or_else(|| GraphError::bad_request("range() needs an address."))?,
-                ),
-            };
-            Some(if m == "GET" {
-                Operation::RangeGet { item: item.clone(), sheet, address }
-            } else {
-                Operation::RangeUpdate { item: item.clone(), sheet, address }
-            })
-        }
-        ("GET", ["worksheets", _, "usedrange"]) => {
-            let values_only = match segs[2].arg("valuesOnly") {
-                None => false,
-                Some(v) if v.eq_ignore_ascii_case("true") => true,
-                Some(v) if v.eq_ignore_ascii_case("false") => false,
-                Some(v) => {
-                    return Err(GraphError::bad_request(format!("valuesOnly must be true or false, not '{v}'.")))
-                }
-            };
-            Some(Operation::UsedRange { item: item.clone(), sheet: segs[1].name.to_string(), values_only })
-        }
-        _ => None,
+        _ => workbook_resource(m, &item, segs)?,
     };
-    if let Some(op) = op {
-        return Ok(op);
+    match op {
+        // A path documented as it is keeps its own page's name.
+        Some(Operation::NotImplemented { .. }) if match_surface(method, segs).is_ok() => {}
+        Some(op) => return Ok(op),
+        None => {}
     }
     let operation = match_surface(method, segs)?;
     Ok(Operation::NotImplemented { item, operation: operation.to_string() })
 }
 
+/// Worksheets, ranges, names, tables and the application: the operation, or `None` when the
+/// path is none that workbookd serves (the caller then names the documented one).
+fn workbook_resource(m: &str, item: &ItemAddress, segs: &[Segment]) -> Result<Option<Operation>, GraphError> {
+    let Some(first) = segs.first() else { return Ok(None) };
+    let item = || item.clone();
+    let get = m == "GET";
+    if first.is("application") && first.args.is_none() {
+        return Ok(match (m, segs.len()) {
+            ("GET", 1) => Some(Operation::ApplicationGet(item())),
+            ("POST", 2) if segs[1].is("calculate") => Some(Operation::ApplicationCalculate(item())),
+            _ => None,
+        });
+    }
+    let (sheet, rest) = if first.is("worksheets") && first.args.is_none() {
+        match segs.get(1) {
+            None => return Ok(get.then(|| Operation::WorksheetList(item()))),
+            Some(key) if key.args.is_some() => return Ok(None),
+            Some(key) => (Some(key.name.to_string()), &segs[2..]),
+        }
+    } else {
+        (None, segs)
+    };
+    let Some(head) = rest.first() else {
+        return Ok(match (get, sheet) {
+            (true, Some(sheet)) => Some(Operation::WorksheetGet { item: item(), sheet }),
+            _ => None,
+        });
+    };
+    // A range entry point; the segments after it are navigation.
+    let range = |base: RangeBase, steps: &[Segment]| range_operation(m, item(), base, steps);
+    match (&sheet, head.name.to_ascii_lowercase().as_str()) {
+        (Some(sheet), "range") => {
+            let address = match &head.args {
+                None => None,
+                Some(_) => Some(
+                    head.arg("address")
+                        .map(str::to_string)
+                        .ok_or_else(|| GraphError::bad_request("range() needs an address."))?,
+                ),
+            };
+            range(RangeBase::Sheet { sheet: sheet.clone(), address }, &rest[1..])
+        }
+        (Some(sheet), "usedrange") => {
+            let values_only = parse_bool("valuesOnly", head.arg("valuesOnly").map(str::to_string))?;
+            range(RangeBase::UsedRange { sheet: sheet.clone(), values_only }, &rest[1..])
+        }
+        (Some(sheet), "cell") => {
+            let int = |key: &str| -> Result<i64, GraphError> {
+                let v = head.arg(key).ok_or_else(|| GraphError::invalid_argument(format!("cell() needs {key}.")))?;
+                v.trim()
+                    .parse()
+                    .map_err(|_| GraphError::invalid_argument(format!("{key} must be a whole number, not '{v}'.")))
+            };
+            range(RangeBase::Cell { sheet: sheet.clone(), row: int("row")?, col: int("column")? }, &rest[1..])
+        }
+        (_, "names") if head.args.is_none() => match rest.get(1) {
+            None => Ok(get.then(|| Operation::NameList { item: item(), sheet: sheet.clone() })),
+            Some(name) if name.args.is_none() => {
+                let name = name.name.to_string();
+                match rest.get(2) {
+                    None => Ok(get.then(|| Operation::NameGet { item: item(), sheet: sheet.clone(), name })),
+                    Some(r) if r.is("range") && r.args.is_none() => {
+                        range(RangeBase::Name { sheet: sheet.clone(), name }, &rest[3..])
+                    }
+                    Some(_) => Ok(None),
+                }
+            }
+            Some(_) => Ok(None),
+        },
+        (_, "tables") if head.args.is_none() => {
+            let Some(table) = rest.get(1) else {
+                return Ok(get.then(|| Operation::TableList { item: item(), sheet: sheet.clone() }));
+            };
+            if table.args.is_some() {
+                return Ok(None);
+            }
+            let table = table.name.to_string();
+            table_operation(m, item(), sheet, table, &rest[2..])
+        }
+        _ => Ok(None),
+    }
+}
+
+fn table_part(s: &Segment) -> Option<TablePart> {
+    if s.args.is_some() {
+        return None;
+    }
+    [
+        ("range", TablePart::Range),
+        ("dataBodyRange", TablePart::DataBody),
+        ("headerRowRange", TablePart::HeaderRow),
+        ("totalRowRange", TablePart::TotalRow),
+    ]
+    .into_iter()
+    .find(|(name, _)| s.is(name))
+    .map(|(_, part)| part)
+}
+
+/// `itemAt(index=n)` (GET) or `itemAt` (POST, index in the body); `$/itemAt(index=n)` too.
+fn item_at(m: &str, segs: &[Segment]) -> Result<Option<Option<i64>>, GraphError> {
+    let segs = match segs.first() {
+        Some(s) if s.name == "$" && s.args.is_none() => &segs[1..],
+        _ => segs,
+    };
+    match segs {
+        [s] if s.is("itemAt") && matches!(m, "GET" | "POST") => match s.arg("index") {
+            Some(v) => v
+                .trim()
+                .parse()
+                .map(|i| Some(Some(i)))
+                .map_err(|_| GraphError::invalid_argument(format!("index must be a whole number, not '{v}'."))),
+            None => Ok(Some(None)),
+        },
+        _ => Ok(None),
+    }
+}
+
+fn table_operation(
+    m: &str,
+    item: ItemAddress,
+    sheet: Option<String>,
+    table: String,
+    segs: &[Segment],
+) -> Result<Option<Operation>, GraphError> {
+    let get = m == "GET";
+    let Some(head) = segs.first() else {
+        return Ok(get.then_some(Operation::TableGet { item, sheet, table }));
+    };
+    if let Some(part) = table_part(head) {
+        return range_operation(m, item, RangeBase::Table { sheet, table, part }, &segs[1..]);
+    }
+    let rows = head.is("rows") && head.args.is_none();
+    let columns = head.is("columns") && head.args.is_none();
+    if !rows && !columns {
+        return Ok(None);
+    }
+    if segs.len() == 1 {
+        return Ok(get.then_some(if rows {
+            Operation::TableRowList { item, sheet, table }
+        } else {
+            Operation::TableColumnList { item, sheet, table }
+        }));
+    }
+    if let Some(index) = item_at(m, &segs[1..])? {
+        let key = MemberKey::At(index);
+        return Ok(Some(if rows {
+            Operation::TableRowGet { item, sheet, table, row: key }
+        } else {
+            Operation::TableColumnGet { item, sheet, table, column: key }
+        }));
+    }
+    let member = &segs[1];
+    if member.args.is_some() {
+        return Ok(None);
+    }
+    let key = member.name.to_string();
+    if rows {
+        // Rows are addressed by their 0-based index; other words (`add`) are other operations.
+        let Ok(index) = key.trim().parse::<i64>() else { return Ok(None) };
+        return match segs.get(2) {
+            None => Ok(get.then_some(Operation::TableRowGet { item, sheet, table, row: MemberKey::Key(key) })),
+            Some(r) if r.is("range") && r.args.is_none() => {
+                range_operation(m, item, RangeBase::TableRow { sheet, table, index }, &segs[3..])
+            }
+            Some(_) => Ok(None),
+        };
+    }
+    match segs.get(2) {
+        None => Ok(get.then_some(Operation::TableColumnGet { item, sheet, table, column: MemberKey::Key(key) })),
+        Some(s) => match table_part(s) {
+            Some(part) => {
+                range_operation(m, item, RangeBase::TableColumn { sheet, table, column: key, part }, &segs[3..])
+            }
+            None => Ok(None),
+        },
+    }
+}
+
+/// A range entry point followed by navigation segments: a read (GET, or POST for the steps the
+/// docs show as POST) or an update (PATCH). `None` when a segment is not navigation (`clear`,
+/// `format`, …: other operations).
+fn range_operation(
+    m: &str,
+    item: ItemAddress,
+    base: RangeBase,
+    segs: &[Segment],
+) -> Result<Option<Operation>, GraphError> {
+    let mut steps = Vec::with_capacity(segs.len());
+    for (i, s) in segs.iter().enumerate() {
+        let arg = |key: &str| s.arg(key).map(str::to_string);
+        match RangeStep::parse(&s.name, &arg)? {
+            Some(step) => steps.push(step),
+            None => {
+                // An operation on the range (`clear`, `format/font`, …): the docs list each under
+                // `names/{}/range/…`, and any range entry point takes it alike.
+                let mut as_documented: Vec<Segment> = ["names", "{}", "range"]
+                    .into_iter()
+                    .map(|n| Segment { name: Cow::Borrowed(n), args: None })
+                    .collect();
+                as_documented.extend(segs[i..].iter().cloned());
+                // Not documented that way either: the caller matches the path as it came.
+                let Ok(operation) = match_surface(m, &as_documented) else { return Ok(None) };
+                return Ok(Some(Operation::NotImplemented { item, operation: operation.to_string() }));
+            }
+        }
+    }
+    let range = RangeRef { base, steps };
+    Ok(match m {
+        "GET" => Some(Operation::RangeGet { item, range }),
+        "POST" if !range.steps.is_empty() => Some(Operation::RangeGet { item, range }),
+        "PATCH" => Some(Operation::RangeUpdate { item, range }),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::navigate::{RangeBase, RangeRef, RangeStep, TablePart};
 
     fn op(method: &str, path: &str) -> Operation {
         resolve(method, path).unwrap_or_else(|e| panic!("{method} {path}: {e}")).operation
@@ -611,8 +843,10 @@ mod tests {
             op("GET", "/v1.0/drives/d/items/01AB/workbook/worksheets/%7B0000-1%7D/range(address='A1%3AB2')"),
             Operation::RangeGet {
                 item: ItemAddress { drive: DriveRef::Drive("d".into()), item: ItemRef::Id("01AB".into()) },
-                sheet: "{0000-1}".into(),
-                address: Some("A1:B2".into())
+                range: RangeRef {
+                    base: RangeBase::Sheet { sheet: "{0000-1}".into(), address: Some("A1:B2".into()) },
+                    steps: vec![]
+                }
             }
         );
         // A new file under a parent addressed by id, spelled out and encoded.
@@ -630,19 +864,110 @@ mod tests {
         );
         assert_eq!(
             op("PATCH", "/beta/me/drive/items/42/workbook/worksheets('Sheet 1')/range(address='Sheet 1!A1:B2')"),
-            Operation::RangeUpdate { item: me("42"), sheet: "Sheet 1".into(), address: Some("Sheet 1!A1:B2".into()) }
+            Operation::RangeUpdate {
+                item: me("42"),
+                range: RangeRef {
+                    base: RangeBase::Sheet { sheet: "Sheet 1".into(), address: Some("Sheet 1!A1:B2".into()) },
+                    steps: vec![]
+                }
+            }
         );
         assert_eq!(op("POST", "/v1.0/me/drive/items/42/workbook/createSession"), Operation::CreateSession(me("42")));
         assert_eq!(op("GET", "/v1.0/me/drive"), Operation::DriveGet(DriveRef::Me));
         assert_eq!(op("GET", "/v1.0/drives/b%21x"), Operation::DriveGet(DriveRef::Drive("b!x".into())));
         assert_eq!(
             op("GET", "/v1.0/users/a@b.c/drive/items/42/workbook/worksheets/S/usedRange(valuesOnly=true)"),
-            Operation::UsedRange {
+            Operation::RangeGet {
                 item: ItemAddress { drive: DriveRef::User("a@b.c".into()), item: ItemRef::Id("42".into()) },
-                sheet: "S".into(),
-                values_only: true
+                range: RangeRef { base: RangeBase::UsedRange { sheet: "S".into(), values_only: true }, steps: vec![] }
             }
         );
+    }
+
+    fn range(method: &str, path: &str) -> RangeRef {
+        match op(method, &format!("/v1.0/me/drive/items/1/workbook/{path}")) {
+            Operation::RangeGet { range, .. } | Operation::RangeUpdate { range, .. } => range,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn range_entry_points_and_navigation() {
+        let r = range("GET", "worksheets/S/range(address='A1:C3')/cell(row=1,column=2)/lastRow");
+        assert_eq!(r.base, RangeBase::Sheet { sheet: "S".into(), address: Some("A1:C3".into()) });
+        assert_eq!(r.steps, [RangeStep::Cell { row: Some(1), col: Some(2) }, RangeStep::LastRow]);
+        assert_eq!(r.doc_page(), "range-lastrow");
+        // Arguments left for the body, and steps documented as POST.
+        let r = range("POST", "names/N/range/row");
+        assert_eq!(
+            (r.base.clone(), r.steps.clone()),
+            (RangeBase::Name { sheet: None, name: "N".into() }, vec![RangeStep::Row(None)])
+        );
+        let r = range("POST", "worksheets/S/range/resizedRange(deltaRows=2, deltaColumns=-1)");
+        assert_eq!(r.steps, [RangeStep::ResizedRange { rows: Some(2), cols: Some(-1) }]);
+        let r = range("GET", "worksheets('S')/cell(row=4,column=0)");
+        assert_eq!(r.base, RangeBase::Cell { sheet: "S".into(), row: 4, col: 0 });
+        let r = range("GET", "tables/T/columns/Qty/dataBodyRange/rowsAbove(count=2)");
+        assert_eq!(
+            r.base,
+            RangeBase::TableColumn { sheet: None, table: "T".into(), column: "Qty".into(), part: TablePart::DataBody }
+        );
+        assert_eq!(r.steps, [RangeStep::RowsAbove(Some(2))]);
+        let r = range("PATCH", "worksheets/S/tables/T/rows/3/range");
+        assert_eq!(r.base, RangeBase::TableRow { sheet: Some("S".into()), table: "T".into(), index: 3 });
+        assert_eq!(range("GET", "tables/T/headerRowRange").doc_page(), "table-headerrowrange");
+        assert_eq!(
+            range("GET", "worksheets/S/usedRange(valuesOnly=true)/entireColumn").doc_page(),
+            "range-entirecolumn"
+        );
+        // Not navigation: other operations, named.
+        let named = |method: &str, path: &str| match op(method, &format!("/v1.0/me/drive/items/1/workbook/{path}")) {
+            Operation::NotImplemented { operation, .. } => operation,
+            other => panic!("{path}: {other:?}"),
+        };
+        assert_eq!(named("POST", "worksheets/S/range(address='A1')/clear"), "range-clear");
+        assert_eq!(named("POST", "tables/T/rows/add"), "tablerowcollection-add");
+        assert_eq!(named("GET", "worksheets/S/range(address='A1')/format"), "rangeformat-get");
+        assert!(resolve("GET", "/v1.0/me/drive/items/1/workbook/worksheets/S/cell(row=x,column=1)").is_err());
+        assert!(resolve("GET", "/v1.0/me/drive/items/1/workbook/worksheets/S/range/offsetRange(rowOffset=a)").is_err());
+    }
+
+    #[test]
+    fn names_tables_rows_columns_and_application() {
+        let w = |path: &str| format!("/v1.0/me/drive/items/1/workbook/{path}");
+        assert_eq!(op("GET", &w("names")), Operation::NameList { item: me("1"), sheet: None });
+        assert_eq!(op("GET", &w("worksheets/S/names")), Operation::NameList { item: me("1"), sheet: Some("S".into()) });
+        assert_eq!(op("GET", &w("names('N')")), Operation::NameGet { item: me("1"), sheet: None, name: "N".into() });
+        assert_eq!(
+            op("GET", &w("worksheets/S/tables")),
+            Operation::TableList { item: me("1"), sheet: Some("S".into()) }
+        );
+        assert_eq!(op("GET", &w("tables/1")), Operation::TableGet { item: me("1"), sheet: None, table: "1".into() });
+        let at = |i| MemberKey::At(i);
+        assert_eq!(
+            op("GET", &w("tables/T/rows/itemAt(index=2)")),
+            Operation::TableRowGet { item: me("1"), sheet: None, table: "T".into(), row: at(Some(2)) }
+        );
+        assert_eq!(
+            op("GET", &w("tables/T/rows/$/itemAt(index=6)")),
+            Operation::TableRowGet { item: me("1"), sheet: None, table: "T".into(), row: at(Some(6)) }
+        );
+        assert_eq!(
+            op("POST", &w("tables/T/columns/itemAt")),
+            Operation::TableColumnGet { item: me("1"), sheet: None, table: "T".into(), column: at(None) }
+        );
+        assert_eq!(
+            op("GET", &w("tables/T/columns/Qty")),
+            Operation::TableColumnGet {
+                item: me("1"),
+                sheet: None,
+                table: "T".into(),
+                column: MemberKey::Key("Qty".into())
+            }
+        );
+        assert_eq!(op("GET", &w("application")), Operation::ApplicationGet(me("1")));
+        assert_eq!(op("POST", &w("application/calculate")), Operation::ApplicationCalculate(me("1")));
+        assert_eq!(resolve("DELETE", &w("application")).unwrap_err().status, 405);
     }
 
     #[test]

@@ -8,7 +8,15 @@ const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/graph-compati
 
 /// A request path for a table row's path column, or `None` for control-plane rows.
 fn request_path(path: &str) -> Option<String> {
-    let path = path.replace("{}", "K");
+    // The query (`?$top=5`) is not part of the path the resolver sees.
+    let path = path.split('?').next().unwrap_or(path);
+    let mut path = path.replace("{}", "K");
+    // A worksheet's cell is addressed with its arguments in the path.
+    if path.ends_with("/worksheets/K/cell") {
+        path.push_str("(row=0,column=0)");
+    }
+    // Table rows are keyed by their index.
+    path = path.replace("/rows/K", "/rows/0");
     if let Some(rest) = path.strip_prefix("{drive}") {
         return Some(format!("/v1.0/me/drive{rest}"));
     }
@@ -67,5 +75,5 @@ fn the_compatibility_table_matches_the_resolver() {
         return;
     }
     assert!(wrong.is_empty(), "the table is out of date (bless it):\n{}", wrong.join("\n"));
-    assert!(served >= 15 && todo >= 140, "served {served}, 501 {todo}");
+    assert!(served >= 60 && todo >= 100, "served {served}, 501 {todo}");
 }

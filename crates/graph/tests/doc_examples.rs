@@ -8,6 +8,7 @@ fn every_documented_request_resolves() {
     let mut failures = Vec::new();
     let mut served = 0;
     let mut named = 0;
+    let mut placeholders = 0;
     for line in include_str!("doc_request_lines.txt").lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
         let (method, url) = line.split_once(' ').expect("method and URL");
         // workbook-createsession example 2 puts createSession under /worksheets({id}): an
@@ -25,11 +26,16 @@ fn every_documented_request_resolves() {
                 }
                 _ => served += 1,
             },
+            // The path is known; the example's placeholders (`row=<row>`) are not numbers.
+            Err(e) if e.inner_code == Some("invalidArgument") && (url.contains("={") || url.contains("=<")) => {
+                placeholders += 1
+            }
             Err(e) => failures.push(format!("{line}: {e}")),
         }
     }
     assert!(failures.is_empty(), "{} unresolved:\n{}", failures.len(), failures.join("\n"));
     // The session, worksheet and range requests are served; all others are recognised.
-    assert!(served >= 8, "served {served}");
-    assert!(named >= 140, "named {named}");
+    assert!(served >= 50, "served {served}");
+    assert!(named >= 90, "named {named}");
+    assert!(placeholders <= 2, "placeholders {placeholders}");
 }

@@ -185,6 +185,7 @@ impl Host {
         }
         let content = store.content(item_id)?;
         let mut wb = Workbook::open_with(content.bytes.clone(), limits).map_err(HostError::Unopenable)?;
+        wb.calculate_if_file_asks().map_err(HostError::Unopenable)?;
         for raw in &content.journal {
             let record = Record::from_bytes(raw).map_err(HostError::Unopenable)?;
             wb.apply(&record).map_err(HostError::Unopenable)?;
@@ -209,6 +210,7 @@ impl Host {
             // The private copy: the stored content and journal, which hold every acknowledged write.
             let content = store.content(&id)?;
             let mut wb = Workbook::open_with(content.bytes.clone(), &limits).map_err(HostError::Unopenable)?;
+            wb.calculate_if_file_asks().map_err(HostError::Unopenable)?;
             for raw in &content.journal {
                 wb.apply(&Record::from_bytes(raw).map_err(HostError::Unopenable)?).map_err(HostError::Unopenable)?;
             }

@@ -1,0 +1,224 @@
+//! Named items, tables, table columns and table rows as Graph shows them.
+
+use book::address::{Area, SheetArea};
+use book::model::{DefinedName, Table};
+use book::{BookError, Value, Workbook};
+use serde_json::{json, Value as Json};
+
+use crate::error::GraphError;
+use crate::navigate::{find_column, find_table, table_rows, LocateResult, TablePart};
+use crate::range::find_worksheet;
+
+/// A cell value as JSON, the way range `values` show it.
+pub fn value_json(v: &Value) -> Json {
+    match v {
+        Value::Empty => json!(""),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => json!(*n as i64),
+        Value::Number(n) => json!(n),
+        Value::Text(s) => json!(s),
+        Value::Bool(b) => json!(b),
+        Value::Error(e) => json!(e.as_str()),
+    }
+}
+
+/// The `values` of an area: a 2-D array.
+fn values_of(wb: &Workbook, sheet: &str, area: &Area) -> Result<Json, BookError> {
+    let rows = wb.read_range(sheet, area)?;
+    Ok(Json::Array(rows.iter().map(|r| Json::Array(r.iter().map(|c| value_json(&c.value)).collect())).collect()))
+}
+
+/// A name's `type` and `value`: a reference is a `Range` shown as its address; constants are
+/// their type. Other formulas are shown as their text with the type `Formula` (Excel would
+/// show what they compute).
+fn name_type_and_value(formula: &str) -> (&'static str, Json) {
+    let text = formula.trim();
+    if SheetArea::parse(text).is_ok_and(|a| a.sheet.is_some()) {
+        return ("Range", json!(text));
+    }
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        if !inner.replace("\"\"", "").contains('"') {
+            return ("String", json!(inner.replace("\"\"", "\"")));
+        }
+    }
+    if text.eq_ignore_ascii_case("TRUE") || text.eq_ignore_ascii_case("FALSE") {
+        return ("Boolean", json!(text.eq_ignore_ascii_case("TRUE")));
+    }
+    if let Ok(n) = text.parse::<f64>() {
+        if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+            return ("Integer", json!(n as i64));
+        }
+        return ("Double", json!(n));
+    }
+    ("Formula", json!(text))
+}
+
+pub fn name_json(n: &DefinedName) -> Json {
+    let (kind, value) = name_type_and_value(&n.formula);
+    let scope = match n.local_sheet {
+        Some(_) => "Worksheet",
+        None => "Workbook",
+    };
+    json!({
+        "name": n.name,
+        "comment": n.comment.clone().unwrap_or_default(),
+        "scope": scope,
+        "type": kind,
+        "value": value,
+        "visible": !n.hidden,
+    })
+}
+
+/// Whether Graph lists a name: Excel's own (`_xlnm.Print_Area`, …) are not named items.
+fn listed(n: &DefinedName) -> bool {
+    !n.name.starts_with("_xlnm.") && !n.name.starts_with("_xlfn.")
+}
+
+/// Names of the workbook scope, or with `sheet` those scoped to that worksheet.
+pub fn names_json(wb: &Workbook, sheet: Option<&str>) -> Result<Vec<Json>, BookError> {
+    let scope = match sheet {
+        Some(s) => {
+            let name = find_worksheet(wb, s)?;
+            Some(wb.model().sheet_index(&name))
+        }
+        None => None,
+    };
+    Ok(wb
+        .model()
+        .names
+        .iter()
+        .filter(|n| listed(n))
+        .filter(|n| match scope {
+            Some(index) => n.local_sheet.is_some() && n.local_sheet == index,
+            None => n.local_sheet.is_none(),
+        })
+        .map(name_json)
+        .collect())
+}
+
+pub fn name_get(wb: &Workbook, sheet: Option<&str>, key: &str) -> LocateResult<Json> {
+    let scope = match sheet {
+        Some(s) => {
+            let name = find_worksheet(wb, s)?;
+            wb.model().sheet_index(&name)
+        }
+        None => None,
+    };
+    let found = wb.model().names.iter().filter(|n| listed(n)).find(|n| {
+        n.name.eq_ignore_ascii_case(key)
+            && match sheet {
+                Some(_) => n.local_sheet.is_some() && n.local_sheet == scope,
+                None => n.local_sheet.is_none(),
+            }
+    });
+    Ok(found.map(name_json).ok_or_else(|| GraphError::item_not_found(format!("The name '{key}' was not found."))))
+}
+
+pub fn table_json(t: &Table) -> Json {
+    json!({
+        "id": t.id.to_string(),
+        "name": t.display_name,
+        "showHeaders": t.header_rows > 0,
+        "showTotals": t.totals_rows > 0,
+        "style": t.style.name.clone().unwrap_or_default(),
+        "highlightFirstColumn": t.style.show_first_column,
+        "highlightLastColumn": t.style.show_last_column,
+        "showBandedRows": t.style.show_row_stripes,
+        "showBandedColumns": t.style.show_column_stripes,
+        "showFilterButton": t.style.auto_filter,
+        "legacyId": t.id.to_string(),
+    })
+}
+
+pub fn tables_json(wb: &Workbook, sheet: Option<&str>) -> Result<Vec<Json>, BookError> {
+    let on = match sheet {
+        Some(s) => Some(find_worksheet(wb, s)?),
+        None => None,
+    };
+    Ok(wb
+        .model()
+        .sheets
+        .iter()
+        .filter(|s| on.as_deref().is_none_or(|n| n == s.name))
+        .flat_map(|s| s.tables.iter())
+        .map(table_json)
+        .collect())
+}
+
+pub fn table_get(wb: &Workbook, sheet: Option<&str>, key: &str) -> LocateResult<Json> {
+    Ok(find_table(wb, sheet, key)?.map(|(_, t)| table_json(t)))
+}
+
+fn column_json(wb: &Workbook, sheet: &str, t: &Table, i: usize) -> Result<Json, BookError> {
+    let col = t.area.first_col + i as u32;
+    let area = Area::cells(t.area.first_row, col, t.area.last_row, col);
+    Ok(json!({
+        "id": t.column_ids.get(i).copied().unwrap_or(i as u32 + 1).to_string(),
+        "index": i,
+        "name": t.columns[i],
+        "values": values_of(wb, sheet, &area)?,
+    }))
+}
+
+pub fn columns_json(wb: &Workbook, sheet: Option<&str>, table: &str) -> LocateResult<Vec<Json>> {
+    let (sheet_name, t) = match find_table(wb, sheet, table)? {
+        Ok(found) => found,
+        Err(e) => return Ok(Err(e)),
+    };
+    let columns: Result<Vec<Json>, BookError> =
+        (0..t.columns.len()).map(|i| column_json(wb, sheet_name, t, i)).collect();
+    Ok(Ok(columns?))
+}
+
+/// A column by key (id or name) or by 0-based position.
+pub fn column_get(wb: &Workbook, sheet: Option<&str>, table: &str, key: Result<&str, i64>) -> LocateResult<Json> {
+    let (sheet_name, t) = match find_table(wb, sheet, table)? {
+        Ok(found) => found,
+        Err(e) => return Ok(Err(e)),
+    };
+    let found = match key {
+        Ok(k) => t.column_ids.iter().position(|id| id.to_string() == k).or_else(|| find_column(t, k)),
+        Err(i) => usize::try_from(i).ok().filter(|&i| i < t.columns.len()),
+    };
+    let Some(i) = found else {
+        let key = match key {
+            Ok(k) => k.to_string(),
+            Err(i) => format!("at index {i}"),
+        };
+        return Ok(Err(GraphError::item_not_found(format!(
+            "The column {key} of table '{}' was not found.",
+            t.display_name
+        ))));
+    };
+    Ok(Ok(column_json(wb, sheet_name, t, i)?))
+}
+
+/// The data rows of a table as `workbookTableRow`s, `skip` then at most `top` of them.
+pub fn rows_json(wb: &Workbook, sheet: Option<&str>, table: &str, skip: usize, top: usize) -> LocateResult<Vec<Json>> {
+    let (sheet_name, t) = match find_table(wb, sheet, table)? {
+        Ok(found) => found,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some((r1, r2)) = table_rows(t, TablePart::DataBody) else { return Ok(Ok(Vec::new())) };
+    let count = (r2 - r1 + 1) as usize;
+    let mut out = Vec::new();
+    for index in skip..count.min(skip.saturating_add(top)) {
+        let row = r1 + index as u32;
+        let area = Area::cells(row, t.area.first_col, row, t.area.last_col);
+        out.push(json!({ "index": index, "values": values_of(wb, sheet_name, &area)? }));
+    }
+    Ok(Ok(out))
+}
+
+pub fn row_get(wb: &Workbook, sheet: Option<&str>, table: &str, index: i64) -> LocateResult<Json> {
+    let (sheet_name, t) = match find_table(wb, sheet, table)? {
+        Ok(found) => found,
+        Err(e) => return Ok(Err(e)),
+    };
+    let not_found = || GraphError::item_not_found(format!("Row {index} of table '{}' was not found.", t.display_name));
+    let Some((r1, r2)) = table_rows(t, TablePart::DataBody) else { return Ok(Err(not_found())) };
+    let Some(row) = u32::try_from(index).ok().and_then(|i| r1.checked_add(i)).filter(|r| *r <= r2) else {
+        return Ok(Err(not_found()));
+    };
+    let area = Area::cells(row, t.area.first_col, row, t.area.last_col);
+    Ok(Ok(json!({ "index": index, "values": values_of(wb, sheet_name, &area)? })))
+}

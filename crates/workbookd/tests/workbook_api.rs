@@ -1,0 +1,283 @@
+//! The everyday workbook API against the real server: range entry points and navigation,
+//! named items, tables with their columns and rows, and the application.
+
+mod support;
+
+use rust_xlsxwriter::{Formula, Table, TableColumn, TableFunction};
+use serde_json::{json, Value};
+use support::{user, Server};
+
+/// Sheet1: a table `Sales` over A1:C5 (header, three rows, a total row), a formula over a
+/// structured reference in E1, names of every kind. Sheet 2: one value.
+fn fixture() -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows = [("pear", 3.0, 1.5), ("fig", 5.0, 2.0), ("plum", 7.0, 0.5)];
+    for (i, (name, qty, price)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, *name).unwrap();
+        ws.write_number(r, 1, *qty).unwrap();
+        ws.write_number(r, 2, *price).unwrap();
+    }
+    let table = Table::new().set_name("Sales").set_total_row(true).set_columns(&[
+        TableColumn::new().set_header("Fruit").set_total_label("Total"),
+        TableColumn::new().set_header("Qty").set_total_function(TableFunction::Sum),
+        TableColumn::new().set_header("Price"),
+    ]);
+    ws.add_table(0, 0, 4, 2, &table).unwrap();
+    ws.write_formula(0, 4, Formula::new("=SUM(Sales[Qty])*2")).unwrap();
+    ws.write_number(0, 5, 0.25).unwrap();
+    let other = wb.add_worksheet().set_name("Sheet 2").unwrap();
+    other.write_number(2, 1, 9.0).unwrap();
+    wb.define_name("Rate", "=Sheet1!$F$1").unwrap();
+    wb.define_name("Fruits", "=Sheet1!$A$2:$A$4").unwrap();
+    wb.define_name("Tax", "=0.2").unwrap();
+    wb.define_name("Sheet1!Local", "=Sheet1!$B$2:$C$3").unwrap();
+    wb.save_to_buffer().unwrap()
+}
+
+struct Book {
+    server: Server,
+    token: String,
+    base: String,
+}
+
+impl Book {
+    fn new() -> Book {
+        let server = Server::start(&[]);
+        let token = user("alice");
+        let item = server.upload(&token, "Fixture.xlsx", &fixture());
+        let base = format!("/v1.0/me/drive/items/{item}/workbook");
+        Book { server, token, base }
+    }
+
+    fn call(&self, method: &str, path: &str, body: &str) -> support::Response {
+        self.server.as_user(&self.token, method, &format!("{}/{path}", self.base), None, body)
+    }
+
+    fn ok(&self, method: &str, path: &str, body: &str) -> Value {
+        let r = self.call(method, path, body);
+        assert_eq!(r.status, 200, "{method} {path}: {}", r.text());
+        r.json()
+    }
+
+    fn address(&self, path: &str) -> String {
+        let select = if path.contains('?') { "&$select=address" } else { "?$select=address" };
+        let r = self.ok("GET", &format!("{path}{select}"), "");
+        assert!(r.get("values").is_none(), "$select=address reads no cells");
+        r["address"].as_str().unwrap_or_default().to_string()
+    }
+
+    fn error(&self, method: &str, path: &str, body: &str) -> (u16, String, String) {
+        self.call(method, path, body).error()
+    }
+}
+
+#[test]
+fn ranges_navigate_from_every_entry_point() {
+    let b = Book::new();
+    let s = "worksheets/Sheet1";
+    let r = "worksheets/Sheet1/range(address='B2:D4')";
+    assert_eq!(b.address(&format!("{r}/cell(row=1,column=1)")), "Sheet1!C3");
+    assert_eq!(b.address(&format!("{r}/cell(row=5,column=0)")), "Sheet1!B7", "a cell may lie outside the range");
+    assert_eq!(b.address(&format!("{r}/column(column=2)")), "Sheet1!D2:D4");
+    assert_eq!(b.address(&format!("{r}/entireRow")), "Sheet1!2:4");
+    assert_eq!(b.address(&format!("{r}/entireColumn")), "Sheet1!B:D");
+    assert_eq!(b.address(&format!("{r}/lastCell")), "Sheet1!D4");
+    assert_eq!(b.address(&format!("{r}/lastRow")), "Sheet1!B4:D4");
+    assert_eq!(b.address(&format!("{r}/lastColumn")), "Sheet1!D2:D4");
+    assert_eq!(b.address(&format!("{r}/offsetRange(rowOffset=1,columnOffset=-1)")), "Sheet1!A3:C5");
+    assert_eq!(b.address(&format!("{r}/rowsAbove")), "Sheet1!B1:D1");
+    assert_eq!(b.address(&format!("{r}/rowsBelow(count=2)")), "Sheet1!B5:D6");
+    assert_eq!(b.address(&format!("{r}/columnsBefore(count=1)")), "Sheet1!A2:A4");
+    assert_eq!(b.address(&format!("{r}/columnsAfter(count=3)")), "Sheet1!E2:G4");
+    assert_eq!(b.address(&format!("{r}/boundingRect(anotherRange='F9')")), "Sheet1!B2:F9");
+    assert_eq!(b.address(&format!("{r}/intersection(anotherRange='A1:C3')")), "Sheet1!B2:C3");
+    assert_eq!(b.address(&format!("{s}/range(address='A1:Z50')/usedRange")), "Sheet1!A1:F5");
+    // Chains, and the used range's own navigation.
+    assert_eq!(b.address(&format!("{s}/usedRange/lastRow/cell(row=0,column=1)")), "Sheet1!B5");
+    assert_eq!(b.address(&format!("{s}/cell(row=2,column=1)")), "Sheet1!B3");
+    // The docs' other call styles: arguments in a JSON body, POST for `row` and `resizedRange`.
+    assert_eq!(b.ok("POST", &format!("{r}/row"), r#"{"row":2}"#)["address"], "Sheet1!B4:D4");
+    assert_eq!(
+        b.ok("GET", &format!("{r}/offsetRange"), r#"{"rowOffset":3,"columnOffset":5}"#)["address"],
+        "Sheet1!G5:I7"
+    );
+    assert_eq!(b.ok("GET", &format!("{r}/boundingRect"), r#"{"anotherRange":"A1"}"#)["address"], "Sheet1!A1:D4");
+    assert_eq!(b.ok("POST", &format!("{r}/resizedRange(deltaRows=1,deltaColumns=-2)"), "")["address"], "Sheet1!B2:B5");
+    // Values come with the navigated range.
+    let cell = b.ok("GET", &format!("{s}/range(address='A1:C5')/cell(row=2,column=1)"), "");
+    assert_eq!(cell["values"], json!([[5]]));
+    assert_eq!(cell["valueTypes"], json!([["Double"]]));
+
+    // Bad navigation: the documented inner codes, nothing else.
+    let bad = |path: &str| b.error("GET", &format!("{r}/{path}"), "");
+    assert_eq!(bad("offsetRange(rowOffset=-5,columnOffset=0)"), (400, "badRequest".into(), "invalidArgument".into()));
+    assert_eq!(bad("row(row=3)"), (400, "badRequest".into(), "invalidArgument".into()));
+    assert_eq!(bad("rowsAbove(count=0)"), (400, "badRequest".into(), "invalidArgument".into()));
+    assert_eq!(bad("offsetRange"), (400, "badRequest".into(), "invalidArgument".into()), "arguments are required");
+    assert_eq!(bad("intersection(anotherRange='Z90')"), (404, "notFound".into(), "itemNotFound".into()));
+    assert_eq!(bad("boundingRect(anotherRange='Sheet%202!A1')").1, "badRequest");
+    assert_eq!(b.error("GET", "worksheets/Sheet1/cell(row=-1,column=0)", "").0, 400);
+    assert_eq!(b.error("GET", "worksheets/Nope/range(address='A1')/lastCell", "").2, "itemNotFound");
+    // Operations on a range that are not built yet answer 501 naming them, from any entry point.
+    let e = b.call("POST", &format!("{r}/clear"), "{}");
+    assert_eq!(e.error().0, 501);
+    assert!(e.text().contains("range-clear"), "{}", e.text());
+    assert!(b.call("POST", "tables/Sales/range/merge", "{}").text().contains("range-merge"));
+}
+
+#[test]
+fn named_items_list_get_and_give_their_ranges() {
+    let b = Book::new();
+    let names = b.ok("GET", "names", "");
+    let listed: Vec<&str> = names["value"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["Fruits", "Rate", "Tax"], "workbook scope only, in the file's order");
+    let rate = b.ok("GET", "names/Rate", "");
+    assert_eq!(
+        (rate["type"].clone(), rate["value"].clone(), rate["scope"].clone(), rate["visible"].clone()),
+        (json!("Range"), json!("Sheet1!$F$1"), json!("Workbook"), json!(true))
+    );
+    let tax = b.ok("GET", "names('tax')", "");
+    assert_eq!((tax["type"].clone(), tax["value"].clone()), (json!("Double"), json!(0.2)));
+    let local = b.ok("GET", "worksheets/Sheet1/names", "");
+    assert_eq!(local["value"][0]["name"], "Local");
+    assert_eq!(local["value"][0]["scope"], "Worksheet");
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/names/Local", "")["value"], "Sheet1!$B$2:$C$3");
+
+    let fruits = b.ok("GET", "names/Fruits/range", "");
+    assert_eq!(fruits["address"], "Sheet1!A2:A4");
+    assert_eq!(fruits["values"], json!([["pear"], ["fig"], ["plum"]]));
+    assert_eq!(b.address("names/Fruits/range/lastCell"), "Sheet1!A4");
+    assert_eq!(b.address("worksheets/Sheet1/names/Local/range/column(column=1)"), "Sheet1!C2:C3");
+    assert_eq!(b.ok("GET", "names/Rate/range", "")["values"], json!([[0.25]]));
+
+    assert_eq!(b.error("GET", "names/Nope", ""), (404, "notFound".into(), "itemNotFound".into()));
+    assert_eq!(b.error("GET", "names/Local", "").2, "itemNotFound", "a sheet's name is not the workbook's");
+    assert_eq!(b.error("GET", "names/Tax/range", "").2, "invalidArgument", "a constant has no range");
+
+    // A range reached through a name is written like any other, with recalculation.
+    let patched = b.ok("PATCH", "names/Rate/range", r#"{"values":[[0.5]]}"#);
+    assert_eq!(patched["values"], json!([[0.5]]));
+}
+
+#[test]
+fn tables_columns_and_rows_read_as_graph_shows_them() {
+    let b = Book::new();
+    let tables = b.ok("GET", "tables", "");
+    assert_eq!(tables["value"].as_array().unwrap().len(), 1);
+    let t = &tables["value"][0];
+    assert_eq!(
+        (t["name"].clone(), t["showHeaders"].clone(), t["showTotals"].clone()),
+        (json!("Sales"), json!(true), json!(true))
+    );
+    assert_eq!(t["style"], "TableStyleMedium9");
+    assert_eq!(t["showBandedRows"], true);
+    assert_eq!(t["showFilterButton"], true);
+    let id = t["id"].as_str().unwrap().to_string();
+    assert_eq!(b.ok("GET", &format!("tables/{id}"), "")["name"], "Sales");
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/tables", "")["value"][0]["name"], "Sales");
+    assert_eq!(b.ok("GET", "worksheets('Sheet%202')/tables", "")["value"], json!([]));
+
+    // Ranges of the table and its parts.
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C5");
+    assert_eq!(b.address("tables/sales/headerRowRange"), "Sheet1!A1:C1");
+    assert_eq!(b.address("tables/Sales/dataBodyRange"), "Sheet1!A2:C4");
+    assert_eq!(b.address("tables/Sales/totalRowRange"), "Sheet1!A5:C5");
+    assert_eq!(b.address("tables/Sales/columns/Qty/dataBodyRange"), "Sheet1!B2:B4");
+    assert_eq!(b.address("worksheets/Sheet1/tables/Sales/columns/3/range"), "Sheet1!C1:C5");
+    assert_eq!(b.address("tables/Sales/rows/1/range"), "Sheet1!A3:C3");
+    assert_eq!(b.address("tables/Sales/dataBodyRange/lastRow"), "Sheet1!A4:C4");
+
+    // Columns: by name, id and position, with every value of the column.
+    let columns = b.ok("GET", "tables/Sales/columns", "");
+    let names: Vec<&str> = columns["value"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Fruit", "Qty", "Price"]);
+    let qty = b.ok("GET", "tables/Sales/columns/Qty", "");
+    assert_eq!((qty["id"].clone(), qty["index"].clone()), (json!("2"), json!(1)));
+    assert_eq!(qty["values"], json!([["Qty"], [3], [5], [7], [15]]));
+    assert_eq!(b.ok("GET", "tables/Sales/columns/3", "")["name"], "Price");
+    assert_eq!(b.ok("POST", "tables/Sales/columns/itemAt", r#"{"index":0}"#)["name"], "Fruit");
+    assert_eq!(b.ok("GET", "tables/Sales/columns/itemAt(index=2)", "")["name"], "Price");
+    assert_eq!(b.ok("GET", "tables/Sales/columns?$top=1&$skip=1", "")["value"][0]["name"], "Qty");
+
+    // Rows: data rows by 0-based index.
+    let rows = b.ok("GET", "tables/Sales/rows", "");
+    assert_eq!(rows["value"].as_array().unwrap().len(), 3);
+    assert_eq!(rows["value"][2], json!({"index": 2, "values": [["plum", 7, 0.5]]}));
+    assert_eq!(
+        b.ok("GET", "tables/Sales/rows?$skip=1&$top=1", "")["value"],
+        json!([{"index": 1, "values": [["fig", 5, 2]]}])
+    );
+    assert_eq!(b.ok("GET", "tables/Sales/rows/0", "")["values"], json!([["pear", 3, 1.5]]));
+    assert_eq!(b.ok("POST", "tables/Sales/rows/itemAt", r#"{"index":1}"#)["values"][0][0], "fig");
+    assert_eq!(b.ok("GET", "tables/Sales/rows/$/itemAt(index=2)", "")["index"], 2);
+
+    // Unknown members and bad indexes.
+    let not_found = (404, "notFound".to_string(), "itemNotFound".to_string());
+    assert_eq!(b.error("GET", "tables/Nope", ""), not_found);
+    assert_eq!(b.error("GET", "tables/Sales/columns/Nope", ""), not_found);
+    assert_eq!(b.error("GET", "tables/Sales/rows/3", ""), not_found);
+    assert_eq!(b.error("GET", "tables/Sales/rows/-1/range", ""), not_found);
+    assert_eq!(b.error("POST", "tables/Sales/rows/itemAt", r#"{"index":"x"}"#).2, "invalidArgument");
+    assert_eq!(b.error("GET", "tables/Sales/columns?$top=x", "").2, "invalidArgument");
+
+    // Writing through a table column's range recalculates formulas over the table.
+    let patched = b.ok("PATCH", "tables/Sales/columns/Qty/dataBodyRange", r#"{"values":[[10],[20],[30]]}"#);
+    assert_eq!(patched["values"], json!([[10], [20], [30]]));
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='E1')", "")["values"], json!([[120]]));
+}
+
+/// The fixture with its workbook part saying `calcMode="manual"`.
+fn manual_fixture() -> Vec<u8> {
+    use std::io::{Read, Write};
+    let bytes = fixture();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if name == "xl/workbook.xml" {
+            let text = String::from_utf8(data).unwrap();
+            assert!(text.contains("<calcPr "), "{text}");
+            data = text.replace("<calcPr ", r#"<calcPr calcMode="manual" "#).into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[test]
+fn application_reports_and_runs_calculation() {
+    let b = Book::new();
+    assert_eq!(b.ok("GET", "application", "")["calculationMode"], "Automatic");
+    // A file written by a library asks to be calculated when opened: its placeholders are
+    // not shown.
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='E1')", "")["values"], json!([[30]]));
+    for kind in ["Recalculate", "Full", "FullRebuild"] {
+        let r = b.call("POST", "application/calculate", &format!(r#"{{"calculationType":"{kind}"}}"#));
+        assert_eq!(r.status, 200, "{kind}: {}", r.text());
+        assert!(r.body.is_empty(), "no body");
+    }
+    assert_eq!(b.error("POST", "application/calculate", r#"{"calculationType":"Sometimes"}"#).2, "invalidArgument");
+
+    // In manual mode, values stay as they are until calculate, as in Excel.
+    let token = user("bob");
+    let item = b.server.upload(&token, "Manual.xlsx", &manual_fixture());
+    let base = format!("/v1.0/me/drive/items/{item}/workbook");
+    let call =
+        |method: &str, path: &str, body: &str| b.server.as_user(&token, method, &format!("{base}/{path}"), None, body);
+    assert_eq!(call("GET", "application", "").json()["calculationMode"], "Manual");
+    let e1 = || call("GET", "worksheets/Sheet1/range(address='E1')", "").json()["values"].clone();
+    assert_eq!(e1(), json!([[0]]), "the file's cached result");
+    assert_eq!(
+        call("PATCH", "tables/Sales/columns/Qty/dataBodyRange", r#"{"values":[[10],[null],[null]]}"#).status,
+        200
+    );
+    assert_eq!(e1(), json!([[0]]), "not recalculated in manual mode");
+    assert_eq!(call("POST", "application/calculate", r#"{"calculationType":"Recalculate"}"#).status, 200);
+    assert_eq!(e1(), json!([[44]]));
+}
