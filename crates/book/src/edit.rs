@@ -35,11 +35,27 @@ pub struct SetCells {
     pub number_formats: Option<Vec<Vec<Option<String>>>>,
 }
 
+/// Clears cells of a rectangle, 0-based and inclusive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClearCells {
+    pub sheet: String,
+    pub first_row: u32,
+    pub first_col: u32,
+    pub last_row: u32,
+    pub last_col: u32,
+    pub contents: bool,
+    pub formats: bool,
+}
+
 /// One edit. Structural edits (insert/delete ranges, sheets, tables, names) join here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase")]
 pub enum Edit {
     SetCells(SetCells),
+    /// Clears a rectangle (Graph's range clear): contents (values and formulas), formats (the
+    /// cells' styles back to the default), or both.
+    ClearCells(ClearCells),
     /// Recalculates (Graph's application/calculate); recorded so that replay gives the same book.
     Calculate {
         full: bool,

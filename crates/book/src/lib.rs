@@ -22,7 +22,7 @@ mod workbook;
 mod xml;
 
 pub use address::{Area, SheetArea};
-pub use edit::{CellInput, Edit, Record, SetCells};
+pub use edit::{CellInput, ClearCells, Edit, Record, SetCells};
 pub use error::{BookError, Result};
 pub use package::Limits;
 pub use value::{ErrorKind, Value};

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::address::Area;
-use crate::edit::{CellInput, Edit, Record, SetCells};
+use crate::edit::{CellInput, ClearCells, Edit, Record, SetCells};
 use crate::engine::{CalcEngine, Formualizer};
 use crate::error::{BookError, Result};
 use crate::model::{BookModel, CalcMode, Cell, FormulaKind, SheetKind};
@@ -124,6 +124,7 @@ impl Workbook {
     pub fn apply(&mut self, record: &Record) -> Result<()> {
         match &record.edit {
             Edit::SetCells(set) => self.set_cells(set)?,
+            Edit::ClearCells(clear) => self.clear_cells(clear)?,
             Edit::Calculate { full } => {
                 if *full {
                     self.full_recalc()?;
@@ -144,6 +145,67 @@ impl Workbook {
         let record = Record::new(self.seq + 1, edit);
         self.apply(&record)?;
         Ok(record)
+    }
+
+    fn clear_cells(&mut self, clear: &ClearCells) -> Result<()> {
+        let si = self.sheet_idx(&clear.sheet)?;
+        let (r1, c1, r2, c2) = (clear.first_row, clear.first_col, clear.last_row, clear.last_col);
+        if r1 > r2 || c1 > c2 || r2 >= crate::address::MAX_ROWS || c2 >= crate::address::MAX_COLS {
+            return Err(BookError::InvalidEdit("rectangle outside the sheet".into()));
+        }
+        let area = Area::cells(r1, c1, r2, c2);
+        let in_area: Vec<(u32, u32)> = self.model.sheets[si]
+            .cells
+            .range((r1, 0)..=(r2, u32::MAX))
+            .filter(|((_, c), _)| (c1..=c2).contains(c))
+            .map(|(k, _)| *k)
+            .collect();
+        if clear.contents {
+            // As when writing: part of an array formula cannot be cleared, all of it can.
+            for (&(r, c), cell) in &self.model.sheets[si].cells {
+                if let FormulaKind::Array { area: arr, dynamic: false } = cell.kind {
+                    if arr.cell_count() > 1 && intersects(&arr, &area) && !contains_area(&area, &arr) {
+                        return Err(BookError::InvalidEdit(format!(
+                            "cannot change part of the array formula at {}",
+                            crate::address::cell_name(r, c)
+                        )));
+                    }
+                }
+            }
+        }
+        let sheet_name = self.model.sheets[si].name.clone();
+        for (row, col) in in_area {
+            let cells = &mut self.model.sheets[si].cells;
+            let Some(cell) = cells.get_mut(&(row, col)) else { continue };
+            let has_content =
+                !cell.value.is_empty() || cell.formula.is_some() || !matches!(cell.kind, FormulaKind::Normal);
+            let changes = (clear.contents && has_content) || (clear.formats && cell.style != 0);
+            if !changes {
+                continue;
+            }
+            self.touched.insert((si, row, col));
+            if clear.formats {
+                cell.style = 0;
+            }
+            if clear.contents && has_content {
+                if let FormulaKind::Shared { master: true, si: group } = cell.kind {
+                    self.broken_shared.insert((si, group));
+                }
+                if cell.formula.is_some() || !matches!(cell.kind, FormulaKind::Normal) {
+                    self.formulas_changed = true;
+                }
+                cell.value = Value::Empty;
+                cell.formula = None;
+                cell.kind = FormulaKind::Normal;
+                self.engine.set_value(&sheet_name, row, col, &Value::Empty)?;
+                self.dirty = true;
+            }
+            // A cell with nothing left goes from the sheet.
+            if cell.value.is_empty() && cell.formula.is_none() && cell.style == 0 {
+                cells.remove(&(row, col));
+            }
+        }
+        Ok(())
     }
 
     fn set_cells(&mut self, set: &SetCells) -> Result<()> {

@@ -167,3 +167,64 @@ fn the_loss_guard_refuses_a_cell_with_two_values() {
     let bad_number = br#"<worksheet><sheetData><row r="1"><c r="A1"><v>1.5.5</v></c></row></sheetData></worksheet>"#;
     assert!(book::model::verify_sheet_xml(bad_number, "p", &[]).is_err());
 }
+
+fn clear(first: (u32, u32), last: (u32, u32), contents: bool, formats: bool) -> Edit {
+    Edit::ClearCells(book::ClearCells {
+        sheet: "Sheet1".into(),
+        first_row: first.0,
+        first_col: first.1,
+        last_row: last.0,
+        last_col: last.1,
+        contents,
+        formats,
+    })
+}
+
+#[test]
+fn clearing_contents_formats_or_both() {
+    let mut wb = Workbook::open(sample()).unwrap();
+    // Contents: the value goes, the dependent recalculates, the date format stays.
+    wb.edit(clear((0, 0), (0, 0), true, false)).unwrap();
+    assert_eq!(wb.cell("Sheet1", 0, 0).unwrap().value, Value::Empty);
+    assert_eq!(wb.cell("Sheet1", 0, 1).unwrap().value, Value::Number(0.0));
+    wb.edit(clear((0, 2), (0, 2), true, false)).unwrap();
+    assert_eq!(wb.cell("Sheet1", 0, 2).unwrap().value, Value::Empty);
+    assert_eq!(wb.cell("Sheet1", 0, 2).unwrap().number_format, "yyyy\\-mm\\-dd");
+    // Formats: the value stays, shown as General.
+    wb.edit(set("Sheet1", 0, 2, CellInput::Number(45292.0))).unwrap();
+    wb.edit(clear((0, 2), (0, 2), false, true)).unwrap();
+    let c1 = wb.cell("Sheet1", 0, 2).unwrap();
+    assert_eq!(
+        (c1.value.clone(), c1.number_format.as_ref(), c1.text.as_str()),
+        (Value::Number(45292.0), "General", "45292")
+    );
+    // Both, over a shared formula's master and follower (a whole-column clear).
+    wb.edit(Edit::ClearCells(book::ClearCells {
+        sheet: "Sheet1".into(),
+        first_row: 0,
+        first_col: 1,
+        last_row: book::address::MAX_ROWS - 1,
+        last_col: 1,
+        contents: true,
+        formats: true,
+    }))
+    .unwrap();
+    assert_eq!(wb.cell("Sheet1", 1, 1).unwrap().value, Value::Empty);
+    assert_eq!(wb.cell("Sheet1", 2, 1).unwrap().formula, None);
+    assert!(wb.used_range("Sheet1", false).unwrap().is_some_and(|a| a.last_col == 2));
+
+    // Saved and read back by the library and by calamine.
+    let saved = wb.save().unwrap();
+    let again = Workbook::open(saved.clone()).unwrap();
+    assert_eq!(again.cell("Sheet1", 0, 0).unwrap().value, Value::Empty);
+    assert_eq!(again.cell("Sheet1", 2, 1).unwrap().value, Value::Empty);
+    assert_eq!(again.cell("Sheet1", 0, 2).unwrap().number_format, "General");
+    assert_eq!(again.cell("Sheet1", 1, 0).unwrap().value, Value::Text("apple".into()));
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
+    let range = x.worksheet_range("Sheet1").unwrap();
+    assert_eq!(range.get_value((0, 2)), Some(&calamine::Data::Float(45292.0)));
+    assert!(matches!(range.get_value((2, 1)), None | Some(calamine::Data::Empty)));
+    // Rectangles off the sheet are refused.
+    assert!(wb.edit(clear((5, 5), (4, 5), true, true)).is_err());
+}

@@ -39,6 +39,7 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::WorksheetGet { item, sheet } => worksheet_get(ctx, item, sheet).await,
         Operation::RangeGet { item, range } => range_get(ctx, item, range).await,
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
+        Operation::RangeClear { item, range } => range_clear(ctx, item, range).await,
         Operation::NameList { item, sheet } => name_list(ctx, item, sheet).await,
         Operation::NameGet { item, sheet, name } => name_get(ctx, item, sheet, name).await,
         Operation::TableList { item, sheet } => table_list(ctx, item, sheet).await,
@@ -653,6 +654,42 @@ async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer
         None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
     };
     Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))?))
+}
+
+/// `clear` with `applyTo` `All` (the default), `Contents` or `Formats`. Answers 204: the
+/// page's prose says 200, its example 204 with no body, and no content is what there is.
+async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let apply_to = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("applyTo")).map(|(_, v)| v);
+    let (contents, formats) = match apply_to {
+        None | Some(Value::Null) => (true, true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("All") => (true, true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("Contents") => (true, false),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("Formats") => (false, true),
+        Some(other) => {
+            return Err(GraphError::invalid_argument(format!("applyTo must be All, Contents or Formats, not {other}.")))
+        }
+    };
+    let user = ctx.who.drive_owner();
+    let found = ctx
+        .app
+        .host
+        .read(user, &item.id, target(&ctx), move |wb| navigate::locate(wb, &range))
+        .await
+        .map_err(|e| host_error(e, true))??;
+    let a = found.area;
+    let edit = book::Edit::ClearCells(book::ClearCells {
+        sheet: found.sheet,
+        first_row: a.first_row,
+        first_col: a.first_col,
+        last_row: a.last_row,
+        last_col: a.last_col,
+        contents,
+        formats,
+    });
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 // ---- workbook: names, tables, application ----

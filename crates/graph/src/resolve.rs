@@ -82,6 +82,11 @@ pub enum Operation {
         item: ItemAddress,
         range: RangeRef,
     },
+    /// `POST …/clear` on any range path.
+    RangeClear {
+        item: ItemAddress,
+        range: RangeRef,
+    },
     /// Defined names: the workbook's, or with `sheet` those scoped to that worksheet.
     NameList {
         item: ItemAddress,
@@ -154,6 +159,7 @@ impl Operation {
             Operation::WorksheetGet { .. } => "worksheet-get",
             Operation::RangeGet { range, .. } => range.doc_page(),
             Operation::RangeUpdate { .. } => "range-update",
+            Operation::RangeClear { .. } => "range-clear",
             Operation::NameList { sheet: None, .. } => "nameditem-list",
             Operation::NameList { sheet: Some(_), .. } => "worksheet-list-names",
             Operation::NameGet { .. } => "nameditem-get",
@@ -793,8 +799,11 @@ fn range_operation(
         let arg = |key: &str| s.arg(key).map(str::to_string);
         match RangeStep::parse(&s.name, &arg)? {
             Some(step) => steps.push(step),
+            None if m == "POST" && i + 1 == segs.len() && s.is("clear") && s.args.is_none() => {
+                return Ok(Some(Operation::RangeClear { item, range: RangeRef { base, steps } }));
+            }
             None => {
-                // An operation on the range (`clear`, `format/font`, …): the docs list each under
+                // An operation on the range (`insert`, `format/font`, …): the docs list each under
                 // `names/{}/range/…`, and any range entry point takes it alike.
                 let mut as_documented: Vec<Segment> = ["names", "{}", "range"]
                     .into_iter()

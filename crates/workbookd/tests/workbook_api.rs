@@ -39,6 +39,7 @@ fn fixture() -> Vec<u8> {
 struct Book {
     server: Server,
     token: String,
+    item: String,
     base: String,
 }
 
@@ -48,7 +49,7 @@ impl Book {
         let token = user("alice");
         let item = server.upload(&token, "Fixture.xlsx", &fixture());
         let base = format!("/v1.0/me/drive/items/{item}/workbook");
-        Book { server, token, base }
+        Book { server, token, item, base }
     }
 
     fn call(&self, method: &str, path: &str, body: &str) -> support::Response {
@@ -121,9 +122,9 @@ fn ranges_navigate_from_every_entry_point() {
     assert_eq!(b.error("GET", "worksheets/Sheet1/cell(row=-1,column=0)", "").0, 400);
     assert_eq!(b.error("GET", "worksheets/Nope/range(address='A1')/lastCell", "").2, "itemNotFound");
     // Operations on a range that are not built yet answer 501 naming them, from any entry point.
-    let e = b.call("POST", &format!("{r}/clear"), "{}");
+    let e = b.call("POST", &format!("{r}/insert"), r#"{"shift":"Down"}"#);
     assert_eq!(e.error().0, 501);
-    assert!(e.text().contains("range-clear"), "{}", e.text());
+    assert!(e.text().contains("range-insert"), "{}", e.text());
     assert!(b.call("POST", "tables/Sales/range/merge", "{}").text().contains("range-merge"));
 }
 
@@ -280,4 +281,42 @@ fn application_reports_and_runs_calculation() {
     assert_eq!(e1(), json!([[0]]), "not recalculated in manual mode");
     assert_eq!(call("POST", "application/calculate", r#"{"calculationType":"Recalculate"}"#).status, 200);
     assert_eq!(e1(), json!([[44]]));
+}
+
+#[test]
+fn ranges_clear_contents_formats_or_all() {
+    let b = Book::new();
+    let s = "worksheets/Sheet1";
+    let values = |addr: &str| b.ok("GET", &format!("{s}/range(address='{addr}')"), "")["values"].clone();
+    b.ok("PATCH", &format!("{s}/range(address='G1:G2')"), r#"{"values":[[4],[5]],"numberFormat":[["0.00"],["0.00"]]}"#);
+    b.ok("PATCH", &format!("{s}/range(address='H1')"), r#"{"formulas":[["=G1+G2"]]}"#);
+
+    // Contents: values go, formats stay, dependents recalculate.
+    let r = b.call("POST", &format!("{s}/range(address='G1')/clear"), r#"{"applyTo":"Contents"}"#);
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(values("G1:H1"), json!([["", 5]]));
+    assert_eq!(b.ok("GET", &format!("{s}/range(address='G1')"), "")["numberFormat"], json!([["0.00"]]));
+    // Formats: the value stays, shown as General.
+    assert_eq!(b.call("POST", &format!("{s}/range(address='G2')/clear"), r#"{"applyTo":"Formats"}"#).status, 204);
+    let g2 = b.ok("GET", &format!("{s}/range(address='G2')"), "");
+    assert_eq!((g2["values"].clone(), g2["numberFormat"].clone()), (json!([[5]]), json!([["General"]])));
+    // All (the default), through navigation: a whole column.
+    assert_eq!(b.call("POST", &format!("{s}/range(address='H5')/entireColumn/clear"), "").status, 204);
+    assert_eq!(values("H1"), json!([[""]]));
+    // Through a table column: the data go, the total recalculates.
+    assert_eq!(b.call("POST", "tables/Sales/columns/Qty/dataBodyRange/clear", r#"{"applyTo":"contents"}"#).status, 204);
+    assert_eq!(values("B2:B5"), json!([[""], [""], [""], [0]]));
+    // The file holds the cleared cells (read by an independent reader).
+    let bytes = b.server.download(&b.token, &b.item);
+    assert_eq!(support::cell(&bytes, "Sheet1", 1, 1), calamine::Data::Empty);
+    assert_eq!(support::cell(&bytes, "Sheet1", 0, 6), calamine::Data::Empty);
+    assert_eq!(support::cell(&bytes, "Sheet1", 1, 6), calamine::Data::Float(5.0));
+
+    // Bad applyTo: nothing changes.
+    assert_eq!(
+        b.error("POST", &format!("{s}/range(address='G2')/clear"), r#"{"applyTo":"Everything"}"#).2,
+        "invalidArgument"
+    );
+    assert_eq!(values("G2"), json!([[5]]));
+    assert_eq!(b.error("POST", &format!("{s}/range(address='G2')/clear"), "{not json").0, 400);
 }
