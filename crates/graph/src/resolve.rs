@@ -934,7 +934,11 @@ mod tests {
             Operation::NotImplemented { operation, .. } => operation,
             other => panic!("{path}: {other:?}"),
         };
-        assert_eq!(named("POST", "worksheets/S/range(address='A1')/clear"), "range-clear");
+        assert_eq!(named("POST", "worksheets/S/range(address='A1')/insert"), "range-insert");
+        assert!(matches!(
+            op("POST", "/v1.0/me/drive/items/1/workbook/tables/T/columns/Q/range/lastRow/clear"),
+            Operation::RangeClear { range: RangeRef { steps, .. }, .. } if steps == [RangeStep::LastRow]
+        ));
         assert_eq!(named("POST", "tables/T/rows/add"), "tablerowcollection-add");
         assert_eq!(named("GET", "worksheets/S/range(address='A1')/format"), "rangeformat-get");
         assert!(resolve("GET", "/v1.0/me/drive/items/1/workbook/worksheets/S/cell(row=x,column=1)").is_err());
