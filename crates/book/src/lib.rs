@@ -15,6 +15,7 @@ pub mod legacy;
 pub mod model;
 pub mod numfmt;
 pub mod package;
+pub mod r1c1;
 pub mod save;
 pub mod structured;
 pub mod value;

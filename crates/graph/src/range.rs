@@ -93,7 +93,8 @@ impl RangeRead {
 }
 
 /// The range properties that show cells, one 2-D array each.
-const GRID_PROPERTIES: [&str; 6] = ["values", "formulas", "formulasLocal", "text", "valueTypes", "numberFormat"];
+const GRID_PROPERTIES: [&str; 7] =
+    ["values", "formulas", "formulasLocal", "formulasR1C1", "text", "valueTypes", "numberFormat"];
 
 /// Whether a response with this `$select` shows any cell (a read of `address` alone does not
 /// need to read a million cells).
@@ -174,6 +175,15 @@ pub fn render_range(r: &RangeRead, context: &str, keep: &dyn Fn(&str) -> bool) -
         field(&mut out, "values", &|o| write_grid(o, cells, |o, c| write_value(o, &c.value)));
         field(&mut out, "formulas", &|o| write_grid(o, cells, formula));
         field(&mut out, "formulasLocal", &|o| write_grid(o, cells, formula));
+        let (first_row, first_col) = (r.area.first_row, r.area.first_col);
+        field(&mut out, "formulasR1C1", &|o| {
+            write_grid_at(o, cells, |o, row, col, c| match &c.formula {
+                Some(f) if f.starts_with('=') => {
+                    write_str(o, &book::r1c1::to_r1c1(f, first_row + row as u32, first_col + col as u32))
+                }
+                _ => formula(o, c),
+            })
+        });
         field(&mut out, "text", &|o| write_grid(o, cells, |o, c| write_str(o, &c.text)));
         field(&mut out, "valueTypes", &|o| write_grid(o, cells, |o, c| write_str(o, c.value.value_type())));
         field(&mut out, "numberFormat", &|o| write_grid(o, cells, |o, c| write_str(o, &c.number_format)));
@@ -182,8 +192,8 @@ pub fn render_range(r: &RangeRead, context: &str, keep: &dyn Fn(&str) -> bool) -
     out
 }
 
-/// A 2-D array of one property of the cells (generic, so each cell's writer is inlined).
-fn write_grid(o: &mut Vec<u8>, cells: &[Vec<CellView>], cell: impl Fn(&mut Vec<u8>, &CellView)) {
+/// As `write_grid`, the writer also told each cell's place in the range.
+fn write_grid_at(o: &mut Vec<u8>, cells: &[Vec<CellView>], cell: impl Fn(&mut Vec<u8>, usize, usize, &CellView)) {
     o.push(b'[');
     for (i, row) in cells.iter().enumerate() {
         o.extend_from_slice(if i == 0 { b"[" } else { b",[" });
@@ -191,11 +201,16 @@ fn write_grid(o: &mut Vec<u8>, cells: &[Vec<CellView>], cell: impl Fn(&mut Vec<u
             if j > 0 {
                 o.push(b',');
             }
-            cell(o, c);
+            cell(o, i, j, c);
         }
         o.push(b']');
     }
     o.push(b']');
+}
+
+/// A 2-D array of one property of the cells (generic, so each cell's writer is inlined).
+fn write_grid(o: &mut Vec<u8>, cells: &[Vec<CellView>], cell: impl Fn(&mut Vec<u8>, &CellView)) {
+    write_grid_at(o, cells, |o, _, _, c| cell(o, c));
 }
 
 pub fn too_large(cells: u64, limit: u64) -> GraphError {
@@ -308,14 +323,27 @@ pub fn patch_edit(sheet: &str, area: &Area, body: &Map<String, Json>) -> Result<
         }
     };
     // Values first; formulas given for the same cell win.
-    for key in ["values", "formulas", "formulasLocal"] {
+    for key in ["values", "formulas", "formulasLocal", "formulasR1C1"] {
         if let Some(v) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) {
-            merge(grid(v, key, rows, cols, |c| cell_input(c, key))?);
+            let mut layer = grid(v, key, rows, cols, |c| cell_input(c, key))?;
+            if key == "formulasR1C1" {
+                // Each formula's references are relative to its own cell.
+                for (r, row) in layer.iter_mut().enumerate() {
+                    for (c, input) in row.iter_mut().enumerate() {
+                        if let Some(CellInput::Formula(f)) = input {
+                            let (at_row, at_col) = (area.first_row + r as u32, area.first_col + c as u32);
+                            *f = book::r1c1::from_r1c1(f, at_row, at_col)
+                                .map_err(|e| invalid(format!("formulasR1C1: {e}")))?;
+                        }
+                    }
+                }
+            }
+            merge(layer);
         }
     }
     for (key, v) in body {
         match key.to_ascii_lowercase().as_str() {
-            "values" | "formulas" | "formulaslocal" => {}
+            "values" | "formulas" | "formulaslocal" | "formulasr1c1" => {}
             "numberformat" | "numberformatlocal" => {
                 formats = Some(grid(v, key, rows, cols, |c| match c {
                     Json::Null => Ok(None),
@@ -323,7 +351,7 @@ pub fn patch_edit(sheet: &str, area: &Area, body: &Map<String, Json>) -> Result<
                     other => Err(invalid(format!("{key}: {other} is not a number format"))),
                 })?);
             }
-            "formulasr1c1" | "rowhidden" | "columnhidden" => {
+            "rowhidden" | "columnhidden" => {
                 return Err(GraphError::not_implemented(&format!("range-update ({key})")));
             }
             k if k.starts_with('@') => {}

@@ -320,3 +320,27 @@ fn ranges_clear_contents_formats_or_all() {
     assert_eq!(values("G2"), json!([[5]]));
     assert_eq!(b.error("POST", &format!("{s}/range(address='G2')/clear"), "{not json").0, 400);
 }
+
+#[test]
+fn formulas_read_and_write_in_r1c1_style() {
+    let b = Book::new();
+    let s = "worksheets/Sheet1";
+    // One R1C1 formula filled down a column means the same thing in every cell.
+    let r = b.ok("PATCH", &format!("{s}/range(address='D2:D4')"), r#"{"formulasR1C1":"=RC[-2]*RC[-1]"}"#);
+    assert_eq!(r["formulas"], json!([["=B2*C2"], ["=B3*C3"], ["=B4*C4"]]));
+    assert_eq!(r["values"], json!([[4.5], [10], [3.5]]));
+    assert_eq!(r["formulasR1C1"], json!([["=RC[-2]*RC[-1]"], ["=RC[-2]*RC[-1]"], ["=RC[-2]*RC[-1]"]]));
+    // Absolute references, and values beside formulas.
+    let r = b.ok("PATCH", &format!("{s}/range(address='G1:H1')"), r#"{"formulasR1C1":[["=R1C6*2", 7]]}"#);
+    assert_eq!(r["formulas"], json!([["=$F$1*2", 7]]));
+    assert_eq!(r["values"], json!([[0.5, 7]]));
+    assert_eq!(b.ok("GET", &format!("{s}/range(address='E1')"), "")["formulasR1C1"], json!([["=SUM(Sales[Qty])*2"]]));
+    // Off the sheet: #REF!, as Excel writes it.
+    let r = b.ok("PATCH", &format!("{s}/range(address='A7')"), r#"{"formulasR1C1":[["=R[-7]C+1"]]}"#);
+    assert_eq!(r["formulas"], json!([["=#REF!+1"]]));
+    assert_eq!(
+        b.error("PATCH", &format!("{s}/range(address='A8')"), r#"{"formulasR1C1":[["=\"open"]]}"#).2,
+        "invalidArgument"
+    );
+    assert_eq!(b.ok("GET", &format!("{s}/range(address='A8')"), "")["values"], json!([[""]]));
+}
