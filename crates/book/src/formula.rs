@@ -66,25 +66,8 @@ pub fn references(formula: &str) -> Vec<RefSpan> {
                 }
                 i += 1;
             }
-            b'[' => {
-                // Structured reference or external-book index: skip to the matching bracket.
-                let mut depth = 0usize;
-                while i < b.len() {
-                    match b[i] {
-                        b'[' => depth += 1,
-                        b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        b'\'' => i += 1, // escape character inside structured references
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            // Structured reference or external-book index: skip to the matching bracket.
+            b'[' => i = skip_brackets(b, i),
             b'#' => {
                 let rest = &formula[i..];
                 let lit =
@@ -396,8 +379,35 @@ pub fn for_engine(formula: &str) -> Option<String> {
     Some(out)
 }
 
-/// The index after a quoted run (`"…"` or `'…'`, the quote doubled inside) starting at `i`.
+/// The index after the bracketed run starting at `i` (`[…]`, nested, with `'` escaping the
+/// next character as in structured references).
+pub(crate) fn skip_brackets(b: &[u8], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            b'\'' => i += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    i + 1
+}
+
+/// The index after a quoted run (`"…"` or `'…'`, the quote doubled inside) starting at `i`;
+/// the end of the text when the run is not closed.
 fn skip_quoted(bytes: &[u8], i: usize) -> usize {
+    quoted_end(bytes, i).unwrap_or(bytes.len())
+}
+
+/// The index after a quoted run starting at `i`, or `None` when it is not closed.
+pub(crate) fn quoted_end(bytes: &[u8], i: usize) -> Option<usize> {
     let quote = bytes[i];
     let mut j = i + 1;
     while j < bytes.len() {
@@ -406,11 +416,11 @@ fn skip_quoted(bytes: &[u8], i: usize) -> usize {
                 j += 2;
                 continue;
             }
-            return j + 1;
+            return Some(j + 1);
         }
         j += 1;
     }
-    j
+    None
 }
 
 /// Byte spans of the arguments of the call whose `(` is at `open`.

@@ -6,7 +6,7 @@
 //! names and function names (`ROUND(` is not a reference).
 
 use crate::address::{MAX_COLS, MAX_ROWS};
-use crate::formula::{format_part, rewrite_refs, RefPart};
+use crate::formula::{format_part, quoted_end, rewrite_refs, skip_brackets, RefPart};
 
 /// One axis of an R1C1 reference: absolute (1-based in the text) or an offset.
 fn axis(out: &mut String, letter: char, value: u32, abs: bool, base: u32) {
@@ -124,40 +124,10 @@ pub fn from_r1c1(formula: &str, row: u32, col: u32) -> Result<String, R1C1Error>
     while i < b.len() {
         match b[i] {
             q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() {
-                    if b[i] == q {
-                        if b.get(i + 1) == Some(&q) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                if i >= b.len() {
-                    return Err(R1C1Error(format!("unterminated {} in '{formula}'", q as char)));
-                }
-                i += 1;
+                i = quoted_end(b, i).ok_or_else(|| R1C1Error(format!("unterminated {} in '{formula}'", q as char)))?;
             }
             // Structured references and array constants are not R1C1 references.
-            b'[' => {
-                let mut depth = 0;
-                while i < b.len() {
-                    match b[i] {
-                        b'[' => depth += 1,
-                        b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'[' => i = skip_brackets(b, i),
             c if (c == b'R' || c == b'r' || c == b'C' || c == b'c') && (i == 0 || !is_word(b[i - 1])) => {
                 match read_ref(b, i, row, col) {
                     Some((part, end)) => {
