@@ -539,12 +539,18 @@ fn operation_json(ctx: &Ctx, view: &OperationView) -> Value {
             v["resourceLocation"] = json!(format!("{}/sessionInfoResource(key='{}')", workbook_url(ctx), view.id));
         }
         (OperationStatus::Failed, Some(Err(e))) => {
+            let unopenable = matches!(e, HostError::Unopenable(_));
             let e = host_error(e.clone(), true);
             v["error"] = json!({
                 "code": e.code,
                 "message": e.message,
                 "innerError": { "code": e.inner_code.unwrap_or(e.code), "message": e.message },
             });
+            // Graph names a file that would not open one level further down.
+            if unopenable {
+                v["error"]["innerError"]["innerError"] =
+                    json!({ "code": "GenericFileOpenError", "message": "The workbook cannot be opened." });
+            }
         }
         _ => {}
     }
