@@ -56,6 +56,15 @@ pub enum Edit {
     /// Clears a rectangle (Graph's range clear): contents (values and formulas), formats (the
     /// cells' styles back to the default), or both.
     ClearCells(ClearCells),
+    /// Adds an empty worksheet after the last sheet (Graph's worksheets/add).
+    AddSheet {
+        name: String,
+    },
+    /// Shows or hides a worksheet.
+    SetSheetVisibility {
+        sheet: String,
+        visibility: crate::model::Visibility,
+    },
     /// Recalculates (Graph's application/calculate); recorded so that replay gives the same book.
     Calculate {
         full: bool,

@@ -24,6 +24,8 @@ pub trait CalcEngine: Send + Sync {
     fn recalc(&mut self) -> Result<()>;
     /// The current value of a cell (a formula's result after recalculation).
     fn value(&self, sheet: &str, row: u32, col: u32) -> Value;
+    /// A new, empty sheet after the others.
+    fn add_sheet(&mut self, name: &str) -> Result<()>;
 }
 
 /// Loads a parsed workbook into formualizer.
@@ -343,6 +345,12 @@ fn ast_reads_external(node: &ASTNode, external_names: &std::collections::HashSet
 }
 
 impl CalcEngine for Formualizer {
+    fn add_sheet(&mut self, name: &str) -> Result<()> {
+        self.wb.add_sheet(name).map_err(engine_err)?;
+        self.sheet_names.push(name.to_string());
+        Ok(())
+    }
+
     fn set_value(&mut self, sheet: &str, row: u32, col: u32, value: &Value) -> Result<()> {
         if let Some(i) = self.sheet_index(sheet) {
             self.formula_cells.remove(&(i, row + 1, col + 1));

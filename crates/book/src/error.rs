@@ -26,6 +26,9 @@ pub enum BookError {
     Address(#[from] AddressError),
     #[error("no sheet named '{0}'")]
     NoSuchSheet(String),
+    /// A sheet of that name exists (names compare without case).
+    #[error("a sheet named '{0}' exists")]
+    SheetExists(String),
     /// An edit that is not valid (wrong shape, part of an array, ...).
     #[error("invalid edit: {0}")]
     InvalidEdit(String),

@@ -126,18 +126,38 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     // Sheets, with the rows each copied whole from its original (for the loss guard).
     let mut rewritten_sheets: Vec<usize> = Vec::new();
     let mut copied_rows: HashMap<usize, (Vec<u8>, Vec<model::CopiedSpan>)> = HashMap::new();
+    // Sheets added since the package was opened start from an empty worksheet.
+    let mut new_sheets: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    for (si, sheet) in wb.model.sheets.iter().enumerate() {
+        if wb.pkg.entry(&sheet.part).is_none() {
+            new_sheets.insert(si, empty_worksheet(wb.model.strict).into_bytes());
+        }
+    }
     for (&si, patches) in &per_sheet {
         let part = wb.model.sheets[si].part.clone();
-        let original = wb.pkg.read(&part)?.ok_or_else(|| BookError::MissingPart(part.clone()))?;
+        let original = match new_sheets.get(&si) {
+            Some(empty) => empty.clone(),
+            None => wb.pkg.read(&part)?.ok_or_else(|| BookError::MissingPart(part.clone()))?,
+        };
         let mut spans = Vec::new();
         let patched = keep_bom(&original, |d| {
             let (bytes, copied) = patch_sheet(d, &part, patches)?;
             spans = copied;
             Ok(bytes)
         })?;
-        replaced.insert(part, patched);
+        match new_sheets.get_mut(&si) {
+            Some(bytes) => *bytes = patched,
+            None => {
+                replaced.insert(part, patched);
+            }
+        }
         rewritten_sheets.push(si);
         copied_rows.insert(si, (original, spans));
+    }
+
+    // The sheet list: new sheets' parts, relationships and content types, and `<sheets>`.
+    if wb.sheets_changed {
+        write_sheet_list(wb, new_sheets, &mut replaced, &mut added)?;
     }
 
     // Shared strings.
@@ -877,6 +897,143 @@ fn create_shared_strings(
     let ct = current(&wb.pkg, replaced, "[Content_Types].xml")?;
     replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), add_override(&ct, &part, SST_CONTENT_TYPE));
     Ok(part)
+}
+
+const WORKSHEET_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml";
+const WORKSHEET_REL_TYPE: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet";
+const WORKSHEET_REL_TYPE_STRICT: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships/worksheet";
+
+/// A new, empty worksheet part.
+fn empty_worksheet(strict: bool) -> String {
+    let (main, rels) = if strict {
+        ("http://purl.oclc.org/ooxml/spreadsheetml/main", "http://purl.oclc.org/ooxml/officeDocument/relationships")
+    } else {
+        (
+            "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        )
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"{main}\" \
+         xmlns:r=\"{rels}\"><dimension ref=\"A1\"/><sheetViews><sheetView workbookViewId=\"0\"/></sheetViews>\
+         <sheetFormatPr defaultRowHeight=\"15\"/><sheetData/></worksheet>"
+    )
+}
+
+/// Adds the parts of new sheets (with their relationships from the workbook and their content
+/// types) and writes workbook.xml's `<sheets>` from the model: existing `<sheet>` elements keep
+/// their attributes except the ones the model changed, new ones are written like them.
+fn write_sheet_list(
+    wb: &Workbook,
+    new_sheets: BTreeMap<usize, Vec<u8>>,
+    replaced: &mut HashMap<String, Vec<u8>>,
+    added: &mut Vec<(String, Vec<u8>)>,
+) -> Result<()> {
+    let wb_part = wb.model.workbook_part.clone();
+    let dir = wb_part.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+    if !new_sheets.is_empty() {
+        let rels_name = rels_part_name(&wb_part);
+        let mut rels = String::from_utf8_lossy(&current(&wb.pkg, replaced, &rels_name)?).into_owned();
+        let mut ct = current(&wb.pkg, replaced, "[Content_Types].xml")?;
+        let rel_type = if wb.model.strict { WORKSHEET_REL_TYPE_STRICT } else { WORKSHEET_REL_TYPE };
+        for (si, bytes) in new_sheets {
+            let sheet = &wb.model.sheets[si];
+            let target = sheet.part.strip_prefix(&dir).unwrap_or(&sheet.part);
+            let rel = format!(
+                "<Relationship Id=\"{}\" Type=\"{rel_type}\" Target=\"{}\"/>",
+                escape(&sheet.rel_id),
+                escape(target)
+            );
+            rels = insert_before_last_close(&rels, &rel);
+            ct = add_override(&ct, &sheet.part, WORKSHEET_CONTENT_TYPE);
+            added.push((sheet.part.clone(), bytes));
+        }
+        replaced.insert(real_name(&wb.pkg, &rels_name), rels.into_bytes());
+        replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), ct);
+    }
+    let xml = current(&wb.pkg, replaced, &wb_part)?;
+    let rewritten = keep_bom(&xml, |d| rewrite_sheets_element(d, &wb_part, &wb.model.sheets))?;
+    replaced.insert(real_name(&wb.pkg, &wb_part), rewritten);
+    Ok(())
+}
+
+/// Whether a `<sheet>` start tag already says the sheet's name and visibility.
+fn sheet_element_matches(raw: &str, sheet: &model::Sheet) -> bool {
+    let mut reader = Reader::from_str(raw);
+    let Ok(Event::Empty(e)) = reader.read_event() else { return false };
+    let state = attr_value(&e, b"state");
+    let visibility = match state.as_deref() {
+        Some("hidden") => model::Visibility::Hidden,
+        Some("veryHidden") => model::Visibility::VeryHidden,
+        _ => model::Visibility::Visible,
+    };
+    attr_value(&e, b"name").as_deref() == Some(sheet.name.as_str()) && visibility == sheet.visibility
+}
+
+fn rewrite_sheets_element(xml: &[u8], part: &str, sheets: &[model::Sheet]) -> Result<Vec<u8>> {
+    let mut reader = Reader::from_reader(xml);
+    let (mut inner_start, mut inner_end) = (None, None);
+    // Each existing `<sheet>`: its relationship id and its start tag, written self-closing.
+    let mut existing: Vec<(String, String)> = Vec::new();
+    let (mut element_name, mut rel_attr) = ("sheet".to_string(), "r:id".to_string());
+    loop {
+        let s = reader.buffer_position() as usize;
+        let ev = reader.read_event().map_err(|e| xml_err(part, e))?;
+        let e_pos = reader.buffer_position() as usize;
+        match ev {
+            Event::Start(ref e) if crate::xml::local(e) == b"sheets" && inner_start.is_none() => {
+                inner_start = Some(e_pos)
+            }
+            Event::End(ref e) if local_end(e.name().into_inner().as_bytes()) == b"sheets" && inner_end.is_none() => {
+                inner_end = Some(s);
+                break;
+            }
+            Event::Empty(ref e) | Event::Start(ref e) if crate::xml::local(e) == b"sheet" && inner_start.is_some() => {
+                element_name = e.name().into_inner().to_string();
+                for a in e.attributes().with_checks(false).flatten() {
+                    let key = a.key.into_inner();
+                    if key.ends_with(":id") && !key.starts_with("xmlns") {
+                        rel_attr = key.to_string();
+                    }
+                }
+                let id = crate::xml::rel_id(e).unwrap_or_default();
+                existing.push((id, String::from_utf8_lossy(&xml[s..e_pos]).into_owned()));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let (Some(from), Some(to)) = (inner_start, inner_end) else {
+        return Err(xml_err(part, "the workbook has no <sheets> element"));
+    };
+    let mut inner = String::new();
+    for sheet in sheets {
+        let state = match sheet.visibility {
+            model::Visibility::Visible => String::new(),
+            model::Visibility::Hidden => " state=\"hidden\"".to_string(),
+            model::Visibility::VeryHidden => " state=\"veryHidden\"".to_string(),
+        };
+        match existing.iter().find(|(id, _)| *id == sheet.rel_id) {
+            // Unchanged: the element as it was written.
+            Some((_, raw)) if raw.ends_with("/>") && sheet_element_matches(raw, sheet) => inner.push_str(raw),
+            Some((_, raw)) => {
+                let name = format!(" name=\"{}\"", escape(&sheet.name));
+                let tag = rebuild_start(raw.as_bytes(), &[b"state", b"name"], &format!("{name}{state}"), true);
+                inner.push_str(&String::from_utf8_lossy(&tag));
+            }
+            None => inner.push_str(&format!(
+                "<{element_name} name=\"{}\" sheetId=\"{}\"{state} {rel_attr}=\"{}\"/>",
+                escape(&sheet.name),
+                sheet.sheet_id,
+                escape(&sheet.rel_id)
+            )),
+        }
+    }
+    let mut out = Vec::with_capacity(xml.len() + inner.len());
+    out.extend_from_slice(&xml[..from]);
+    out.extend_from_slice(inner.as_bytes());
+    out.extend_from_slice(&xml[to..]);
+    Ok(out)
 }
 
 fn add_relationship(rels: &[u8], rel_type: &str, target: &str) -> Vec<u8> {

@@ -8,7 +8,7 @@ use crate::address::Area;
 use crate::edit::{CellInput, ClearCells, Edit, Record, SetCells};
 use crate::engine::{CalcEngine, Formualizer};
 use crate::error::{BookError, Result};
-use crate::model::{BookModel, CalcMode, Cell, FormulaKind, SheetKind};
+use crate::model::{BookModel, CalcMode, Cell, FormulaKind, SheetKind, Visibility};
 use crate::numfmt;
 use crate::package::{Limits, Package};
 use crate::value::Value;
@@ -42,6 +42,9 @@ pub struct Workbook {
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
     pub(crate) formulas_changed: bool,
+    /// Sheets were added, or a sheet's name, place or visibility changed: workbook.xml's
+    /// `<sheets>` is written anew (with the new parts' relationships and content types).
+    pub(crate) sheets_changed: bool,
     /// Shared-formula groups whose master cell an edit replaced: (sheet index, si).
     pub(crate) broken_shared: BTreeSet<(usize, u32)>,
     pub(crate) new_strings: Vec<String>,
@@ -79,6 +82,7 @@ impl Workbook {
             dirty: false,
             touched: BTreeSet::new(),
             formulas_changed: false,
+            sheets_changed: false,
             broken_shared: BTreeSet::new(),
             new_strings: Vec::new(),
             sst_index: None,
@@ -125,6 +129,8 @@ impl Workbook {
         match &record.edit {
             Edit::SetCells(set) => self.set_cells(set)?,
             Edit::ClearCells(clear) => self.clear_cells(clear)?,
+            Edit::AddSheet { name } => self.add_sheet(name)?,
+            Edit::SetSheetVisibility { sheet, visibility } => self.set_sheet_visibility(sheet, *visibility)?,
             Edit::Calculate { full } => {
                 if *full {
                     self.full_recalc()?;
@@ -145,6 +151,78 @@ impl Workbook {
         let record = Record::new(self.seq + 1, edit);
         self.apply(&record)?;
         Ok(record)
+    }
+
+    /// Excel's rules for a sheet name: 1 to 31 characters, none of `[ ] : * ? / \`, not
+    /// starting or ending with `'`, not `History`, and no other sheet of the name in any case.
+    pub fn check_new_sheet_name(&self, name: &str) -> Result<()> {
+        let bad = |why: &str| Err(BookError::InvalidEdit(format!("'{name}' cannot name a sheet: {why}")));
+        if name.is_empty() || name.chars().count() > 31 {
+            return bad("a sheet name has 1 to 31 characters");
+        }
+        if name.contains(['[', ']', ':', '*', '?', '/', '\\']) || name.chars().any(char::is_control) {
+            return bad("it holds one of [ ] : * ? / \\");
+        }
+        if name.starts_with('\'') || name.ends_with('\'') {
+            return bad("it starts or ends with an apostrophe");
+        }
+        if name.eq_ignore_ascii_case("History") {
+            return bad("Excel reserves it");
+        }
+        if self.model.sheet_index(name).is_some() {
+            return Err(BookError::SheetExists(name.to_string()));
+        }
+        Ok(())
+    }
+
+    fn add_sheet(&mut self, name: &str) -> Result<()> {
+        self.check_new_sheet_name(name)?;
+        let sheet_id = self.model.sheets.iter().map(|s| s.sheet_id).max().unwrap_or(0) + 1;
+        // A relationship id and a part name that nothing in the package or the model uses.
+        let rels = self.pkg.rels(&self.model.workbook_part)?;
+        let used_id = |id: &str| rels.iter().any(|r| r.id == id) || self.model.sheets.iter().any(|s| s.rel_id == id);
+        let rel_id = (1..).map(|n| format!("rIdSheet{n}")).find(|id| !used_id(id)).unwrap_or_default();
+        let dir = self.model.workbook_part.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+        let used_part =
+            |p: &str| self.pkg.entry(p).is_some() || self.model.sheets.iter().any(|s| s.part.eq_ignore_ascii_case(p));
+        let part = (self.model.sheets.len() + 1..)
+            .map(|k| format!("{dir}worksheets/sheet{k}.xml"))
+            .find(|p| !used_part(p))
+            .unwrap_or_default();
+        self.engine.add_sheet(name)?;
+        self.model.sheets.push(crate::model::Sheet {
+            name: name.to_string(),
+            sheet_id,
+            rel_id,
+            part,
+            visibility: Visibility::Visible,
+            kind: SheetKind::Worksheet,
+            cells: Default::default(),
+            merges: Vec::new(),
+            tables: Vec::new(),
+            features: Default::default(),
+            hidden_rows: Vec::new(),
+            auto_filter: None,
+        });
+        self.sheets_changed = true;
+        Ok(())
+    }
+
+    fn set_sheet_visibility(&mut self, sheet: &str, visibility: Visibility) -> Result<()> {
+        let si = self.sheet_idx(sheet)?;
+        if visibility != Visibility::Visible {
+            // Excel keeps at least one sheet visible.
+            let others_visible =
+                self.model.sheets.iter().enumerate().any(|(i, s)| i != si && s.visibility == Visibility::Visible);
+            if !others_visible {
+                return Err(BookError::InvalidEdit("a workbook keeps at least one visible sheet".into()));
+            }
+        }
+        if self.model.sheets[si].visibility != visibility {
+            self.model.sheets[si].visibility = visibility;
+            self.sheets_changed = true;
+        }
+        Ok(())
     }
 
     fn clear_cells(&mut self, clear: &ClearCells) -> Result<()> {
@@ -501,6 +579,7 @@ impl Workbook {
         self.touched.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;
+        self.sheets_changed = false;
         self.new_num_fmts.clear();
         self.new_xfs.clear();
         self.xf_cache.clear();

@@ -228,3 +228,70 @@ fn clearing_contents_formats_or_both() {
     // Rectangles off the sheet are refused.
     assert!(wb.edit(clear((5, 5), (4, 5), true, true)).is_err());
 }
+
+#[test]
+fn sheets_are_added_and_hidden_and_saved_as_real_parts() {
+    use book::model::Visibility;
+    let original = sample();
+    let mut wb = Workbook::open(original.clone()).unwrap();
+    let records = vec![
+        wb.edit(Edit::AddSheet { name: "Plan B".into() }).unwrap(),
+        wb.edit(set("Plan B", 1, 1, CellInput::Number(4.0))).unwrap(),
+        wb.edit(set("Sheet1", 9, 0, CellInput::Formula("'Plan B'!B2*10".into()))).unwrap(),
+        wb.edit(Edit::AddSheet { name: "Empty".into() }).unwrap(),
+        wb.edit(Edit::SetSheetVisibility { sheet: "Empty".into(), visibility: Visibility::Hidden }).unwrap(),
+    ];
+    assert_eq!(wb.cell("Sheet1", 9, 0).unwrap().value, Value::Number(40.0));
+    // Names Excel refuses, a name taken in another case, the last visible sheet hidden.
+    for bad in ["", "a[b", "x/y", "'quoted'", "History", &"n".repeat(32)] {
+        assert!(matches!(wb.edit(Edit::AddSheet { name: bad.into() }), Err(book::BookError::InvalidEdit(_))), "{bad}");
+    }
+    assert_eq!(
+        wb.edit(Edit::AddSheet { name: "plan b".into() }).unwrap_err(),
+        book::BookError::SheetExists("plan b".into())
+    );
+    assert_eq!(wb.sheet_names(), ["Sheet1", "Plan B", "Empty"]);
+
+    let saved = wb.save().unwrap();
+    let report = wb.last_save_report().clone();
+    assert_eq!(report.added.len(), 2, "{report:?}");
+    let again = Workbook::open(saved.clone()).unwrap();
+    assert_eq!(again.sheet_names(), ["Sheet1", "Plan B", "Empty"]);
+    assert_eq!(again.model().sheets[2].visibility, Visibility::Hidden);
+    assert_eq!(again.cell("Plan B", 1, 1).unwrap().value, Value::Number(4.0));
+    assert_eq!(again.cell("Sheet1", 9, 0).unwrap().value, Value::Number(40.0));
+    // The parts nobody touched are the original's bytes.
+    let (before, after) = (unzip(&original), unzip(&saved));
+    assert_eq!(before["xl/comments1.xml"], after["xl/comments1.xml"]);
+    // An independent reader sees the sheets, the hidden one hidden.
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(saved.clone())).unwrap();
+    let names: Vec<String> = x.sheet_names().to_vec();
+    assert_eq!(names, ["Sheet1", "Plan B", "Empty"]);
+    let meta = x.sheets_metadata().to_vec();
+    assert_eq!(meta[2].visible, calamine::SheetVisible::Hidden);
+    assert_eq!(x.worksheet_range("Plan B").unwrap().get_value((1, 1)), Some(&calamine::Data::Float(4.0)));
+
+    // Saving again patches the saved package; a sheet added after the first save joins it.
+    wb.edit(Edit::AddSheet { name: "Third".into() }).unwrap();
+    wb.edit(Edit::SetSheetVisibility { sheet: "Empty".into(), visibility: Visibility::Visible }).unwrap();
+    let third = Workbook::open(wb.save().unwrap()).unwrap();
+    assert_eq!(third.sheet_names(), ["Sheet1", "Plan B", "Empty", "Third"]);
+    assert_eq!(third.model().sheets[2].visibility, Visibility::Visible);
+
+    // The journal replays to the same book.
+    let replayed = Workbook::replay(original, &records).unwrap();
+    assert_eq!(replayed.sheet_names(), ["Sheet1", "Plan B", "Empty"]);
+    assert_eq!(replayed.cell("Sheet1", 9, 0).unwrap().value, Value::Number(40.0));
+}
+
+#[test]
+fn the_last_visible_sheet_stays_visible() {
+    let mut wb = Workbook::open(sample()).unwrap();
+    let hide =
+        |sheet: &str| Edit::SetSheetVisibility { sheet: sheet.into(), visibility: book::model::Visibility::Hidden };
+    assert!(matches!(wb.edit(hide("Sheet1")), Err(book::BookError::InvalidEdit(_))));
+    wb.edit(Edit::AddSheet { name: "Other".into() }).unwrap();
+    wb.edit(hide("Sheet1")).unwrap();
+    assert!(wb.edit(hide("Other")).is_err());
+}

@@ -37,6 +37,8 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::OperationGet { item, id } => operation_get(ctx, item, id).await,
         Operation::WorksheetList(a) => worksheet_list(ctx, a).await,
         Operation::WorksheetGet { item, sheet } => worksheet_get(ctx, item, sheet).await,
+        Operation::WorksheetAdd { item, created } => worksheet_add(ctx, item, created).await,
+        Operation::WorksheetUpdate { item, sheet } => worksheet_update(ctx, item, sheet).await,
         Operation::RangeGet { item, range } => range_get(ctx, item, range).await,
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
         Operation::RangeClear { item, range } => range_clear(ctx, item, range).await,
@@ -342,6 +344,12 @@ pub(crate) fn book_error(e: BookError) -> GraphError {
             format!("The requested resource doesn't exist: no worksheet '{name}'."),
         ),
         BookError::InvalidEdit(m) => GraphError::new(400, "badRequest", Some("invalidArgument"), m),
+        BookError::SheetExists(name) => GraphError::new(
+            409,
+            "conflict",
+            Some("itemAlreadyExists"),
+            format!("A worksheet named '{name}' already exists."),
+        ),
         BookError::Address(a) => GraphError::new(400, "badRequest", Some("invalidArgument"), a.to_string()),
         BookError::LossDetected(m) => GraphError::new(
             500,
@@ -594,6 +602,100 @@ async fn worksheet_get(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer 
     let mut body = found.unwrap_or_default();
     body["@odata.context"] = json!(ctx.odata_context("worksheets/$entity"));
     Ok(json_response(StatusCode::OK, selected(&ctx, body)))
+}
+
+/// The worksheet as Graph shows it, from the workbook after an edit.
+fn worksheet_after(name: String) -> impl FnOnce(&book::Workbook) -> Result<Value, BookError> + Send + 'static {
+    move |wb| {
+        let key = range::find_worksheet(wb, &name)?;
+        Ok(range::worksheets_json(wb).into_iter().find(|s| s["name"] == key.as_str()).unwrap_or_default())
+    }
+}
+
+/// `worksheets/add` (200) and `POST worksheets` (201): a new empty sheet after the others,
+/// named `SheetN` (the first free N) when the body names none.
+async fn worksheet_add(ctx: Ctx, address: ItemAddress, created: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let given = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("name")).map(|(_, v)| v) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => return Err(GraphError::invalid_argument(format!("name must be a string, not {other}."))),
+    };
+    let user = ctx.who.drive_owner();
+    let name = match given {
+        Some(name) => name,
+        None => ctx
+            .app
+            .host
+            .read(user, &item.id, target(&ctx), |wb| {
+                Ok((1..).map(|n| format!("Sheet{n}")).find(|n| wb.model().sheet_index(n).is_none()).unwrap_or_default())
+            })
+            .await
+            .map_err(|e| host_error(e, true))?,
+    };
+    let edit = book::Edit::AddSheet { name: name.clone() };
+    let sheet = ctx
+        .app
+        .host
+        .write(user, &item.id, target(&ctx), edit, worksheet_after(name))
+        .await
+        .map_err(|e| host_error(e, true))?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let mut body = selected(&ctx, sheet);
+    body["@odata.context"] = json!(ctx.odata_context("worksheets/$entity"));
+    Ok(json_response(status, body))
+}
+
+/// PATCH of a worksheet: `visibility` (`Visible`, `Hidden`, `VeryHidden`). Renaming and moving
+/// are not built yet: a body that changes `name` or `position` answers 501 and changes nothing.
+async fn worksheet_update(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let user = ctx.who.drive_owner();
+    let key = sheet.clone();
+    let current = ctx
+        .app
+        .host
+        .read(user, &item.id, target(&ctx), move |wb| worksheet_after(key)(wb))
+        .await
+        .map_err(|e| host_error(e, true))?;
+    let mut visibility = None;
+    for (k, v) in &body {
+        match (k.to_ascii_lowercase().as_str(), v) {
+            (_, Value::Null) => {}
+            ("visibility", Value::String(s)) => {
+                visibility = Some(match s.to_ascii_lowercase().as_str() {
+                    "visible" => book::model::Visibility::Visible,
+                    "hidden" => book::model::Visibility::Hidden,
+                    "veryhidden" => book::model::Visibility::VeryHidden,
+                    _ => {
+                        return Err(GraphError::invalid_argument(format!(
+                            "visibility must be Visible, Hidden or VeryHidden, not '{s}'."
+                        )))
+                    }
+                })
+            }
+            ("name", Value::String(s)) if current["name"] == s.as_str() => {}
+            ("position", v) if current["position"] == *v => {}
+            ("id", v) if current["id"] == *v => {}
+            ("name" | "position", _) => return Err(GraphError::not_implemented(&format!("worksheet-update ({k})"))),
+            (k, _) if k.starts_with('@') => {}
+            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a worksheet."))),
+        }
+    }
+    let name = current["name"].as_str().unwrap_or_default().to_string();
+    let updated = match visibility {
+        Some(visibility) => {
+            let edit = book::Edit::SetSheetVisibility { sheet: name.clone(), visibility };
+            ctx.app.host.write(user, &item.id, target(&ctx), edit, worksheet_after(name)).await
+        }
+        None => ctx.app.host.read(user, &item.id, target(&ctx), worksheet_after(name)).await,
+    }
+    .map_err(|e| host_error(e, true))?;
+    let mut body = selected(&ctx, updated);
+    body["@odata.context"] = json!(ctx.odata_context("worksheets/$entity"));
+    Ok(json_response(StatusCode::OK, body))
 }
 
 fn range_response(ctx: &Ctx, read: &range::RangeRead) -> Response {

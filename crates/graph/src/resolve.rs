@@ -71,6 +71,15 @@ pub enum Operation {
         item: ItemAddress,
         sheet: String,
     },
+    /// `worksheets/add` (`created` false, 200) or `POST worksheets` (true, 201).
+    WorksheetAdd {
+        item: ItemAddress,
+        created: bool,
+    },
+    WorksheetUpdate {
+        item: ItemAddress,
+        sheet: String,
+    },
     /// A read of any range path: a worksheet address, the used range, a cell, a name, a table
     /// or a part of one, then any navigation (`cell`, `lastRow`, `offsetRange`, …).
     RangeGet {
@@ -157,6 +166,8 @@ impl Operation {
             Operation::OperationGet { .. } => "workbookoperation-get",
             Operation::WorksheetList(_) => "worksheet-list",
             Operation::WorksheetGet { .. } => "worksheet-get",
+            Operation::WorksheetAdd { .. } => "worksheetcollection-add",
+            Operation::WorksheetUpdate { .. } => "worksheet-update",
             Operation::RangeGet { range, .. } => range.doc_page(),
             Operation::RangeUpdate { .. } => "range-update",
             Operation::RangeClear { .. } => "range-clear",
@@ -622,8 +633,16 @@ fn workbook_resource(m: &str, item: &ItemAddress, segs: &[Segment]) -> Result<Op
     }
     let (sheet, rest) = if first.is("worksheets") && first.args.is_none() {
         match segs.get(1) {
-            None => return Ok(get.then(|| Operation::WorksheetList(item()))),
+            None if get => return Ok(Some(Operation::WorksheetList(item()))),
+            None if m == "POST" => return Ok(Some(Operation::WorksheetAdd { item: item(), created: true })),
+            None => return Ok(None),
             Some(key) if key.args.is_some() => return Ok(None),
+            Some(key) if m == "POST" && segs.len() == 2 && key.is("add") => {
+                return Ok(Some(Operation::WorksheetAdd { item: item(), created: false }))
+            }
+            Some(key) if m == "PATCH" && segs.len() == 2 => {
+                return Ok(Some(Operation::WorksheetUpdate { item: item(), sheet: key.name.to_string() }))
+            }
             Some(key) => (Some(key.name.to_string()), &segs[2..]),
         }
     } else {
