@@ -50,6 +50,7 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::TableColumnGet { item, sheet, table, column } => column_get(ctx, item, sheet, table, column).await,
         Operation::TableRowList { item, sheet, table } => row_list(ctx, item, sheet, table).await,
         Operation::TableRowGet { item, sheet, table, row } => row_get(ctx, item, sheet, table, row).await,
+        Operation::TableRowUpdate { item, sheet, table, index } => row_update(ctx, item, sheet, table, index).await,
         Operation::ApplicationGet(item) => application_get(ctx, item).await,
         Operation::ApplicationCalculate(item) => application_calculate(ctx, item).await,
         Operation::NotImplemented { item, operation } => {
@@ -907,6 +908,40 @@ async fn row_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: S
     };
     let found = lookup(&ctx, &address, move |wb| items::row_get(wb, sheet.as_deref(), &table, index)).await?;
     Ok(entity(&ctx, "rows/$entity", found))
+}
+
+/// PATCH of a table row: its `values` (one row as wide as the table; `null` leaves a cell).
+/// The row's `index` may be sent back as it is.
+async fn row_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, index: i64) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let mut values = serde_json::Map::new();
+    for (k, v) in &body {
+        match k.to_ascii_lowercase().as_str() {
+            "values" => {
+                values.insert("values".to_string(), v.clone());
+            }
+            "index" if v.as_i64() == Some(index) || v.is_null() => {}
+            k if k.starts_with('@') => {}
+            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a table row."))),
+        }
+    }
+    let user = ctx.who.drive_owner();
+    let range =
+        RangeRef { base: RangeBase::TableRow { sheet: sheet.clone(), table: table.clone(), index }, steps: vec![] };
+    let found = ctx
+        .app
+        .host
+        .read(user, &item.id, target(&ctx), move |wb| navigate::locate(wb, &range))
+        .await
+        .map_err(|e| host_error(e, true))??;
+    let read_back = move |wb: &book::Workbook| items::row_get(wb, sheet.as_deref(), &table, index);
+    let result = match range::patch_edit(&found.sheet, &found.area, &values)? {
+        Some(edit) => ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await,
+        None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
+    };
+    let row = result.map_err(|e| host_error(e, true))??;
+    Ok(entity(&ctx, "rows/$entity", row))
 }
 
 fn calculation_mode(mode: book::model::CalcMode) -> &'static str {

@@ -140,6 +140,13 @@ pub enum Operation {
         table: String,
         row: MemberKey,
     },
+    /// PATCH `tables/{t}/rows/{index}`: the row's `values`.
+    TableRowUpdate {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        index: i64,
+    },
     ApplicationGet(ItemAddress),
     ApplicationCalculate(ItemAddress),
     /// A documented workbook operation not built yet: answered 501 with its name.
@@ -183,6 +190,7 @@ impl Operation {
             Operation::TableRowList { .. } => "tablerow-list",
             Operation::TableRowGet { row: MemberKey::Key(_), .. } => "tablerow-get",
             Operation::TableRowGet { row: MemberKey::At(_), .. } => "tablerowcollection-itemat",
+            Operation::TableRowUpdate { .. } => "tablerow-update",
             Operation::ApplicationGet(_) => "workbookapplication-get",
             Operation::ApplicationCalculate(_) => "workbookapplication-calculate",
             Operation::NotImplemented { operation, .. } => operation,
@@ -786,6 +794,7 @@ fn table_operation(
         // Rows are addressed by their 0-based index; other words (`add`) are other operations.
         let Ok(index) = key.trim().parse::<i64>() else { return Ok(None) };
         return match segs.get(2) {
+            None if m == "PATCH" => Ok(Some(Operation::TableRowUpdate { item, sheet, table, index })),
             None => Ok(get.then_some(Operation::TableRowGet { item, sheet, table, row: MemberKey::Key(key) })),
             Some(r) if r.is("range") && r.args.is_none() => {
                 range_operation(m, item, RangeBase::TableRow { sheet, table, index }, &segs[3..])

@@ -223,6 +223,14 @@ fn tables_columns_and_rows_read_as_graph_shows_them() {
     assert_eq!(b.error("POST", "tables/Sales/rows/itemAt", r#"{"index":"x"}"#).2, "invalidArgument");
     assert_eq!(b.error("GET", "tables/Sales/columns?$top=x", "").2, "invalidArgument");
 
+    // A row is written by its values; the total and formulas over the table follow.
+    let row = b.ok("PATCH", "tables/Sales/rows/1", r#"{"index":1,"values":[["date",null,4]]}"#);
+    assert_eq!(row, json!({"@odata.context": row["@odata.context"], "index": 1, "values": [["date", 5, 4]]}));
+    assert_eq!(b.error("PATCH", "tables/Sales/rows/1", r#"{"values":[["a","b"]]}"#).2, "invalidArgument");
+    assert_eq!(b.error("PATCH", "tables/Sales/rows/9", r#"{"values":[["a","b","c"]]}"#).2, "itemNotFound");
+    assert_eq!(b.error("PATCH", "tables/Sales/rows/1", r#"{"index":2}"#).2, "invalidArgument");
+    assert_eq!(b.ok("GET", "tables/Sales/rows/1", "")["values"], json!([["date", 5, 4]]));
+
     // Writing through a table column's range recalculates formulas over the table.
     let patched = b.ok("PATCH", "tables/Sales/columns/Qty/dataBodyRange", r#"{"values":[[10],[20],[30]]}"#);
     assert_eq!(patched["values"], json!([[10], [20], [30]]));
