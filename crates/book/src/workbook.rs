@@ -239,6 +239,15 @@ impl Workbook {
             .map(|(k, _)| *k)
             .collect();
         if clear.contents {
+            for t in &self.model.sheets[si].tables {
+                let header = t.area.first_row;
+                if t.header_rows > 0 && (r1..=r2).contains(&header) && t.area.first_col <= c2 && c1 <= t.area.last_col {
+                    return Err(BookError::InvalidEdit(format!(
+                        "clearing the header row of table '{}' is not supported yet",
+                        t.display_name
+                    )));
+                }
+            }
             // As when writing: part of an array formula cannot be cleared, all of it can.
             for (&(r, c), cell) in &self.model.sheets[si].cells {
                 if let FormulaKind::Array { area: arr, dynamic: false } = cell.kind {
@@ -291,6 +300,15 @@ impl Workbook {
         let si = self.sheet_idx(&set.sheet)?;
         let area = Area::cells(set.row, set.col, set.row + set.rows - 1, set.col + set.cols - 1);
         self.check_arrays(si, &area, set)?;
+        if let Some(inputs) = &set.inputs {
+            for (r, row) in inputs.iter().enumerate() {
+                for (c, input) in row.iter().enumerate() {
+                    if let Some(input) = input {
+                        self.check_table_header(si, set.row + r as u32, set.col + c as u32, Some(input))?;
+                    }
+                }
+            }
+        }
         // Resolve number formats to styles first: nothing is changed if one is invalid.
         let mut styles: Vec<Vec<Option<u32>>> = Vec::new();
         if let Some(formats) = &set.number_formats {
@@ -362,6 +380,32 @@ impl Workbook {
                     }
                 }
                 self.dirty = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// A table's header cells hold its column names, which its table part repeats: Excel repairs
+    /// a file where they differ. Until renaming a column rewrites the table part, a header cell
+    /// may only be written with the name it has.
+    fn check_table_header(&self, si: usize, row: u32, col: u32, input: Option<&CellInput>) -> Result<()> {
+        for t in &self.model.sheets[si].tables {
+            if t.header_rows == 0 || row != t.area.first_row || !(t.area.first_col..=t.area.last_col).contains(&col) {
+                continue;
+            }
+            let name = t.columns.get((col - t.area.first_col) as usize).map(String::as_str).unwrap_or("");
+            let same = match input {
+                Some(CellInput::Text(s)) => s == name,
+                // A column named `2024` is typed as a number.
+                Some(CellInput::Number(n)) => n.to_string() == name,
+                _ => false,
+            };
+            if !same {
+                return Err(BookError::InvalidEdit(format!(
+                    "the header cell {} of table '{}' holds the column name '{name}'; renaming a table column is not supported yet",
+                    crate::address::cell_name(row, col),
+                    t.display_name
+                )));
             }
         }
         Ok(())

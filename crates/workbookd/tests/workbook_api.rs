@@ -223,6 +223,18 @@ fn tables_columns_and_rows_read_as_graph_shows_them() {
     assert_eq!(b.error("POST", "tables/Sales/rows/itemAt", r#"{"index":"x"}"#).2, "invalidArgument");
     assert_eq!(b.error("GET", "tables/Sales/columns?$top=x", "").2, "invalidArgument");
 
+    // A header cell holds its column's name, which the table part repeats: writing another
+    // name there (or clearing it) is refused until renaming columns is built; the same name is fine.
+    assert_eq!(
+        b.error("PATCH", "tables/Sales/headerRowRange", r#"{"values":[["Kind",null,null]]}"#).2,
+        "invalidArgument"
+    );
+    assert_eq!(b.error("POST", "tables/Sales/range/clear", "{}").2, "invalidArgument");
+    assert_eq!(
+        b.ok("PATCH", "tables/Sales/headerRowRange", r#"{"values":[["Fruit","Qty",null]]}"#)["values"][0][0],
+        "Fruit"
+    );
+
     // A row is written by its values; the total and formulas over the table follow.
     let row = b.ok("PATCH", "tables/Sales/rows/1", r#"{"index":1,"values":[["date",null,4]]}"#);
     assert_eq!(row, json!({"@odata.context": row["@odata.context"], "index": 1, "values": [["date", 5, 4]]}));
