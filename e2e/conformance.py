@@ -75,16 +75,22 @@ BODY_VALUES = {
 
 
 def fixture() -> bytes:
-    """Sheet1: a table Table1 over A1:D7 (Fruit, Qty, Price, Cost; five rows and a total row),
-    names `myrange` over A1:H10 and `narrow` over B2:C4."""
+    """Sheet1: numbers in A1:H10 under the names `myrange` (A1:H10) and `narrow` (B2:C4), and
+    beside them a table Table1 over J1:M7 (Fruit, Qty, Price, Cost; five rows and a total row)."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Sheet1"
-    ws.append(["Fruit", "Qty", "Price", "Cost"])
+    for r in range(1, 11):
+        for c in range(1, 9):
+            ws.cell(row=r, column=c, value=r * 10 + c)
+    table = [["Fruit", "Qty", "Price", "Cost"]]
     for i, row in enumerate([["pear", 3, 1.5], ["fig", 5, 2], ["plum", 7, 0.5], ["kiwi", 2, 3], ["lime", 9, 0.25]]):
-        ws.append(row + [f"=B{i + 2}*C{i + 2}"])
-    ws.append(["Total", "=SUBTOTAL(109,Table1[Qty])", None, "=SUBTOTAL(109,Table1[Cost])"])
-    ws.add_table(Table(displayName="Table1", ref="A1:D7", totalsRowCount=1))
+        table.append(row + [f"=K{i + 2}*L{i + 2}"])
+    table.append(["Total", "=SUBTOTAL(109,Table1[Qty])", None, "=SUBTOTAL(109,Table1[Cost])"])
+    for r, row in enumerate(table, start=1):
+        for c, value in enumerate(row, start=10):
+            ws.cell(row=r, column=c, value=value)
+    ws.add_table(Table(displayName="Table1", ref="J1:M7", totalsRowCount=1))
     wb.create_sheet("Sheet2")["A1"] = 1
     names = openpyxl.workbook.defined_name
     wb.defined_names["myrange"] = names.DefinedName("myrange", attr_text="Sheet1!$A$1:$H$10")
@@ -148,7 +154,15 @@ def fill_url(url: str, item: str) -> str:
     return path.replace(" ", "%20")
 
 
-def fill_body(body):
+# Whole bodies for pages whose example body is placeholders that need the fixture's shape.
+BODIES = {
+    "tablerow-update": {"index": 1, "values": [["fig", 6, 2, "=K3*L3"]]},
+}
+
+
+def fill_body(body, page=None):
+    if page in BODIES:
+        return BODIES[page]
     if isinstance(body, dict):
         return {k: fill_value(k, v) for k, v in body.items()}
     return body
@@ -237,7 +251,7 @@ def run(binary: str, examples_path: str):
                 if page == "workbookoperation-get":
                     op_item, op = operation(base, item, n)
                     url = re.sub(r"operations/\{[^}]*\}", f"operations/{op}", url).replace(item, op_item)
-                body = fill_body(ex["request"].get("body"))
+                body = fill_body(ex["request"].get("body"), page)
                 status, _, raw = call(base, ex["request"]["method"], url, body, headers)
                 expected_status = ex["response"]["status"]
                 problems = []

@@ -17,7 +17,7 @@ use crate::drive::{self, item_json, locate_drive, locate_item, store_error, uplo
 use crate::error::GraphError;
 use crate::http::{error_response, App, Ctx};
 use crate::navigate::{self, RangeBase, RangeRef, RangeStep};
-use crate::resolve::{DriveRef, ItemAddress, MemberKey, Operation};
+use crate::resolve::{DriveRef, ItemAddress, MemberKey, Operation, ViewPart};
 use crate::{items, range};
 
 type Answer = Result<Response, GraphError>;
@@ -42,6 +42,7 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::RangeGet { item, range } => range_get(ctx, item, range).await,
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
         Operation::RangeClear { item, range } => range_clear(ctx, item, range).await,
+        Operation::RangeView { item, range, part } => range_view(ctx, item, range, part).await,
         Operation::NameList { item, sheet } => name_list(ctx, item, sheet).await,
         Operation::NameGet { item, sheet, name } => name_get(ctx, item, sheet, name).await,
         Operation::TableList { item, sheet } => table_list(ctx, item, sheet).await,
@@ -799,6 +800,47 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
     });
     ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A range's visible view: its rows that are not hidden (`visibleView`), each of them as a
+/// view (`rows`, `itemAt`), or the range the view belongs to (`range`).
+async fn range_view(ctx: Ctx, address: ItemAddress, range: RangeRef, part: ViewPart) -> Answer {
+    enum Answered {
+        View(Value),
+        Views(Vec<Value>),
+        Range(range::RangeRead),
+    }
+    let answer = lookup(&ctx, &address, move |wb| {
+        let found = match navigate::locate(wb, &range)? {
+            Ok(found) => found,
+            Err(e) => return Ok(Err(e)),
+        };
+        if found.area.cell_count() > range::MAX_READ_CELLS {
+            return Ok(Err(range::too_large(found.area.cell_count(), range::MAX_READ_CELLS)));
+        }
+        let (sheet, area) = (&found.sheet, &found.area);
+        let rows = items::visible_rows(wb, sheet, area);
+        Ok(Ok(match part {
+            ViewPart::Whole => Answered::View(items::view_json(wb, sheet, area, &rows, 0)?),
+            ViewPart::Rows => Answered::Views(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, r)| items::view_json(wb, sheet, area, &[*r], i))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ViewPart::ItemAt(i) => match usize::try_from(i).ok().and_then(|i| rows.get(i).map(|r| (i, *r))) {
+                Some((i, r)) => Answered::View(items::view_json(wb, sheet, area, &[r], i)?),
+                None => return Ok(Err(GraphError::item_not_found(format!("The view has no row {i}.")))),
+            },
+            ViewPart::Range => Answered::Range(range::RangeRead::read(wb, sheet, *area)?),
+        }))
+    })
+    .await?;
+    Ok(match answer {
+        Answered::View(v) => entity(&ctx, "workbookRangeView", v),
+        Answered::Views(v) => collection(&ctx, "workbookRangeView", v),
+        Answered::Range(r) => range_response(&ctx, &r),
+    })
 }
 
 // ---- workbook: names, tables, application ----

@@ -222,3 +222,62 @@ pub fn row_get(wb: &Workbook, sheet: Option<&str>, table: &str, index: i64) -> L
     let area = Area::cells(row, t.area.first_col, row, t.area.last_col);
     Ok(Ok(json!({ "index": index, "values": values_of(wb, sheet_name, &area)? })))
 }
+
+/// The rows of `area` that are not hidden, in order.
+pub fn visible_rows(wb: &Workbook, sheet: &str, area: &Area) -> Vec<u32> {
+    let hidden: &[u32] = wb.model().sheet_index(sheet).map_or(&[], |i| &wb.model().sheets[i].hidden_rows);
+    (area.first_row..=area.last_row).filter(|r| hidden.binary_search(r).is_err()).collect()
+}
+
+/// A `workbookRangeView` of some rows of an area: each property a 2-D array over those rows.
+/// Hidden columns are not modelled, so every column of the area shows.
+pub fn view_json(wb: &Workbook, sheet: &str, area: &Area, rows: &[u32], index: usize) -> Result<Json, BookError> {
+    let prefix = format!("{}!", book::address::quote_sheet_name(sheet));
+    let mut grids: [Vec<Json>; 8] = Default::default();
+    for &row in rows {
+        let cells = wb.read_range(sheet, &Area::cells(row, area.first_col, row, area.last_col))?;
+        let cells = cells.into_iter().next().unwrap_or_default();
+        let mut lines: [Vec<Json>; 8] = Default::default();
+        for (j, c) in cells.iter().enumerate() {
+            let col = area.first_col + j as u32;
+            let formula = match &c.formula {
+                Some(f) => json!(f),
+                None => value_json(&c.value),
+            };
+            let r1c1 = match &c.formula {
+                Some(f) if f.starts_with('=') => json!(book::r1c1::to_r1c1(f, row, col)),
+                _ => formula.clone(),
+            };
+            let values = [
+                json!(format!("{prefix}{}", book::address::cell_name(row, col))),
+                value_json(&c.value),
+                formula.clone(),
+                formula,
+                r1c1,
+                json!(c.number_format),
+                json!(c.text),
+                json!(c.value.value_type()),
+            ];
+            for (line, v) in lines.iter_mut().zip(values) {
+                line.push(v);
+            }
+        }
+        for (grid, line) in grids.iter_mut().zip(lines) {
+            grid.push(Json::Array(line));
+        }
+    }
+    let [addresses, values, formulas, formulas_local, formulas_r1c1, number_format, text, value_types] = grids;
+    Ok(json!({
+        "index": index,
+        "rowCount": rows.len(),
+        "columnCount": area.cols(),
+        "cellAddresses": addresses,
+        "values": values,
+        "formulas": formulas,
+        "formulasLocal": formulas_local,
+        "formulasR1C1": formulas_r1c1,
+        "numberFormat": number_format,
+        "text": text,
+        "valueTypes": value_types,
+    }))
+}

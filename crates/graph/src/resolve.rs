@@ -91,6 +91,12 @@ pub enum Operation {
         item: ItemAddress,
         range: RangeRef,
     },
+    /// `…/visibleView` of any range path, its `rows`, `itemAt(index=n)` or `range`.
+    RangeView {
+        item: ItemAddress,
+        range: RangeRef,
+        part: ViewPart,
+    },
     /// `POST …/clear` on any range path.
     RangeClear {
         item: ItemAddress,
@@ -178,6 +184,10 @@ impl Operation {
             Operation::RangeGet { range, .. } => range.doc_page(),
             Operation::RangeUpdate { .. } => "range-update",
             Operation::RangeClear { .. } => "range-clear",
+            Operation::RangeView { part: ViewPart::Whole, .. } => "workbookrange-visibleview",
+            Operation::RangeView { part: ViewPart::Rows, .. } => "workbookrangeview-list-rows",
+            Operation::RangeView { part: ViewPart::ItemAt(_), .. } => "workbookrangeview-itemat",
+            Operation::RangeView { part: ViewPart::Range, .. } => "workbookrangeview-range",
             Operation::NameList { sheet: None, .. } => "nameditem-list",
             Operation::NameList { sheet: Some(_), .. } => "worksheet-list-names",
             Operation::NameGet { .. } => "nameditem-get",
@@ -204,6 +214,15 @@ impl Operation {
 pub enum MemberKey {
     Key(String),
     At(Option<i64>),
+}
+
+/// What of a range's visible view a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewPart {
+    Whole,
+    Rows,
+    ItemAt(i64),
+    Range,
 }
 
 /// A resolved request.
@@ -829,6 +848,18 @@ fn range_operation(
             Some(step) => steps.push(step),
             None if m == "POST" && i + 1 == segs.len() && s.is("clear") && s.args.is_none() => {
                 return Ok(Some(Operation::RangeClear { item, range: RangeRef { base, steps } }));
+            }
+            None if m == "GET" && s.is("visibleView") && s.args.is_none() => {
+                let part = match &segs[i + 1..] {
+                    [] => ViewPart::Whole,
+                    [r] if r.is("rows") && r.args.is_none() => ViewPart::Rows,
+                    [r] if r.is("range") && r.args.is_none() => ViewPart::Range,
+                    rest => match item_at("GET", rest)? {
+                        Some(index) => ViewPart::ItemAt(index.unwrap_or(0)),
+                        None => return Ok(None),
+                    },
+                };
+                return Ok(Some(Operation::RangeView { item, range: RangeRef { base, steps }, part }));
             }
             None => {
                 // An operation on the range (`insert`, `format/font`, …): the docs list each under

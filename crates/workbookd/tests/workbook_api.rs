@@ -437,3 +437,54 @@ fn worksheets_are_added_and_hidden() {
     assert_eq!(x.worksheet_range("Plan B").unwrap().get_value((0, 0)), Some(&calamine::Data::Float(6.0)));
     assert_eq!(support::cell(&bytes, "Sheet1", 0, 9), calamine::Data::Float(42.0));
 }
+
+#[test]
+fn visible_views_leave_hidden_rows_out() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for r in 0..4u32 {
+        ws.write_number(r, 0, f64::from(r + 1)).unwrap();
+        ws.write_formula(r, 1, Formula::new(format!("=A{}*10", r + 1))).unwrap();
+    }
+    ws.set_row_hidden(1).unwrap();
+    let server = Server::start(&[]);
+    let token = user("carol");
+    let item = server.upload(&token, "Hidden.xlsx", &wb.save_to_buffer().unwrap());
+    let get = |path: &str| {
+        let r = server.as_user(
+            &token,
+            "GET",
+            &format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/{path}"),
+            None,
+            "",
+        );
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.json()
+    };
+    let view = get("range(address='A1:B4')/visibleView");
+    assert_eq!(
+        (view["rowCount"].clone(), view["columnCount"].clone(), view["index"].clone()),
+        (json!(3), json!(2), json!(0))
+    );
+    assert_eq!(view["values"], json!([[1, 10], [3, 30], [4, 40]]));
+    assert_eq!(view["cellAddresses"][1], json!(["Sheet1!A3", "Sheet1!B3"]));
+    assert_eq!(view["formulas"][2][1], "=A4*10");
+    assert_eq!(view["formulasR1C1"][2][1], "=RC[-1]*10");
+    assert_eq!(view["valueTypes"][0], json!(["Double", "Double"]));
+    let rows = get("range(address='A1:B4')/visibleView/rows");
+    assert_eq!(rows["value"].as_array().unwrap().len(), 3);
+    assert_eq!(rows["value"][1]["values"], json!([[3, 30]]));
+    assert_eq!(rows["value"][1]["index"], 1);
+    assert_eq!(get("range(address='A1:B4')/visibleView/itemAt(index=2)")["values"], json!([[4, 40]]));
+    assert_eq!(get("range(address='A1:B4')/visibleView/range")["address"], "Sheet1!A1:B4");
+    let missing = server.as_user(
+        &token,
+        "GET",
+        &format!(
+            "/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/range(address='A1:B4')/visibleView/itemAt(index=3)"
+        ),
+        None,
+        "",
+    );
+    assert_eq!(missing.error().2, "itemNotFound");
+}
