@@ -299,12 +299,11 @@ fn defined_range(wb: &Workbook, sheet: Option<&str>, name: &str) -> LocateResult
         }
         None => None,
     };
-    let found = model
-        .names
-        .iter()
-        .filter(|n| n.name.eq_ignore_ascii_case(name))
-        .find(|n| sheet.is_none() || n.local_sheet == scope)
-        .or_else(|| model.names.iter().find(|n| n.name.eq_ignore_ascii_case(name) && n.local_sheet.is_none()));
+    // A sheet's own name first (under `worksheets/{w}/names`), else the workbook's.
+    let named = |n: &&book::model::DefinedName| n.name.eq_ignore_ascii_case(name);
+    let found = scope
+        .and_then(|i| model.names.iter().filter(named).find(|n| n.local_sheet == Some(i)))
+        .or_else(|| model.names.iter().filter(named).find(|n| n.local_sheet.is_none()));
     let Some(defined) = found else { return Ok(Err(not_found(format!("The name '{name}'")))) };
     let reference = defined.formula.trim();
     let Ok(parsed) = SheetArea::parse(reference) else {

@@ -33,6 +33,9 @@ fn fixture() -> Vec<u8> {
     wb.define_name("Fruits", "=Sheet1!$A$2:$A$4").unwrap();
     wb.define_name("Tax", "=0.2").unwrap();
     wb.define_name("Sheet1!Local", "=Sheet1!$B$2:$C$3").unwrap();
+    // The same name scoped to a sheet and to the workbook.
+    wb.define_name("Sheet1!Twice", "=Sheet1!$A$2").unwrap();
+    wb.define_name("Twice", "=Sheet1!$A$3").unwrap();
     wb.save_to_buffer().unwrap()
 }
 
@@ -133,7 +136,10 @@ fn named_items_list_get_and_give_their_ranges() {
     let b = Book::new();
     let names = b.ok("GET", "names", "");
     let listed: Vec<&str> = names["value"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
-    assert_eq!(listed, ["Fruits", "Rate", "Tax"], "workbook scope only, in the file's order");
+    assert_eq!(listed, ["Fruits", "Rate", "Tax", "Twice"], "workbook scope only");
+    // A name in both scopes: the workbook's under names/, the sheet's under the worksheet.
+    assert_eq!(b.ok("GET", "names/Twice/range", "")["values"], json!([["fig"]]));
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/names/Twice/range", "")["values"], json!([["pear"]]));
     let rate = b.ok("GET", "names/Rate", "");
     assert_eq!(
         (rate["type"].clone(), rate["value"].clone(), rate["scope"].clone(), rate["visible"].clone()),
