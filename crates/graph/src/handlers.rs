@@ -743,17 +743,20 @@ async fn range_get(ctx: Ctx, address: ItemAddress, mut range: RangeRef) -> Answe
     Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))??))
 }
 
+/// Where a range path lies in the workbook: its sheet's real name and its cells.
+async fn locate(ctx: &Ctx, item_id: &str, range: RangeRef) -> Result<navigate::Located, GraphError> {
+    ctx.app
+        .host
+        .read(ctx.who.drive_owner(), item_id, target(ctx), move |wb| navigate::locate(wb, &range))
+        .await
+        .map_err(|e| host_error(e, true))?
+}
+
 async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
     let body = json_body(&ctx)?;
     let user = ctx.who.drive_owner();
-    // Where the range is (its sheet's real name and its cells) comes from the workbook.
-    let found = ctx
-        .app
-        .host
-        .read(user, &item.id, target(&ctx), move |wb| navigate::locate(wb, &range))
-        .await
-        .map_err(|e| host_error(e, true))??;
+    let found = locate(&ctx, &item.id, range).await?;
     let edit = range::patch_edit(&found.sheet, &found.area, &body)?;
     let read_back = {
         let (name, area) = (found.sheet.clone(), found.area);
@@ -782,12 +785,7 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
         }
     };
     let user = ctx.who.drive_owner();
-    let found = ctx
-        .app
-        .host
-        .read(user, &item.id, target(&ctx), move |wb| navigate::locate(wb, &range))
-        .await
-        .map_err(|e| host_error(e, true))??;
+    let found = locate(&ctx, &item.id, range).await?;
     let a = found.area;
     let edit = book::Edit::ClearCells(book::ClearCells {
         sheet: found.sheet,
@@ -971,12 +969,7 @@ async fn row_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
     let user = ctx.who.drive_owner();
     let range =
         RangeRef { base: RangeBase::TableRow { sheet: sheet.clone(), table: table.clone(), index }, steps: vec![] };
-    let found = ctx
-        .app
-        .host
-        .read(user, &item.id, target(&ctx), move |wb| navigate::locate(wb, &range))
-        .await
-        .map_err(|e| host_error(e, true))??;
+    let found = locate(&ctx, &item.id, range).await?;
     let read_back = move |wb: &book::Workbook| items::row_get(wb, sheet.as_deref(), &table, index);
     let result = match range::patch_edit(&found.sheet, &found.area, &values)? {
         Some(edit) => ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await,
