@@ -65,6 +65,9 @@ pub enum Edit {
         sheet: String,
         visibility: crate::model::Visibility,
     },
+    /// Inserts or deletes cells, moving the cells after them and every reference to them
+    /// (Graph's range insert and delete).
+    ShiftCells(crate::shift::Shift),
     /// Recalculates (Graph's application/calculate); recorded so that replay gives the same book.
     Calculate {
         full: bool,

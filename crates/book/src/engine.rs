@@ -223,7 +223,6 @@ impl Formualizer {
             if external_names.contains(&name.name.to_ascii_uppercase()) {
                 continue;
             }
-            let Ok(ast) = formualizer_parse::parser::parse(format!("={}", name.formula)) else { continue };
             let scope = match name.local_sheet {
                 Some(i) => match model.sheets.get(i).and_then(|s| wb.engine().sheet_id(&s.name)) {
                     Some(id) => NameScope::Sheet(id),
@@ -231,7 +230,15 @@ impl Formualizer {
                 },
                 None => NameScope::Workbook,
             };
-            let def = NamedDefinition::Formula { ast, dependencies: Vec::new(), range_deps: Vec::new() };
+            // A name over cells is a reference (`SUM(Span)` sums it); the engine's formula names
+            // evaluate to a value.
+            let def = match reference_name(&wb, &name.formula) {
+                Some(def) => def,
+                None => {
+                    let Ok(ast) = formualizer_parse::parser::parse(format!("={}", name.formula)) else { continue };
+                    NamedDefinition::Formula { ast, dependencies: Vec::new(), range_deps: Vec::new() }
+                }
+            };
             let _ = wb.engine_mut().define_name(&name.name, def, scope);
         }
         declare_arrays(&mut wb, model, &external_names);
@@ -248,6 +255,23 @@ impl Formualizer {
 
 /// Tells the engine which formulas are array formulas, as the file records them: legacy arrays
 /// fill exactly their recorded extent (clipped or padded with #N/A), dynamic ones spill.
+/// `Sheet1!$A$2:$B$9` or `'My Sheet'!$C$1` as the engine's cell or range name.
+fn reference_name(wb: &FzWorkbook, formula: &str) -> Option<NamedDefinition> {
+    use formualizer_eval::reference::{CellRef, Coord, RangeRef};
+    let sa = crate::address::SheetArea::parse(formula).ok()?;
+    let sheet_id = wb.engine().sheet_id(sa.sheet.as_deref()?)?;
+    let a = sa.area;
+    if a.kind != crate::address::AreaKind::Cells {
+        return None;
+    }
+    let at = |r: u32, c: u32| CellRef::new(sheet_id, Coord::new(r, c, true, true));
+    Some(if a.is_single_cell() {
+        NamedDefinition::Cell(at(a.first_row, a.first_col))
+    } else {
+        NamedDefinition::Range(RangeRef::new(at(a.first_row, a.first_col), at(a.last_row, a.last_col)))
+    })
+}
+
 fn declare_arrays(wb: &mut FzWorkbook, model: &BookModel, external_names: &std::collections::HashSet<String>) {
     let arrays: Vec<(&str, u32, u32, Area, bool)> = model
         .sheets

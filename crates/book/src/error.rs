@@ -32,6 +32,10 @@ pub enum BookError {
     /// An edit that is not valid (wrong shape, part of an array, ...).
     #[error("invalid edit: {0}")]
     InvalidEdit(String),
+    /// Inserting or deleting cells that Excel refuses, or that would need parts rewritten that
+    /// are not modelled (charts, drawings, pivot tables).
+    #[error("cannot insert or delete here: {0}")]
+    StructureConflict(String),
     /// The save would have lost something no edit removed; nothing was written.
     #[error("save refused, it would lose: {0}")]
     LossDetected(String),

@@ -133,11 +133,17 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
             new_sheets.insert(si, empty_worksheet(wb.model.strict).into_bytes());
         }
     }
+    // Cells inserted or deleted: every part that holds addresses or formulas follows.
+    let mut shifted = shift_parts(wb, &mut replaced)?;
+    for &si in shifted.keys() {
+        per_sheet.entry(si).or_default();
+    }
     for (&si, patches) in &per_sheet {
         let part = wb.model.sheets[si].part.clone();
-        let original = match new_sheets.get(&si) {
-            Some(empty) => empty.clone(),
-            None => wb.pkg.read(&part)?.ok_or_else(|| BookError::MissingPart(part.clone()))?,
+        let original = match (new_sheets.get(&si), shifted.remove(&si)) {
+            (Some(empty), _) => empty.clone(),
+            (None, Some(bytes)) => bytes,
+            (None, None) => wb.pkg.read(&part)?.ok_or_else(|| BookError::MissingPart(part.clone()))?,
         };
         let mut spans = Vec::new();
         let patched = keep_bom(&original, |d| {
@@ -228,6 +234,54 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         removed: removed.into_iter().collect(),
     };
     Ok((bytes, report, reopened))
+}
+
+/// Applies the pending shifts to the worksheets (returned, for patching), the table parts and
+/// workbook.xml's defined names (into `replaced`). A shifted sheet's guarded-element counts
+/// become those of its shifted XML: what a deletion removed on purpose is not a loss.
+fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Result<BTreeMap<usize, Vec<u8>>> {
+    use crate::shift_xml::{shift_part, PartKind};
+    let mut sheets = BTreeMap::new();
+    if wb.pending_shifts.is_empty() {
+        return Ok(sheets);
+    }
+    let shifts = wb.pending_shifts.clone();
+    let apply = |bytes: Vec<u8>, part: &str, kind: &PartKind<'_>| -> Result<Option<Vec<u8>>> {
+        let mut current = bytes;
+        let mut any = false;
+        for shift in &shifts {
+            if let Some(next) = shift_part(&current, part, shift, kind)? {
+                current = next;
+                any = true;
+            }
+        }
+        Ok(any.then_some(current))
+    };
+    for si in 0..wb.model.sheets.len() {
+        let sheet = &wb.model.sheets[si];
+        if sheet.kind != SheetKind::Worksheet || wb.pkg.entry(&sheet.part).is_none() {
+            continue;
+        }
+        let original = wb.pkg.read(&sheet.part)?.ok_or_else(|| BookError::MissingPart(sheet.part.clone()))?;
+        if let Some(bytes) = apply(original, &sheet.part, &PartKind::Sheet { host: &sheet.name })? {
+            let counts = model::verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
+            sheets.insert(si, bytes);
+            wb.model.sheets[si].features = counts;
+        }
+        for t in &wb.model.sheets[si].tables {
+            let Some(original) = wb.pkg.read(&t.part)? else { continue };
+            if let Some(bytes) = apply(original, &t.part, &PartKind::Table { host: &wb.model.sheets[si].name })? {
+                replaced.insert(real_name(&wb.pkg, &t.part), bytes);
+            }
+        }
+    }
+    let names: Vec<String> = wb.model.sheets.iter().map(|s| s.name.clone()).collect();
+    let wb_part = wb.model.workbook_part.clone();
+    let xml = current(&wb.pkg, replaced, &wb_part)?;
+    if let Some(bytes) = apply(xml, &wb_part, &PartKind::Workbook { sheets: &names })? {
+        replaced.insert(real_name(&wb.pkg, &wb_part), bytes);
+    }
+    Ok(sheets)
 }
 
 /// A part's bytes as this save has them so far.

@@ -38,6 +38,9 @@ pub struct Workbook {
     calculated: bool,
     /// Edits not yet recalculated.
     dirty: bool,
+    /// Insertions and deletions since the package was opened or saved, in order: the save
+    /// applies them to the parts.
+    pub(crate) pending_shifts: Vec<crate::shift::Shift>,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
@@ -80,6 +83,7 @@ impl Workbook {
             engine: Box::new(engine),
             calculated: false,
             dirty: false,
+            pending_shifts: Vec::new(),
             touched: BTreeSet::new(),
             formulas_changed: false,
             sheets_changed: false,
@@ -116,7 +120,7 @@ impl Workbook {
         self.model.calc_mode
     }
 
-    fn sheet_idx(&self, name: &str) -> Result<usize> {
+    pub(crate) fn sheet_idx(&self, name: &str) -> Result<usize> {
         let idx = self.model.sheet_index(name).ok_or_else(|| BookError::NoSuchSheet(name.to_string()))?;
         if self.model.sheets[idx].kind != SheetKind::Worksheet {
             return Err(BookError::NoSuchSheet(name.to_string()));
@@ -131,6 +135,7 @@ impl Workbook {
             Edit::ClearCells(clear) => self.clear_cells(clear)?,
             Edit::AddSheet { name } => self.add_sheet(name)?,
             Edit::SetSheetVisibility { sheet, visibility } => self.set_sheet_visibility(sheet, *visibility)?,
+            Edit::ShiftCells(shift) => self.shift_cells(shift)?,
             Edit::Calculate { full } => {
                 if *full {
                     self.full_recalc()?;
@@ -491,7 +496,12 @@ impl Workbook {
 
     /// Recalculates every formula.
     pub fn full_recalc(&mut self) -> Result<()> {
-        // A fresh engine over the current model has every formula dirty.
+        self.reload_engine()
+    }
+
+    /// Loads a fresh engine over the current model and calculates it (every formula is dirty in
+    /// a fresh engine).
+    pub(crate) fn reload_engine(&mut self) -> Result<()> {
         self.engine = Box::new(Formualizer::load(&self.model)?);
         self.engine.recalc()?;
         self.calculated = true;
@@ -621,6 +631,7 @@ impl Workbook {
                 .map(|e| e.name.clone());
         }
         self.touched.clear();
+        self.pending_shifts.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;
         self.sheets_changed = false;

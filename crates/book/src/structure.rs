@@ -1,0 +1,307 @@
+//! Inserting and deleting cells on the live workbook: the model follows the [`Shift`] at once
+//! (cells, formulas on every sheet, names, tables, merges, hidden rows, filters), the engine is
+//! reloaded from it, and the save applies the same shifts to the package's parts.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::address::{Area, MAX_COLS, MAX_ROWS};
+use crate::error::{BookError, Result};
+use crate::formula;
+use crate::model::{Cell, FormulaKind, SheetKind};
+use crate::shift::{Axis, Shift};
+use crate::workbook::Workbook;
+
+/// Relationship types of a sheet whose parts anchor to cells and that a shift does not rewrite.
+const ANCHORED_PARTS: [&str; 7] =
+    ["/drawing", "/vmlDrawing", "/comments", "/threadedComment", "/pivotTable", "/slicer", "/timeline"];
+
+fn conflict(msg: impl Into<String>) -> BookError {
+    BookError::StructureConflict(msg.into())
+}
+
+impl Workbook {
+    /// Inserts or deletes the cells `shift` names, moving the rest as Excel does.
+    pub(crate) fn shift_cells(&mut self, shift: &Shift) -> Result<()> {
+        let si = self.sheet_idx(&shift.sheet)?;
+        let shift = &Shift { sheet: self.model.sheets[si].name.clone(), ..shift.clone() };
+        self.check_shift(si, shift)?;
+
+        // Cells of the sheet, at their new places.
+        let old = std::mem::take(&mut self.model.sheets[si].cells);
+        let mut moved: Vec<((u32, u32), Cell)> = Vec::with_capacity(old.len());
+        // Shared-formula groups that moved or whose formulas changed.
+        let mut changed_groups: Vec<(usize, u32)> = Vec::new();
+        for ((r, c), mut cell) in old {
+            let Some(to) = shift.map_cell(r, c) else { continue };
+            if let FormulaKind::Array { area, dynamic } = cell.kind {
+                if let Some(a) = shift.map_area(&area) {
+                    cell.kind = FormulaKind::Array { area: a, dynamic };
+                }
+            }
+            if let FormulaKind::Shared { si: g, .. } = cell.kind {
+                changed_groups.push((si, g));
+            }
+            moved.push((to, cell));
+        }
+        moved.sort_unstable_by_key(|(k, _)| *k);
+        self.model.sheets[si].cells = moved.into_iter().collect::<BTreeMap<_, _>>();
+        self.touched = std::mem::take(&mut self.touched)
+            .into_iter()
+            .filter_map(
+                |(s, r, c)| if s == si { shift.map_cell(r, c).map(|(r, c)| (s, r, c)) } else { Some((s, r, c)) },
+            )
+            .collect();
+
+        // Formulas on every sheet.
+        for (s, sheet) in self.model.sheets.iter_mut().enumerate() {
+            if sheet.kind != SheetKind::Worksheet {
+                continue;
+            }
+            let host = sheet.name.clone();
+            for cell in sheet.cells.values_mut() {
+                let Some(f) = cell.formula.as_deref() else { continue };
+                if let Some(new) = shift.formula(f, &host) {
+                    cell.formula = Some(new);
+                    if let FormulaKind::Shared { si: g, .. } = cell.kind {
+                        changed_groups.push((s, g));
+                    }
+                }
+            }
+        }
+        changed_groups.sort_unstable();
+        changed_groups.dedup();
+        let mut by_sheet: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+        for (s, g) in changed_groups {
+            by_sheet.entry(s).or_default().push(g);
+        }
+        for (s, groups) in by_sheet {
+            let mut members: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+            for (k, c) in &self.model.sheets[s].cells {
+                if let FormulaKind::Shared { si: g, .. } = c.kind {
+                    members.entry(g).or_default().push(*k);
+                }
+            }
+            for g in groups {
+                let m = members.remove(&g).unwrap_or_default();
+                self.keep_or_break_group(s, m, shift);
+            }
+        }
+
+        // Names, tables, merges, hidden rows, the filter.
+        let names: Vec<String> = self.model.sheets.iter().map(|s| s.name.clone()).collect();
+        for n in &mut self.model.names {
+            let host = n.local_sheet.and_then(|i| names.get(i)).map_or("", String::as_str);
+            if let Some(f) = shift.formula(&n.formula, host) {
+                n.formula = f;
+            }
+        }
+        let sheet = &mut self.model.sheets[si];
+        for t in &mut sheet.tables {
+            if let Some(a) = shift.map_area(&t.area) {
+                t.area = a;
+            }
+        }
+        sheet.merges = sheet.merges.iter().filter_map(|m| shift.map_area(m)).collect();
+        if shift.axis == Axis::Rows && shift.whole() {
+            sheet.hidden_rows = sheet.hidden_rows.iter().filter_map(|&r| shift.map_index(r)).collect();
+        }
+        sheet.auto_filter = sheet.auto_filter.and_then(|a| shift.map_area(&a));
+
+        self.pending_shifts.push(shift.clone());
+        self.formulas_changed = true;
+        // The engine is loaded anew from the shifted model: every formula reads as saved.
+        self.reload_engine()
+    }
+
+    /// A shared-formula group stays shared when each member's formula is still the master's
+    /// moved by the member's offset, and the members still lie within the group's moved range;
+    /// otherwise every member is written out with its own formula.
+    fn keep_or_break_group(&mut self, si: usize, members: Vec<(u32, u32)>, shift: &Shift) {
+        let sheet = &self.model.sheets[si];
+        let master = members
+            .iter()
+            .filter_map(|k| sheet.cells.get(k).map(|c| (k, c)))
+            .find(|(_, c)| matches!(c.kind, FormulaKind::Shared { master: true, .. }))
+            .map(|(k, c)| (*k, c.formula.clone().unwrap_or_default()));
+        let consistent = master.as_ref().is_some_and(|((mr, mc), text)| {
+            members.iter().all(|&(r, c)| {
+                let derived = formula::shift(text, i64::from(r) - i64::from(*mr), i64::from(c) - i64::from(*mc));
+                sheet.cells.get(&(r, c)).and_then(|c| c.formula.as_deref()) == Some(derived.as_str())
+            })
+        }) && {
+            // A band that cuts through the group moves some members and not others.
+            let rows = members.iter().map(|m| m.0);
+            let cols = members.iter().map(|m| m.1);
+            match (rows.clone().min(), rows.max(), cols.clone().min(), cols.max()) {
+                (Some(r1), Some(r2), Some(c1), Some(c2)) => {
+                    let (lo, hi) = match shift.axis {
+                        Axis::Rows => (c1, c2),
+                        Axis::Cols => (r1, r2),
+                    };
+                    !(si == self.model.sheet_index(&shift.sheet).unwrap_or(usize::MAX)
+                        && !shift.whole()
+                        && (lo < shift.band.0 || hi > shift.band.1)
+                        && lo <= shift.band.1
+                        && hi >= shift.band.0)
+                }
+                _ => true,
+            }
+        };
+        if consistent {
+            return;
+        }
+        for (r, c) in members {
+            if let Some(cell) = self.model.sheets[si].cells.get_mut(&(r, c)) {
+                cell.kind = FormulaKind::Normal;
+            }
+            self.touched.insert((si, r, c));
+        }
+    }
+
+    /// Refuses a shift Excel refuses, or one that would need parts rewritten that we do not
+    /// model (drawings, comments, pivot tables, charts over the sheet).
+    fn check_shift(&self, si: usize, shift: &Shift) -> Result<()> {
+        let (limit, across) = match shift.axis {
+            Axis::Rows => (MAX_ROWS, MAX_COLS),
+            Axis::Cols => (MAX_COLS, MAX_ROWS),
+        };
+        if shift.count == 0
+            || u64::from(shift.at) + u64::from(shift.count) > u64::from(limit)
+            || shift.band.0 > shift.band.1
+            || shift.band.1 >= across
+        {
+            return Err(BookError::InvalidEdit("the range is outside the sheet".into()));
+        }
+        let sheet = &self.model.sheets[si];
+        let in_band = |r: u32, c: u32| match shift.axis {
+            Axis::Rows => (shift.band.0..=shift.band.1).contains(&c),
+            Axis::Cols => (shift.band.0..=shift.band.1).contains(&r),
+        };
+        if shift.insert {
+            let first_lost = limit - shift.count;
+            let pushed_off = sheet.cells.iter().any(|(&(r, c), cell)| {
+                let along = if shift.axis == Axis::Rows { r } else { c };
+                along >= first_lost && in_band(r, c) && (cell.formula.is_some() || !cell.value.is_empty())
+            });
+            if pushed_off {
+                return Err(conflict("inserting here would push cells with content off the end of the sheet"));
+            }
+        }
+        if sheet.cells.values().any(|c| matches!(c.kind, FormulaKind::DataTable)) {
+            return Err(conflict(format!(
+                "sheet '{}' holds a data table (TABLE()), which cannot move yet",
+                sheet.name
+            )));
+        }
+        // Parts anchored to the sheet's cells.
+        if let Ok(rels) = self.pkg.rels(&sheet.part) {
+            if let Some(r) = rels.iter().find(|r| !r.external && ANCHORED_PARTS.iter().any(|t| r.rel_type.ends_with(t)))
+            {
+                let kind = r.rel_type.rsplit('/').next().unwrap_or("");
+                return Err(conflict(format!(
+                    "sheet '{}' has a {kind} part anchored to its cells, which inserting or deleting cells would have to move",
+                    sheet.name
+                )));
+            }
+        }
+        for e in self.pkg.entries() {
+            let n = e.name.to_ascii_lowercase();
+            if !(n.contains("/charts/chart") || n.contains("pivotcachedefinition") || n.contains("/externallinks/")) {
+                continue;
+            }
+            let Ok(Some(bytes)) = self.pkg.read(&e.name) else { continue };
+            let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+            if text.contains(&sheet.name.to_ascii_lowercase()) {
+                return Err(conflict(format!(
+                    "{} refers to sheet '{}' and would have to be rewritten",
+                    e.name, sheet.name
+                )));
+            }
+        }
+        // Areas that cannot be cut: merged cells, array formulas and tables reaching across
+        // the band edge, and parts of arrays.
+        let moving = |a: &Area| {
+            let (along_hi, across_lo, across_hi) = match shift.axis {
+                Axis::Rows => (a.last_row, a.first_col, a.last_col),
+                Axis::Cols => (a.last_col, a.first_row, a.last_row),
+            };
+            along_hi >= shift.at && across_lo <= shift.band.1 && across_hi >= shift.band.0
+        };
+        let straddles = |a: &Area| {
+            let (lo, hi) = match shift.axis {
+                Axis::Rows => (a.first_col, a.last_col),
+                Axis::Cols => (a.first_row, a.last_row),
+            };
+            moving(a) && (lo < shift.band.0 || hi > shift.band.1)
+        };
+        for m in &sheet.merges {
+            if straddles(m) {
+                return Err(conflict(format!("the merged cells {} would be cut apart", m.to_a1())));
+            }
+        }
+        for (&(r, c), cell) in &sheet.cells {
+            if let FormulaKind::Array { area, dynamic: false } = cell.kind {
+                let (lo, hi) = match shift.axis {
+                    Axis::Rows => (area.first_row, area.last_row),
+                    Axis::Cols => (area.first_col, area.last_col),
+                };
+                let end = shift.at + if shift.insert { 0 } else { shift.count - 1 };
+                let cuts = if shift.insert {
+                    shift.at > lo && shift.at <= hi
+                } else {
+                    shift.at <= hi && end >= lo && !(shift.at <= lo && end >= hi)
+                };
+                if area.cell_count() > 1 && (straddles(&area) || (moving(&area) && cuts)) {
+                    return Err(conflict(format!(
+                        "cannot change part of the array formula at {}",
+                        crate::address::cell_name(r, c)
+                    )));
+                }
+            }
+        }
+        for t in &sheet.tables {
+            let a = &t.area;
+            if straddles(a) {
+                return Err(conflict(format!("table '{}' would be cut apart", t.display_name)));
+            }
+            if !moving(a) {
+                continue;
+            }
+            let (lo, hi) = match shift.axis {
+                Axis::Rows => (a.first_row, a.last_row),
+                Axis::Cols => (a.first_col, a.last_col),
+            };
+            let del_end = shift.at + shift.count - 1;
+            match (shift.axis, shift.insert) {
+                (Axis::Cols, true) if shift.at > lo && shift.at <= hi => {
+                    return Err(conflict(format!(
+                        "adding columns inside table '{}' is not supported yet",
+                        t.display_name
+                    )));
+                }
+                (Axis::Cols, false) if shift.at <= hi && del_end >= lo => {
+                    return Err(conflict(format!(
+                        "deleting columns of table '{}' is not supported yet",
+                        t.display_name
+                    )));
+                }
+                (Axis::Rows, false) if shift.at <= hi && del_end >= lo => {
+                    let header = (t.header_rows > 0).then_some(lo);
+                    let total = (t.totals_rows > 0).then_some(hi);
+                    let hits = |r: Option<u32>| r.is_some_and(|r| (shift.at..=del_end).contains(&r));
+                    let data_lo = lo + t.header_rows;
+                    let data_hi = hi.saturating_sub(t.totals_rows);
+                    let all_data = shift.at <= data_lo && del_end >= data_hi;
+                    if hits(header) || hits(total) || all_data {
+                        return Err(conflict(format!(
+                            "deleting the header, the total row or every data row of table '{}' is not supported yet",
+                            t.display_name
+                        )));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

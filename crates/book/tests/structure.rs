@@ -1,0 +1,277 @@
+//! Inserting and deleting cells: the cells after them move, and references on every sheet,
+//! defined names, tables, merged cells, conditional formats and validations follow. Each save
+//! is reopened by the library and by calamine.
+
+mod common;
+
+use book::address::{MAX_COLS, MAX_ROWS};
+use book::{Area, Axis, BookError, Edit, Shift, Value, Workbook};
+use common::{unzip, Fixture};
+use rust_xlsxwriter::{
+    ConditionalFormatCell, ConditionalFormatCellRule, DataValidation, Format, Formula, Table, TableColumn,
+};
+
+/// Data: A1:A10 = 1..10, B1:B10 = A*2, C1 = SUM(A1:A10), merged E2:F2, a rule on A1:A10, a
+/// validation on B1:B10, table `Stock` over H1:I4, J1 = SUM(Stock[Qty]).
+/// Other: A1 = Data!A5, A2 = SUM(Data!A1:A10), A3 = Data!A3+Data!A4, A4 = SUM(Span).
+/// Span = Data!$A$2:$A$6.
+fn fixture() -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("Data").unwrap();
+    for r in 0..10u32 {
+        ws.write_number(r, 0, f64::from(r + 1)).unwrap();
+        ws.write_formula(r, 1, Formula::new(format!("=A{}*2", r + 1))).unwrap();
+    }
+    ws.write_formula(0, 2, Formula::new("=SUM(A1:A10)")).unwrap();
+    ws.merge_range(1, 4, 1, 5, "merged", &Format::new()).unwrap();
+    let rule = ConditionalFormatCell::new()
+        .set_rule(ConditionalFormatCellRule::GreaterThan(5))
+        .set_format(Format::new().set_bold());
+    ws.add_conditional_format(0, 0, 9, 0, &rule).unwrap();
+    ws.add_data_validation(
+        0,
+        1,
+        9,
+        1,
+        &DataValidation::new().allow_whole_number(rust_xlsxwriter::DataValidationRule::Between(0, 100)),
+    )
+    .unwrap();
+    for (i, (name, qty)) in [("pear", 3.0), ("fig", 5.0), ("plum", 7.0)].iter().enumerate() {
+        ws.write_string(i as u32 + 1, 7, *name).unwrap();
+        ws.write_number(i as u32 + 1, 8, *qty).unwrap();
+    }
+    let table = Table::new()
+        .set_name("Stock")
+        .set_columns(&[TableColumn::new().set_header("Fruit"), TableColumn::new().set_header("Qty")]);
+    ws.add_table(0, 7, 3, 8, &table).unwrap();
+    ws.write_formula(0, 9, Formula::new("=SUM(Stock[Qty])")).unwrap();
+    let other = wb.add_worksheet().set_name("Other").unwrap();
+    other.write_formula(0, 0, Formula::new("=Data!A5")).unwrap();
+    other.write_formula(1, 0, Formula::new("=SUM(Data!A1:A10)")).unwrap();
+    other.write_formula(2, 0, Formula::new("=Data!A3+Data!A4")).unwrap();
+    other.write_formula(3, 0, Formula::new("=SUM(Span)")).unwrap();
+    wb.define_name("Span", "=Data!$A$2:$A$6").unwrap();
+    wb.save_to_buffer().unwrap()
+}
+
+fn open(bytes: Vec<u8>) -> Workbook {
+    let mut wb = Workbook::open(bytes).unwrap();
+    wb.full_recalc().unwrap();
+    wb
+}
+
+fn rows(sheet: &str, at: u32, count: u32, insert: bool) -> Edit {
+    Edit::ShiftCells(Shift { sheet: sheet.into(), axis: Axis::Rows, at, count, insert, band: (0, MAX_COLS - 1) })
+}
+
+fn num(wb: &Workbook, sheet: &str, a1: &str) -> Value {
+    let a = Area::parse_a1(a1).unwrap();
+    wb.cell(sheet, a.first_row, a.first_col).unwrap().value
+}
+
+fn formula(wb: &Workbook, sheet: &str, a1: &str) -> Option<String> {
+    let a = Area::parse_a1(a1).unwrap();
+    wb.cell(sheet, a.first_row, a.first_col).unwrap().formula
+}
+
+fn part(bytes: &[u8], name: &str) -> String {
+    String::from_utf8(unzip(bytes).remove(name).unwrap_or_else(|| panic!("no {name}"))).unwrap()
+}
+
+/// What every check below reads: values and formulas after the edit, and again after a save.
+fn check_inserted(wb: &Workbook) {
+    assert_eq!(num(wb, "Data", "A5"), Value::Number(3.0));
+    assert_eq!(num(wb, "Data", "A3"), Value::Empty);
+    assert_eq!(formula(wb, "Data", "B5").as_deref(), Some("=A5*2"));
+    assert_eq!(num(wb, "Data", "B5"), Value::Number(6.0));
+    assert_eq!(formula(wb, "Data", "C1").as_deref(), Some("=SUM(A1:A12)"));
+    assert_eq!(num(wb, "Data", "C1"), Value::Number(55.0));
+    assert_eq!(formula(wb, "Other", "A1").as_deref(), Some("=Data!A7"));
+    assert_eq!(num(wb, "Other", "A1"), Value::Number(5.0));
+    assert_eq!(formula(wb, "Other", "A3").as_deref(), Some("=Data!A5+Data!A6"));
+    assert_eq!(num(wb, "Other", "A3"), Value::Number(7.0));
+    assert_eq!(num(wb, "Other", "A4"), Value::Number(20.0));
+    let span = wb.model().names.iter().find(|n| n.name == "Span").unwrap();
+    assert_eq!(span.formula, "Data!$A$2:$A$8");
+    let table = &wb.model().sheets[0].tables[0];
+    assert_eq!(table.area.to_a1(), "H1:I6");
+    assert_eq!(num(wb, "Data", "J1"), Value::Number(15.0));
+    assert_eq!(wb.model().sheets[0].merges[0].to_a1(), "E2:F2");
+}
+
+#[test]
+fn inserted_rows_move_cells_and_every_reference() {
+    let original = fixture();
+    let mut wb = open(original.clone());
+    let record = wb.edit(rows("Data", 2, 2, true)).unwrap();
+    check_inserted(&wb);
+
+    let saved = wb.save().unwrap();
+    let again = open(saved.clone());
+    check_inserted(&again);
+    let sheet = part(&saved, "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(r#"sqref="A1:A12""#), "the rule follows: {sheet}");
+    assert!(sheet.contains(r#"sqref="B1:B12""#), "the validation follows");
+    assert!(sheet.contains(r#"<mergeCell ref="E2:F2"/>"#));
+    assert!(part(&saved, "xl/tables/table1.xml").contains(r#"ref="H1:I6""#));
+    assert!(part(&saved, "xl/workbook.xml").contains("Data!$A$2:$A$8"));
+    // An independent reader sees the moved cells.
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(saved.clone())).unwrap();
+    let data = x.worksheet_range("Data").unwrap();
+    assert_eq!(data.get_value((4, 0)), Some(&calamine::Data::Float(3.0)));
+    assert_eq!(data.get_value((4, 1)), Some(&calamine::Data::Float(6.0)));
+    let f = x.worksheet_formula("Other").unwrap();
+    assert_eq!(f.get_value((0, 0)).map(String::as_str), Some("Data!A7"));
+
+    // The journal record replays to the same book.
+    let replayed = Workbook::replay(original, &[record]).unwrap();
+    check_inserted(&replayed);
+}
+
+#[test]
+fn deleted_rows_shrink_ranges_and_leave_ref_errors() {
+    let mut wb = open(fixture());
+    wb.edit(rows("Data", 1, 2, false)).unwrap(); // rows 2 and 3
+    let check = |wb: &Workbook| {
+        assert_eq!(num(wb, "Data", "A2"), Value::Number(4.0));
+        assert_eq!(formula(wb, "Data", "C1").as_deref(), Some("=SUM(A1:A8)"));
+        assert_eq!(num(wb, "Data", "C1"), Value::Number(50.0));
+        assert_eq!(formula(wb, "Other", "A1").as_deref(), Some("=Data!A3"));
+        assert_eq!(formula(wb, "Other", "A3").as_deref(), Some("=Data!#REF!+Data!A2"));
+        assert_eq!(num(wb, "Other", "A3"), Value::Error(book::ErrorKind::Ref));
+        // Span was A2:A6; rows 2 and 3 went: A2:A4 holds 4, 5, 6.
+        assert_eq!(num(wb, "Other", "A4"), Value::Number(15.0));
+        assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H1:I2");
+        assert_eq!(num(wb, "Data", "J1"), Value::Number(7.0));
+        // The merged cells were in row 2: gone with it.
+        assert!(wb.model().sheets[0].merges.is_empty());
+    };
+    check(&wb);
+    let saved = wb.save().unwrap();
+    check(&open(saved.clone()));
+    let sheet = part(&saved, "xl/worksheets/sheet1.xml");
+    assert!(!sheet.contains("mergeCell"), "{sheet}");
+    assert!(sheet.contains(r#"sqref="A1:A8""#));
+}
+
+#[test]
+fn cells_inserted_in_one_column_move_only_that_column() {
+    let mut wb = open(fixture());
+    // Insert B3:B4, shifting down: only column B moves.
+    let shift = Shift::of_area("Data", &Area::parse_a1("B3:B4").unwrap(), Axis::Rows, true);
+    wb.edit(Edit::ShiftCells(shift)).unwrap();
+    let check = |wb: &Workbook| {
+        assert_eq!(num(wb, "Data", "A3"), Value::Number(3.0));
+        assert_eq!(num(wb, "Data", "B3"), Value::Empty);
+        // B5 holds what was B3, still pointing at A3.
+        assert_eq!(formula(wb, "Data", "B5").as_deref(), Some("=A3*2"));
+        assert_eq!(num(wb, "Data", "B12"), Value::Number(20.0));
+        assert_eq!(formula(wb, "Data", "C1").as_deref(), Some("=SUM(A1:A10)"));
+    };
+    check(&wb);
+    check(&open(wb.save().unwrap()));
+}
+
+#[test]
+fn columns_insert_and_delete() {
+    let mut wb = open(fixture());
+    let cols = |at, count, insert| {
+        Edit::ShiftCells(Shift { sheet: "Data".into(), axis: Axis::Cols, at, count, insert, band: (0, MAX_ROWS - 1) })
+    };
+    wb.edit(cols(1, 1, true)).unwrap(); // before B
+    assert_eq!(formula(&wb, "Data", "C3").as_deref(), Some("=A3*2"));
+    assert_eq!(formula(&wb, "Data", "D1").as_deref(), Some("=SUM(A1:A10)"));
+    assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "I1:J4");
+    assert_eq!(num(&wb, "Data", "K1"), Value::Number(15.0));
+    wb.edit(cols(0, 1, false)).unwrap(); // column A goes
+    assert_eq!(formula(&wb, "Data", "B3").as_deref(), Some("=#REF!*2"));
+    assert_eq!(formula(&wb, "Other", "A1").as_deref(), Some("=Data!#REF!"));
+    let saved = wb.save().unwrap();
+    let again = open(saved);
+    assert_eq!(formula(&again, "Data", "B3").as_deref(), Some("=#REF!*2"));
+    assert_eq!(again.model().sheets[0].tables[0].area.to_a1(), "H1:I4");
+    assert_eq!(num(&again, "Data", "J1"), Value::Number(15.0));
+}
+
+/// B2:B6 share `A2*10`; C2:C6 share `A10` (pointing eight rows down).
+fn shared() -> Vec<u8> {
+    let mut rows = String::new();
+    for r in 1..=12 {
+        let b = match r {
+            2 => r#"<c r="B2"><f t="shared" ref="B2:B6" si="0">A2*10</f><v>0</v></c><c r="C2"><f t="shared" ref="C2:C6" si="1">A10</f><v>0</v></c>"#.to_string(),
+            3..=6 => format!(r#"<c r="B{r}"><f t="shared" si="0"/><v>0</v></c><c r="C{r}"><f t="shared" si="1"/><v>0</v></c>"#),
+            _ => String::new(),
+        };
+        rows.push_str(&format!(r#"<row r="{r}"><c r="A{r}"><v>{r}</v></c>{b}</row>"#));
+    }
+    let mut f = Fixture::one_sheet(&rows, &[]);
+    // Without the comments part, which would make the sheet refuse structural edits.
+    let sheet =
+        String::from_utf8(f.parts.iter().find(|p| p.0 == "xl/worksheets/sheet1.xml").unwrap().1.clone()).unwrap();
+    f.add("xl/worksheets/sheet1.xml", &sheet.replace(r#"<legacyDrawing r:id="rId1"/>"#, ""));
+    f.add(
+        "xl/worksheets/_rels/sheet1.xml.rels",
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>"#,
+    );
+    f.zip()
+}
+
+#[test]
+fn shared_formulas_stay_shared_when_they_still_agree() {
+    let mut wb = open(shared());
+    wb.edit(rows("Sheet1", 3, 1, true)).unwrap(); // before row 4
+    let check = |wb: &Workbook| {
+        assert_eq!(formula(wb, "Sheet1", "B5").as_deref(), Some("=A5*10"));
+        assert_eq!(num(wb, "Sheet1", "B5"), Value::Number(40.0));
+        assert_eq!(formula(wb, "Sheet1", "B4"), None);
+        // C2 pointed at A10, now A11; C5 (was C4) at A13: no longer one shared pattern.
+        assert_eq!(formula(wb, "Sheet1", "C2").as_deref(), Some("=A11"));
+        assert_eq!(formula(wb, "Sheet1", "C5").as_deref(), Some("=A13"));
+        assert_eq!(num(wb, "Sheet1", "C5"), Value::Number(12.0));
+    };
+    check(&wb);
+    let saved = wb.save().unwrap();
+    let sheet = part(&saved, "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(r#"<f t="shared" ref="B2:B7" si="0">A2*10</f>"#), "{sheet}");
+    assert!(!sheet.contains(r#"si="1""#), "the broken group is written out: {sheet}");
+    check(&open(saved));
+}
+
+#[test]
+fn edits_excel_refuses_or_that_would_need_unmodelled_parts_are_refused() {
+    let conflict =
+        |r: Result<book::Record, BookError>| assert!(matches!(r, Err(BookError::StructureConflict(_))), "{r:?}");
+    // A sheet with comments (anchored to cells in a part not modelled).
+    let mut f = Fixture::one_sheet(r#"<row r="1"><c r="A1"><v>1</v></c></row>"#, &[]);
+    let mut wb = Workbook::open(f.zip()).unwrap();
+    conflict(wb.edit(rows("Sheet1", 0, 1, true)));
+    // Cutting the merged cells E1:F1 apart with a band, pushing content off the sheet.
+    f.add(
+        "xl/worksheets/_rels/sheet1.xml.rels",
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>"#,
+    );
+    let mut wb = Workbook::open(f.zip()).unwrap();
+    conflict(wb.edit(Edit::ShiftCells(Shift::of_area("Sheet1", &Area::parse_a1("E1").unwrap(), Axis::Rows, true))));
+    wb.edit(rows("Sheet1", MAX_ROWS - 1, 1, false)).unwrap();
+    let mut far = Workbook::open(fixture()).unwrap();
+    far.edit(Edit::SetCells(book::SetCells {
+        sheet: "Other".into(),
+        row: MAX_ROWS - 1,
+        col: 3,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(book::CellInput::Number(1.0))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    conflict(far.edit(rows("Other", 0, 1, true)));
+    // Columns inside a table, its header row.
+    let mut wb = open(fixture());
+    let cols = Shift { sheet: "Data".into(), axis: Axis::Cols, at: 8, count: 1, insert: true, band: (0, MAX_ROWS - 1) };
+    conflict(wb.edit(Edit::ShiftCells(cols)));
+    conflict(wb.edit(rows("Data", 0, 1, false)));
+    // Nothing changed.
+    assert_eq!(num(&wb, "Data", "A1"), Value::Number(1.0));
+    assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H1:I4");
+}
