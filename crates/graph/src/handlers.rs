@@ -42,6 +42,7 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::RangeGet { item, range } => range_get(ctx, item, range).await,
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
         Operation::RangeClear { item, range } => range_clear(ctx, item, range).await,
+        Operation::RangeShift { item, range, insert } => range_shift(ctx, item, range, insert).await,
         Operation::RangeView { item, range, part } => range_view(ctx, item, range, part).await,
         Operation::NameList { item, sheet } => name_list(ctx, item, sheet).await,
         Operation::NameGet { item, sheet, name } => name_get(ctx, item, sheet, name).await,
@@ -353,6 +354,7 @@ pub(crate) fn book_error(e: BookError) -> GraphError {
             format!("A worksheet named '{name}' already exists."),
         ),
         BookError::Address(a) => GraphError::new(400, "badRequest", Some("invalidArgument"), a.to_string()),
+        BookError::StructureConflict(m) => GraphError::new(409, "conflict", Some("insertDeleteConflict"), m),
         BookError::LossDetected(m) => GraphError::new(
             500,
             "internalServerError",
@@ -798,6 +800,43 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
     });
     ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `insert` (`shift` Down or Right; answers the inserted cells' range) and `delete` (`shift`
+/// Up or Left; answers 204). References everywhere follow the moved cells.
+async fn range_shift(ctx: Ctx, address: ItemAddress, range: RangeRef, insert: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let shift = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("shift")).map(|(_, v)| v);
+    let choices = if insert { ["Down", "Right"] } else { ["Up", "Left"] };
+    let axis = match shift {
+        Some(Value::String(s)) if s.eq_ignore_ascii_case(choices[0]) => book::Axis::Rows,
+        Some(Value::String(s)) if s.eq_ignore_ascii_case(choices[1]) => book::Axis::Cols,
+        other => {
+            let got = other.map_or_else(|| "nothing".to_string(), Value::to_string);
+            return Err(GraphError::invalid_argument(format!(
+                "shift must be {} or {}, not {got}.",
+                choices[0], choices[1]
+            )));
+        }
+    };
+    let user = ctx.who.drive_owner();
+    let found = locate(&ctx, &item.id, range).await?;
+    let edit = book::Edit::ShiftCells(book::Shift::of_area(&found.sheet, &found.area, axis, insert));
+    let (name, area) = (found.sheet.clone(), found.area);
+    let read_back = move |wb: &book::Workbook| -> Result<Option<range::RangeRead>, BookError> {
+        if !insert {
+            return Ok(None);
+        }
+        let cells = area.cell_count() <= range::MAX_READ_CELLS;
+        range::RangeRead::read_if(wb, &name, area, cells).map(Some)
+    };
+    let result =
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))?;
+    match result {
+        Some(read) => Ok(range_response(&ctx, &read)),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
 }
 
 /// A range's visible view: its rows that are not hidden (`visibleView`), each of them as a

@@ -102,6 +102,12 @@ pub enum Operation {
         item: ItemAddress,
         range: RangeRef,
     },
+    /// `POST …/insert` (`insert`) or `POST …/delete` on any range path.
+    RangeShift {
+        item: ItemAddress,
+        range: RangeRef,
+        insert: bool,
+    },
     /// Defined names: the workbook's, or with `sheet` those scoped to that worksheet.
     NameList {
         item: ItemAddress,
@@ -184,6 +190,8 @@ impl Operation {
             Operation::RangeGet { range, .. } => range.doc_page(),
             Operation::RangeUpdate { .. } => "range-update",
             Operation::RangeClear { .. } => "range-clear",
+            Operation::RangeShift { insert: true, .. } => "range-insert",
+            Operation::RangeShift { insert: false, .. } => "range-delete",
             Operation::RangeView { part: ViewPart::Whole, .. } => "workbookrange-visibleview",
             Operation::RangeView { part: ViewPart::Rows, .. } => "workbookrangeview-list-rows",
             Operation::RangeView { part: ViewPart::ItemAt(_), .. } => "workbookrangeview-itemat",
@@ -848,6 +856,10 @@ fn range_operation(
             Some(step) => steps.push(step),
             None if m == "POST" && i + 1 == segs.len() && s.is("clear") && s.args.is_none() => {
                 return Ok(Some(Operation::RangeClear { item, range: RangeRef { base, steps } }));
+            }
+            None if m == "POST" && i + 1 == segs.len() && (s.is("insert") || s.is("delete")) && s.args.is_none() => {
+                let insert = s.is("insert");
+                return Ok(Some(Operation::RangeShift { item, range: RangeRef { base, steps }, insert }));
             }
             None if m == "GET" && s.is("visibleView") && s.args.is_none() => {
                 let part = match &segs[i + 1..] {

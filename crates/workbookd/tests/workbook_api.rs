@@ -494,3 +494,42 @@ fn visible_views_leave_hidden_rows_out() {
     );
     assert_eq!(missing.error().2, "itemNotFound");
 }
+
+#[test]
+fn ranges_insert_and_delete_move_cells_tables_and_names() {
+    let b = Book::new();
+    let s1 = "worksheets/Sheet1";
+    // Whole row 3 (inside the table and the name Fruits): both grow, E1 follows its table.
+    let inserted = b.ok("POST", &format!("{s1}/range(address='3:3')/insert"), r#"{"shift":"Down"}"#);
+    assert_eq!(inserted["address"], "Sheet1!3:3");
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C6");
+    assert_eq!(b.address("names/Fruits/range"), "Sheet1!A2:A5");
+    assert_eq!(b.ok("GET", &format!("{s1}/range(address='A4')"), "")["values"], json!([["fig"]]));
+    assert_eq!(b.ok("GET", &format!("{s1}/range(address='E1')"), "")["values"], json!([[30]]));
+    // Cells of one column of another sheet, moving right; the answer is the inserted cells.
+    let r = b.ok("POST", "worksheets('Sheet%202')/range(address='B3')/insert", r#"{"shift":"Right"}"#);
+    assert_eq!(r["address"], "'Sheet 2'!B3");
+    assert_eq!(r["values"], json!([[""]]));
+    assert_eq!(b.ok("GET", "worksheets('Sheet%202')/range(address='C3')", "")["values"], json!([[9]]));
+
+    // Delete the inserted row again: 204, the table back to A1:C5.
+    let r = b.call("POST", &format!("{s1}/range(address='3:3')/delete"), r#"{"shift":"Up"}"#);
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C5");
+    assert_eq!(b.ok("GET", &format!("{s1}/range(address='A3')"), "")["values"], json!([["fig"]]));
+
+    // Refusals change nothing: a bad shift, a table's header row, a table cut apart.
+    let bad = b.error("POST", &format!("{s1}/range(address='A2')/insert"), r#"{"shift":"Up"}"#);
+    assert_eq!(bad, (400, "badRequest".into(), "invalidArgument".into()));
+    let bad = b.error("POST", &format!("{s1}/range(address='A2')/delete"), "{}");
+    assert_eq!(bad, (400, "badRequest".into(), "invalidArgument".into()));
+    let conflict = (409, "conflict".into(), "insertDeleteConflict".into());
+    assert_eq!(b.error("POST", &format!("{s1}/range(address='1:1')/delete"), r#"{"shift":"Up"}"#), conflict);
+    assert_eq!(b.error("POST", &format!("{s1}/range(address='B2')/insert"), r#"{"shift":"Down"}"#), conflict);
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C5");
+
+    // The saved file: the other sheet's cell moved, the table part says A1:C5.
+    let saved = b.server.download(&b.token, &b.item);
+    assert_eq!(support::cell(&saved, "Sheet 2", 2, 2), calamine::Data::Float(9.0));
+    assert_eq!(support::cell(&saved, "Sheet1", 2, 0), calamine::Data::String("fig".into()));
+}
