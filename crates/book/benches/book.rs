@@ -57,6 +57,46 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
+    // Issue 4's goal: a row inserted at the top of the 10k-formula sheet, every reference
+    // shifted and the engine reloaded and recalculated (≤ 50 ms), beside a full recalculation
+    // of the same book, its largest part.
+    let mut g = c.benchmark_group("structure");
+    g.sample_size(10);
+    let top_row = Edit::ShiftCells(book::Shift {
+        sheet: "Data".into(),
+        axis: book::Axis::Rows,
+        at: 0,
+        count: 1,
+        insert: true,
+        band: (0, book::address::MAX_COLS - 1),
+    });
+    g.bench_function("insert a row at the top, 10k formulas", |b| {
+        b.iter_batched(
+            || {
+                let mut wb = Workbook::open(book.clone()).unwrap();
+                wb.recalc().unwrap();
+                wb
+            },
+            |mut wb| {
+                wb.edit(top_row.clone()).unwrap();
+                wb
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("then save, 10k formulas", |b| {
+        b.iter_batched(
+            || {
+                let mut wb = Workbook::open(book.clone()).unwrap();
+                wb.edit(top_row.clone()).unwrap();
+                wb
+            },
+            |mut wb| wb.save().unwrap(),
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("save");
     g.sample_size(10);
     // 1,000 cells changed by one edit (one PATCH of a 100×10 range), one recalculation, save.
