@@ -15,6 +15,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod structure;
+
 use book::model::FormulaKind;
 use book::{CellInput, Edit, SetCells, Value, Workbook};
 use serde::{Deserialize, Serialize};
@@ -74,6 +76,7 @@ fn main() {
     let mut sample: Option<usize> = None;
     let mut only: Option<String> = None;
     let mut dump: Option<PathBuf> = None;
+    let mut structure_files: Option<usize> = None;
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -83,14 +86,32 @@ fn main() {
             "--sample" => sample = it.next().and_then(|v| v.parse().ok()),
             "--only" => only = it.next(),
             "--dump" => dump = it.next().map(PathBuf::from),
+            "--structure" => structure_files = it.next().and_then(|v| v.parse().ok()),
             _ => corpus = Some(PathBuf::from(a)),
         }
     }
     let Some(corpus) = corpus else {
-        eprintln!("usage: corpus CORPUS_DIR [--report FILE] [--ratchet FILE] [--update-ratchet] [--sample N] [--only SUBSTR] [--dump FILE]");
+        eprintln!("usage: corpus CORPUS_DIR [--report FILE] [--ratchet FILE] [--update-ratchet] [--sample N] [--only SUBSTR] [--dump FILE] [--structure N]");
         std::process::exit(2);
     };
     let manifest = read_manifest(&corpus.join("MANIFEST.tsv"));
+    if let Some(n) = structure_files {
+        // Files Excel saved, spread over the list.
+        let excel: Vec<String> = manifest.iter().filter(|r| r.excel_saved).map(|r| r.path.clone()).collect();
+        let step = (excel.len() / n.max(1)).max(1);
+        let paths: Vec<String> = excel.into_iter().step_by(step).take(n).collect();
+        let started = Instant::now();
+        let f = structure::spot_check(&corpus, &paths);
+        eprintln!("{f:#?}\nin {:.1}s", started.elapsed().as_secs_f64());
+        println!(
+            "structure spot check: {} files, {} sheets with a row inserted mid-sheet ({} refused), {} cells compared, {} wrong, {} saves failed",
+            f.files_tried, f.sheets_shifted, f.sheets_refused, f.cells_compared, f.cells_wrong, f.saves_failed
+        );
+        if f.cells_wrong > 0 || f.saves_failed > 0 {
+            std::process::exit(1);
+        }
+        return;
+    }
     let mut rows: Vec<ManifestRow> =
         manifest.into_iter().filter(|r| only.as_ref().is_none_or(|o| r.path.contains(o.as_str()))).collect();
     if let Some(n) = sample {
