@@ -157,6 +157,8 @@ def fill_url(url: str, item: str) -> str:
 # Whole bodies for pages whose example body is placeholders that need the fixture's shape.
 BODIES = {
     "tablerow-update": {"index": 1, "values": [["fig", 6, 2, "=K3*L3"]]},
+    # The shift placeholder filled for a delete (insert takes Down).
+    "range-delete": {"shift": "Up"},
 }
 
 

@@ -803,7 +803,7 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
 }
 
 /// `insert` (`shift` Down or Right; answers the inserted cells' range) and `delete` (`shift`
-/// Up or Left; answers 204). References everywhere follow the moved cells.
+/// Up or Left; answers 200 with no body). References everywhere follow the moved cells.
 async fn range_shift(ctx: Ctx, address: ItemAddress, range: RangeRef, insert: bool) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
     let body = json_body(&ctx)?;
@@ -835,7 +835,8 @@ async fn range_shift(ctx: Ctx, address: ItemAddress, range: RangeRef, insert: bo
         ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))?;
     match result {
         Some(read) => Ok(range_response(&ctx, &read)),
-        None => Ok(StatusCode::NO_CONTENT.into_response()),
+        // The page and the catalogue: 200 with no body.
+        None => Ok(StatusCode::OK.into_response()),
     }
 }
 
