@@ -68,6 +68,22 @@ pub enum Edit {
     /// Inserts or deletes cells, moving the cells after them and every reference to them
     /// (Graph's range insert and delete).
     ShiftCells(crate::shift::Shift),
+    /// Inserts `count` rows into a table at data row `index` (at the end when `None`), cells
+    /// below moving down within the table's columns, then writes `inputs` into them (Graph's
+    /// table rows add).
+    AddTableRows {
+        table: String,
+        index: Option<u32>,
+        count: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inputs: Option<Vec<Vec<Option<CellInput>>>>,
+    },
+    /// Deletes `count` data rows of a table from data row `index`, cells below moving up.
+    DeleteTableRows {
+        table: String,
+        index: u32,
+        count: u32,
+    },
     /// Recalculates (Graph's application/calculate); recorded so that replay gives the same book.
     Calculate {
         full: bool,

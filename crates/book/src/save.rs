@@ -242,7 +242,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
 fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Result<BTreeMap<usize, Vec<u8>>> {
     use crate::shift_xml::{shift_part, PartKind};
     let mut sheets = BTreeMap::new();
-    if wb.pending_shifts.is_empty() {
+    if wb.pending_shifts.is_empty() && wb.tables_changed.is_empty() {
         return Ok(sheets);
     }
     let shifts = wb.pending_shifts.clone();
@@ -274,6 +274,13 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
                 replaced.insert(real_name(&wb.pkg, &t.part), bytes);
             }
         }
+    }
+    // Tables that grew other than by a shift take their extent from the model.
+    for part in wb.tables_changed.clone() {
+        let Some(t) = wb.model.sheets.iter().flat_map(|s| s.tables.iter()).find(|t| t.part == part) else { continue };
+        let xml = current(&wb.pkg, replaced, &part)?;
+        let bytes = keep_bom(&xml, |d| crate::shift_xml::set_table_ref(d, &part, &t.area, t.totals_rows))?;
+        replaced.insert(real_name(&wb.pkg, &part), bytes);
     }
     let names: Vec<String> = wb.model.sheets.iter().map(|s| s.name.clone()).collect();
     let wb_part = wb.model.workbook_part.clone();

@@ -393,6 +393,41 @@ pub(crate) fn shift_part(data: &[u8], part: &str, shift: &Shift, kind: &PartKind
     Ok(changed.then_some(out))
 }
 
+/// A table part with its `ref` (and its filter's) set to `area`: for extents that changed other
+/// than by a shift (rows added after the last one).
+pub(crate) fn set_table_ref(data: &[u8], part: &str, area: &Area, totals_rows: u32) -> Result<Vec<u8>> {
+    let mut reader = Reader::from_reader(data);
+    reader.config_mut().trim_text(false);
+    let mut out = Vec::with_capacity(data.len() + 16);
+    let mut pos = 0usize;
+    let filter = Area::cells(area.first_row, area.first_col, area.last_row - totals_rows.min(1), area.last_col);
+    loop {
+        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
+        let end = reader.buffer_position() as usize;
+        let raw = &data[pos..end];
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let q = e.name();
+                let name = local(q.into_inner().as_bytes());
+                match name {
+                    b"table" if attr_in(raw, b"ref") => {
+                        out.extend_from_slice(&replace_attr(raw, b"ref", &area.to_a1()))
+                    }
+                    b"autoFilter" if attr_in(raw, b"ref") => {
+                        out.extend_from_slice(&replace_attr(raw, b"ref", &filter.to_a1()))
+                    }
+                    _ => out.extend_from_slice(raw),
+                }
+            }
+            _ => out.extend_from_slice(raw),
+        }
+        pos = end;
+    }
+    out.extend_from_slice(&data[pos..]);
+    Ok(out)
+}
+
 /// Attributes of an element that hold one address (false) or an address list (true).
 fn address_attrs(name: &[u8], kind: &PartKind<'_>) -> &'static [(&'static [u8], bool)] {
     match (name, kind) {

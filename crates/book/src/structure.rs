@@ -22,6 +22,107 @@ fn conflict(msg: impl Into<String>) -> BookError {
 impl Workbook {
     /// Inserts or deletes the cells `shift` names, moving the rest as Excel does.
     pub(crate) fn shift_cells(&mut self, shift: &Shift) -> Result<()> {
+        self.shift_model(shift)?;
+        // The engine is loaded anew from the shifted model: every formula reads as saved.
+        self.reload_engine()
+    }
+
+    /// A table by id, name or display name: (sheet index, table index).
+    pub fn find_table(&self, key: &str) -> Result<(usize, usize)> {
+        for (si, sheet) in self.model.sheets.iter().enumerate() {
+            for (ti, t) in sheet.tables.iter().enumerate() {
+                if t.display_name.eq_ignore_ascii_case(key)
+                    || t.name.eq_ignore_ascii_case(key)
+                    || t.id.to_string() == key
+                {
+                    return Ok((si, ti));
+                }
+            }
+        }
+        Err(BookError::InvalidEdit(format!("no table '{key}'")))
+    }
+
+    /// A table's data rows: the first and one past the last.
+    fn data_rows(t: &crate::model::Table) -> (u32, u32) {
+        (t.area.first_row + t.header_rows.min(1), t.area.last_row + 1 - t.totals_rows.min(1))
+    }
+
+    pub(crate) fn add_table_rows(
+        &mut self,
+        table: &str,
+        index: Option<u32>,
+        count: u32,
+        inputs: Option<&Vec<Vec<Option<crate::edit::CellInput>>>>,
+    ) -> Result<()> {
+        let (si, ti) = self.find_table(table)?;
+        let t = &self.model.sheets[si].tables[ti];
+        let (first, end) = Self::data_rows(t);
+        let cols = t.area.last_col - t.area.first_col + 1;
+        let at = match index {
+            None => end,
+            Some(i) if i <= end - first => first + i,
+            Some(i) => {
+                return Err(BookError::InvalidEdit(format!("index {i} is past the table's {} rows", end - first)))
+            }
+        };
+        if count == 0 || u64::from(at) + u64::from(count) > u64::from(MAX_ROWS) {
+            return Err(BookError::InvalidEdit("the rows would not fit on the sheet".into()));
+        }
+        let set = inputs.map(|inputs| crate::edit::SetCells {
+            sheet: self.model.sheets[si].name.clone(),
+            row: at,
+            col: t.area.first_col,
+            rows: count,
+            cols,
+            inputs: Some(inputs.clone()),
+            number_formats: None,
+        });
+        if let Some(set) = &set {
+            set.validate()?;
+        }
+        let shift = Shift {
+            sheet: self.model.sheets[si].name.clone(),
+            axis: Axis::Rows,
+            at,
+            count,
+            insert: true,
+            band: (t.area.first_col, t.area.last_col),
+        };
+        self.shift_model(&shift)?;
+        // Rows added after the last one of a table without a total row: the shift moved what
+        // was below, the table takes them in.
+        let t = &mut self.model.sheets[si].tables[ti];
+        if t.area.last_row < at + count - 1 {
+            t.area.last_row = at + count - 1;
+            self.tables_changed.insert(t.part.clone());
+        }
+        self.reload_engine()?;
+        if let Some(set) = set {
+            self.set_cells(&set)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn delete_table_rows(&mut self, table: &str, index: u32, count: u32) -> Result<()> {
+        let (si, ti) = self.find_table(table)?;
+        let t = &self.model.sheets[si].tables[ti];
+        let (first, end) = Self::data_rows(t);
+        if count == 0 || u64::from(index) + u64::from(count) > u64::from(end - first) {
+            return Err(BookError::InvalidEdit(format!("table '{}' has {} rows", t.display_name, end - first)));
+        }
+        let shift = Shift {
+            sheet: self.model.sheets[si].name.clone(),
+            axis: Axis::Rows,
+            at: first + index,
+            count,
+            insert: false,
+            band: (t.area.first_col, t.area.last_col),
+        };
+        self.shift_cells(&shift)
+    }
+
+    /// The model half of [`Workbook::shift_cells`]: the engine is not reloaded.
+    fn shift_model(&mut self, shift: &Shift) -> Result<()> {
         let si = self.sheet_idx(&shift.sheet)?;
         let shift = &Shift { sheet: self.model.sheets[si].name.clone(), ..shift.clone() };
         self.check_shift(si, shift)?;
@@ -109,8 +210,7 @@ impl Workbook {
 
         self.pending_shifts.push(shift.clone());
         self.formulas_changed = true;
-        // The engine is loaded anew from the shifted model: every formula reads as saved.
-        self.reload_engine()
+        Ok(())
     }
 
     /// A shared-formula group stays shared when each member's formula is still the master's

@@ -41,6 +41,8 @@ pub struct Workbook {
     /// Insertions and deletions since the package was opened or saved, in order: the save
     /// applies them to the parts.
     pub(crate) pending_shifts: Vec<crate::shift::Shift>,
+    /// Table parts whose extent changed other than by a shift: their `ref` is written anew.
+    pub(crate) tables_changed: BTreeSet<String>,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
@@ -84,6 +86,7 @@ impl Workbook {
             calculated: false,
             dirty: false,
             pending_shifts: Vec::new(),
+            tables_changed: BTreeSet::new(),
             touched: BTreeSet::new(),
             formulas_changed: false,
             sheets_changed: false,
@@ -136,6 +139,10 @@ impl Workbook {
             Edit::AddSheet { name } => self.add_sheet(name)?,
             Edit::SetSheetVisibility { sheet, visibility } => self.set_sheet_visibility(sheet, *visibility)?,
             Edit::ShiftCells(shift) => self.shift_cells(shift)?,
+            Edit::AddTableRows { table, index, count, inputs } => {
+                self.add_table_rows(table, *index, *count, inputs.as_ref())?
+            }
+            Edit::DeleteTableRows { table, index, count } => self.delete_table_rows(table, *index, *count)?,
             Edit::Calculate { full } => {
                 if *full {
                     self.full_recalc()?;
@@ -300,7 +307,7 @@ impl Workbook {
         Ok(())
     }
 
-    fn set_cells(&mut self, set: &SetCells) -> Result<()> {
+    pub(crate) fn set_cells(&mut self, set: &SetCells) -> Result<()> {
         set.validate()?;
         let si = self.sheet_idx(&set.sheet)?;
         let area = Area::cells(set.row, set.col, set.row + set.rows - 1, set.col + set.cols - 1);
@@ -632,6 +639,7 @@ impl Workbook {
         }
         self.touched.clear();
         self.pending_shifts.clear();
+        self.tables_changed.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;
         self.sheets_changed = false;

@@ -275,3 +275,47 @@ fn edits_excel_refuses_or_that_would_need_unmodelled_parts_are_refused() {
     assert_eq!(num(&wb, "Data", "A1"), Value::Number(1.0));
     assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H1:I4");
 }
+
+#[test]
+fn table_rows_are_added_and_deleted() {
+    use book::CellInput;
+    let mut wb = open(fixture());
+    let row = |name: &str, qty: f64| vec![Some(CellInput::Text(name.into())), Some(CellInput::Number(qty))];
+    // Appended: the table (no total row) takes the new row; J1 sums it.
+    wb.edit(Edit::AddTableRows { table: "stock".into(), index: None, count: 1, inputs: Some(vec![row("kiwi", 10.0)]) })
+        .unwrap();
+    assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H1:I5");
+    assert_eq!(num(&wb, "Data", "H5"), Value::Text("kiwi".into()));
+    assert_eq!(num(&wb, "Data", "J1"), Value::Number(25.0));
+    // Inserted at data row 0, two rows: the others move down within the table's columns only.
+    wb.edit(Edit::AddTableRows {
+        table: "Stock".into(),
+        index: Some(0),
+        count: 2,
+        inputs: Some(vec![row("lime", 1.0), row("date", 2.0)]),
+    })
+    .unwrap();
+    assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H1:I7");
+    assert_eq!(num(&wb, "Data", "H2"), Value::Text("lime".into()));
+    assert_eq!(num(&wb, "Data", "H4"), Value::Text("pear".into()));
+    assert_eq!(num(&wb, "Data", "A4"), Value::Number(4.0), "columns beside the table stay");
+    assert_eq!(num(&wb, "Data", "J1"), Value::Number(28.0));
+    // A wrong shape or index changes nothing.
+    let bad = Edit::AddTableRows { table: "Stock".into(), index: None, count: 1, inputs: Some(vec![vec![None]]) };
+    assert!(wb.edit(bad).is_err());
+    assert!(wb.edit(Edit::AddTableRows { table: "Stock".into(), index: Some(9), count: 1, inputs: None }).is_err());
+    assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H1:I7");
+    // Deleted: the second and third data rows (date, pear).
+    wb.edit(Edit::DeleteTableRows { table: "Stock".into(), index: 1, count: 2 }).unwrap();
+    assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H1:I5");
+    assert_eq!(num(&wb, "Data", "J1"), Value::Number(23.0));
+    assert!(wb.edit(Edit::DeleteTableRows { table: "Stock".into(), index: 0, count: 4 }).is_err());
+
+    let saved = wb.save().unwrap();
+    let table = part(&saved, "xl/tables/table1.xml");
+    assert!(table.contains(r#"ref="H1:I5""#), "{table}");
+    let again = open(saved);
+    assert_eq!(again.model().sheets[0].tables[0].area.to_a1(), "H1:I5");
+    assert_eq!(num(&again, "Data", "H5"), Value::Text("kiwi".into()));
+    assert_eq!(num(&again, "Data", "J1"), Value::Number(23.0));
+}
