@@ -53,6 +53,8 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::TableRowList { item, sheet, table } => row_list(ctx, item, sheet, table).await,
         Operation::TableRowGet { item, sheet, table, row } => row_get(ctx, item, sheet, table, row).await,
         Operation::TableRowUpdate { item, sheet, table, index } => row_update(ctx, item, sheet, table, index).await,
+        Operation::TableRowAdd { item, sheet, table, created } => row_add(ctx, item, sheet, table, created).await,
+        Operation::TableRowDelete { item, sheet, table, index } => row_delete(ctx, item, sheet, table, index).await,
         Operation::ApplicationGet(item) => application_get(ctx, item).await,
         Operation::ApplicationCalculate(item) => application_calculate(ctx, item).await,
         Operation::NotImplemented { item, operation } => {
@@ -1017,6 +1019,106 @@ async fn row_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
     };
     let row = result.map_err(|e| host_error(e, true))??;
     Ok(entity(&ctx, "rows/$entity", row))
+}
+
+/// `rows/add` (200) and `POST rows` (201): `index` (null: at the end) and `values`, one array
+/// per row, each as long as the table is wide; no values adds one blank row. Answers the first
+/// added row.
+async fn row_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, created: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let mut index: Option<u32> = None;
+    let mut values: Option<Value> = None;
+    for (k, v) in &body {
+        match k.to_ascii_lowercase().as_str() {
+            "index" => {
+                index = match v {
+                    Value::Null => None,
+                    v => Some(v.as_u64().and_then(|i| u32::try_from(i).ok()).ok_or_else(|| {
+                        GraphError::invalid_argument(format!("index must be null or a row number, not {v}."))
+                    })?),
+                }
+            }
+            "values" => values = Some(v.clone()).filter(|v| !v.is_null()),
+            k if k.starts_with('@') => {}
+            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a table row."))),
+        }
+    }
+    let (table_name, width) = {
+        let (sheet, table) = (sheet.clone(), table.clone());
+        lookup(&ctx, &address, move |wb| {
+            Ok(navigate::find_table(wb, sheet.as_deref(), &table)?
+                .map(|(_, t)| (t.display_name.clone(), t.area.last_col - t.area.first_col + 1)))
+        })
+        .await?
+    };
+    let count = match &values {
+        Some(Value::Array(rows)) if !rows.is_empty() => rows.len(),
+        Some(Value::Array(_)) => return Err(GraphError::invalid_argument("values holds no rows.")),
+        Some(other) => {
+            return Err(GraphError::invalid_argument(format!("values must be an array of rows, not {other}.")))
+        }
+        None => 1,
+    };
+    // The values are read as a range update over a block of the new rows' shape would be.
+    let inputs = match values {
+        None => None,
+        Some(v) => {
+            let block = book::Area::cells(0, 0, count as u32 - 1, width - 1);
+            let mut one = serde_json::Map::new();
+            one.insert("values".into(), v);
+            match range::patch_edit("-", &block, &one)? {
+                Some(book::Edit::SetCells(set)) => set.inputs,
+                _ => None,
+            }
+        }
+    };
+    let edit = book::Edit::AddTableRows { table: table_name.clone(), index, count: count as u32, inputs };
+    let read_back = move |wb: &book::Workbook| {
+        let at = match index {
+            Some(i) => i64::from(i),
+            None => match items::rows_json(wb, sheet.as_deref(), &table_name, 0, usize::MAX)? {
+                Ok(rows) => rows.len() as i64 - count as i64,
+                Err(e) => return Ok(Err(e)),
+            },
+        };
+        items::row_get(wb, sheet.as_deref(), &table_name, at)
+    };
+    let user = ctx.who.drive_owner();
+    let row =
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    let mut response = entity(&ctx, "rows/$entity", row);
+    if created {
+        *response.status_mut() = StatusCode::CREATED;
+    }
+    Ok(response)
+}
+
+/// `DELETE rows/{index}`: the row goes, the rows below move up. 200 with no body.
+async fn row_delete(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, index: i64) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let table_name = {
+        let (sheet, table) = (sheet.clone(), table.clone());
+        lookup(&ctx, &address, move |wb| {
+            let found = match navigate::find_table(wb, sheet.as_deref(), &table)? {
+                Ok((_, t)) => t,
+                Err(e) => return Ok(Err(e)),
+            };
+            let rows = navigate::table_rows(found, navigate::TablePart::DataBody).map_or(0, |(a, b)| b - a + 1);
+            if !(0..i64::from(rows)).contains(&index) {
+                return Ok(Err(GraphError::item_not_found(format!(
+                    "Row {index} of table '{}' was not found.",
+                    found.display_name
+                ))));
+            }
+            Ok(Ok(found.display_name.clone()))
+        })
+        .await?
+    };
+    let edit = book::Edit::DeleteTableRows { table: table_name, index: index as u32, count: 1 };
+    let user = ctx.who.drive_owner();
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    Ok(StatusCode::OK.into_response())
 }
 
 fn calculation_mode(mode: book::model::CalcMode) -> &'static str {

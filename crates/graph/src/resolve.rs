@@ -152,6 +152,20 @@ pub enum Operation {
         table: String,
         row: MemberKey,
     },
+    /// `POST tables/{t}/rows/add` (`created` false, 200) or `POST tables/{t}/rows` (201).
+    TableRowAdd {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        created: bool,
+    },
+    /// `DELETE tables/{t}/rows/{index}` or `…/rows/$/itemAt(index=n)`.
+    TableRowDelete {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        index: i64,
+    },
     /// PATCH `tables/{t}/rows/{index}`: the row's `values`.
     TableRowUpdate {
         item: ItemAddress,
@@ -209,6 +223,9 @@ impl Operation {
             Operation::TableRowGet { row: MemberKey::Key(_), .. } => "tablerow-get",
             Operation::TableRowGet { row: MemberKey::At(_), .. } => "tablerowcollection-itemat",
             Operation::TableRowUpdate { .. } => "tablerow-update",
+            Operation::TableRowAdd { created: false, .. } => "tablerowcollection-add",
+            Operation::TableRowAdd { created: true, .. } => "table-post-rows",
+            Operation::TableRowDelete { .. } => "tablerow-delete",
             Operation::ApplicationGet(_) => "workbookapplication-get",
             Operation::ApplicationCalculate(_) => "workbookapplication-calculate",
             Operation::NotImplemented { operation, .. } => operation,
@@ -796,6 +813,25 @@ fn table_operation(
     let columns = head.is("columns") && head.args.is_none();
     if !rows && !columns {
         return Ok(None);
+    }
+    if rows && m == "POST" {
+        match &segs[1..] {
+            [] => return Ok(Some(Operation::TableRowAdd { item, sheet, table, created: true })),
+            [s] if s.is("add") && s.args.is_none() => {
+                return Ok(Some(Operation::TableRowAdd { item, sheet, table, created: false }))
+            }
+            _ => {}
+        }
+    }
+    if rows && m == "DELETE" {
+        if let Some(Some(index)) = item_at("GET", &segs[1..])? {
+            return Ok(Some(Operation::TableRowDelete { item, sheet, table, index }));
+        }
+        if let [s] = &segs[1..] {
+            if let (Ok(index), None) = (s.name.trim().parse::<i64>(), &s.args) {
+                return Ok(Some(Operation::TableRowDelete { item, sheet, table, index }));
+            }
+        }
     }
     if segs.len() == 1 {
         return Ok(get.then_some(if rows {

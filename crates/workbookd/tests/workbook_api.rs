@@ -533,3 +533,41 @@ fn ranges_insert_and_delete_move_cells_tables_and_names() {
     assert_eq!(support::cell(&saved, "Sheet 2", 2, 2), calamine::Data::Float(9.0));
     assert_eq!(support::cell(&saved, "Sheet1", 2, 0), calamine::Data::String("fig".into()));
 }
+
+#[test]
+fn table_rows_are_added_and_deleted() {
+    let b = Book::new();
+    // At the end (before the total row): 200, the row as Graph shows it; the total follows.
+    let row = b.ok("POST", "tables/Sales/rows/add", r#"{"index":null,"values":[["kiwi",4,1]]}"#);
+    assert_eq!(row["index"], 3);
+    assert_eq!(row["values"], json!([["kiwi", 4, 1]]));
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C6");
+    assert_eq!(b.ok("GET", "tables/Sales/totalRowRange", "")["values"], json!([["Total", 19, ""]]));
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='E1')", "")["values"], json!([[38]]));
+    // POST rows: 201; at index 0, two rows.
+    let r = b.call("POST", "tables/Sales/rows", r#"{"index":0,"values":[["lime",1,1],["date",2,2]]}"#);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["values"], json!([["lime", 1, 1]]));
+    let rows = b.ok("GET", "tables/Sales/rows", "");
+    let fruits: Vec<&str> =
+        rows["value"].as_array().unwrap().iter().map(|r| r["values"][0][0].as_str().unwrap()).collect();
+    assert_eq!(fruits, ["lime", "date", "pear", "fig", "plum", "kiwi"]);
+    // Bad input changes nothing.
+    let bad = (400, "badRequest".to_string(), "invalidArgument".to_string());
+    assert_eq!(b.error("POST", "tables/Sales/rows/add", r#"{"values":[["too","short"]]}"#), bad);
+    assert_eq!(b.error("POST", "tables/Sales/rows/add", r#"{"values":"x"}"#), bad);
+    assert_eq!(b.error("POST", "tables/Sales/rows/add", r#"{"index":99,"values":[["a",1,1]]}"#), bad);
+    assert_eq!(b.error("POST", "tables/Nope/rows/add", r#"{}"#).0, 404);
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C8");
+    // Delete by index and through itemAt: 200 without a body.
+    let r = b.call("DELETE", "tables/Sales/rows/1", "");
+    assert_eq!((r.status, r.text().as_str()), (200, ""));
+    let r = b.call("DELETE", "tables/Sales/rows/$/itemAt(index=0)", "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(b.error("DELETE", "tables/Sales/rows/9", "").0, 404);
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C6");
+    // Saved: the table part and the cells agree.
+    let saved = b.server.download(&b.token, &b.item);
+    assert_eq!(support::cell(&saved, "Sheet1", 4, 0), calamine::Data::String("kiwi".into()));
+    assert_eq!(support::cell(&saved, "Sheet1", 5, 1), calamine::Data::Float(19.0));
+}
