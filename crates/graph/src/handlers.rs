@@ -8,7 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use book::BookError;
-use host::{HostError, OperationStatus, OperationView, SessionInfo, Target};
+use host::{HostError, OperationStatus, OperationView, Outcome, SessionInfo, Target};
 use serde_json::{json, Value};
 use store::{Conflict, Item};
 
@@ -35,6 +35,7 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::CloseSession(a) => refresh_or_close(ctx, a, true).await,
         Operation::SessionInfo { item, key } => session_info(ctx, item, key).await,
         Operation::OperationGet { item, id } => operation_get(ctx, item, id).await,
+        Operation::TableRowOperationResult { item, key } => row_operation_result(ctx, item, key).await,
         Operation::WorksheetList(a) => worksheet_list(ctx, a).await,
         Operation::WorksheetGet { item, sheet } => worksheet_get(ctx, item, sheet).await,
         Operation::WorksheetAdd { item, created } => worksheet_add(ctx, item, created).await,
@@ -504,7 +505,10 @@ async fn create_session(ctx: Ctx, address: ItemAddress) -> Answer {
         let threshold = ctx.app.host.config().async_threshold;
         if let Some(view) = ctx.app.host.wait_operation(&op, threshold).await {
             match view.result {
-                Some(Ok(info)) => return Ok(json_response(StatusCode::CREATED, session_json(&ctx, &info))),
+                Some(Ok(Outcome::Session(info))) => {
+                    return Ok(json_response(StatusCode::CREATED, session_json(&ctx, &info)))
+                }
+                Some(Ok(Outcome::Value(_))) => {}
                 Some(Err(e)) => return Err(host_error(e, true)),
                 None => {}
             }
@@ -549,6 +553,9 @@ async fn session_info(ctx: Ctx, address: ItemAddress, key: String) -> Answer {
 fn operation_json(ctx: &Ctx, view: &OperationView) -> Value {
     let mut v = json!({ "id": view.id, "status": view.status.as_str() });
     match (&view.status, &view.result) {
+        (OperationStatus::Succeeded, Some(Ok(Outcome::Value(_)))) => {
+            v["resourceLocation"] = json!(format!("{}/tableRowOperationResult(key='{}')", workbook_url(ctx), view.id));
+        }
         (OperationStatus::Succeeded, _) => {
             v["resourceLocation"] = json!(format!("{}/sessionInfoResource(key='{}')", workbook_url(ctx), view.id));
         }
@@ -577,6 +584,14 @@ async fn operation_get(ctx: Ctx, address: ItemAddress, id: String) -> Answer {
     let mut body = operation_json(&ctx, &view);
     body["@odata.context"] = json!(ctx.odata_context("microsoft.graph.workbookOperation"));
     Ok(json_response(StatusCode::OK, body))
+}
+
+/// `tableRowOperationResult(key=…)`: the row an async table row add made.
+async fn row_operation_result(ctx: Ctx, address: ItemAddress, key: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let key = key.trim_matches('\'').to_string();
+    let row = ctx.app.host.operation_value(ctx.who.drive_owner(), &item.id, &key).map_err(|e| host_error(e, true))?;
+    Ok(entity(&ctx, "microsoft.graph.workbookTableRow", row))
 }
 
 // ---- workbook: worksheets and ranges ----
@@ -1085,6 +1100,21 @@ async fn row_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: S
         items::row_get(wb, sheet.as_deref(), &table_name, at)
     };
     let user = ctx.who.drive_owner();
+    // In a session, `Prefer: respond-async` makes it an operation: 202 and where to poll.
+    if let (true, Some(session)) = (prefers_async(&ctx), ctx.header(SESSION_HEADER).map(str::to_string)) {
+        let (host, owner, id) = (ctx.app.host.clone(), user.to_string(), item.id.clone());
+        let op = ctx.app.host.start_operation(user, &item.id, async move {
+            match host.write(&owner, &id, Target::Session(&session), edit, read_back).await? {
+                Ok(row) => Ok(Outcome::Value(row)),
+                Err(e) => Err(HostError::Book(BookError::InvalidEdit(e.message))),
+            }
+        });
+        let mut response = json_response(StatusCode::ACCEPTED, json!({}));
+        if let Ok(v) = HeaderValue::from_str(&format!("{}/operations/{op}", workbook_url(&ctx))) {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+        return Ok(response);
+    }
     let row =
         ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
     let mut response = entity(&ctx, "rows/$entity", row);

@@ -66,6 +66,11 @@ pub enum Operation {
         item: ItemAddress,
         id: String,
     },
+    /// The row an async table row add made (the key is its operation id).
+    TableRowOperationResult {
+        item: ItemAddress,
+        key: String,
+    },
     WorksheetList(ItemAddress),
     WorksheetGet {
         item: ItemAddress,
@@ -197,6 +202,7 @@ impl Operation {
             Operation::CloseSession(_) => "workbook-closesession",
             Operation::SessionInfo { .. } => "workbook-sessioninforesource",
             Operation::OperationGet { .. } => "workbookoperation-get",
+            Operation::TableRowOperationResult { .. } => "workbook-tablerowoperationresult",
             Operation::WorksheetList(_) => "worksheet-list",
             Operation::WorksheetGet { .. } => "worksheet-get",
             Operation::WorksheetAdd { .. } => "worksheetcollection-add",
@@ -655,6 +661,11 @@ fn workbook_operation(m: &str, method: &str, item: ItemAddress, segs: &[Segment]
                 .ok_or_else(|| GraphError::bad_request("sessionInfoResource needs key."))?;
             Some(Operation::SessionInfo { item: item.clone(), key })
         }
+        ("GET", 1) if first.is_some_and(|s| s.is("tableRowOperationResult")) => {
+            // Without a key no operation matches: 404 from the handler.
+            let key = segs[0].arg("key").map(str::to_string).unwrap_or_default();
+            Some(Operation::TableRowOperationResult { item: item.clone(), key })
+        }
         ("GET", 2) if first.is_some_and(|s| s.is("operations")) && !segs[1].name.is_empty() => {
             Some(Operation::OperationGet { item: item.clone(), id: segs[1].name.to_string() })
         }
@@ -1041,12 +1052,19 @@ mod tests {
             Operation::NotImplemented { operation, .. } => operation,
             other => panic!("{path}: {other:?}"),
         };
-        assert_eq!(named("POST", "worksheets/S/range(address='A1')/insert"), "range-insert");
+        assert_eq!(named("POST", "worksheets/S/range(address='A1')/merge"), "range-merge");
+        assert!(matches!(
+            op("POST", "/v1.0/me/drive/items/1/workbook/worksheets/S/range(address='A1')/insert"),
+            Operation::RangeShift { insert: true, .. }
+        ));
         assert!(matches!(
             op("POST", "/v1.0/me/drive/items/1/workbook/tables/T/columns/Q/range/lastRow/clear"),
             Operation::RangeClear { range: RangeRef { steps, .. }, .. } if steps == [RangeStep::LastRow]
         ));
-        assert_eq!(named("POST", "tables/T/rows/add"), "tablerowcollection-add");
+        assert!(matches!(
+            op("POST", "/v1.0/me/drive/items/1/workbook/tables/T/rows/add"),
+            Operation::TableRowAdd { created: false, .. }
+        ));
         assert_eq!(named("GET", "worksheets/S/range(address='A1')/format"), "rangeformat-get");
         assert!(resolve("GET", "/v1.0/me/drive/items/1/workbook/worksheets/S/cell(row=x,column=1)").is_err());
         assert!(resolve("GET", "/v1.0/me/drive/items/1/workbook/worksheets/S/range/offsetRange(rowOffset=a)").is_err());

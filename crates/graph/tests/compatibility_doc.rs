@@ -75,5 +75,6 @@ fn the_compatibility_table_matches_the_resolver() {
         return;
     }
     assert!(wrong.is_empty(), "the table is out of date (bless it):\n{}", wrong.join("\n"));
-    assert!(served >= 60 && todo >= 100, "served {served}, 501 {todo}");
+    // Every documented operation is listed, served or not; served only goes up.
+    assert!(served >= 74 && served + todo >= 169, "served {served}, 501 {todo}");
 }

@@ -20,7 +20,7 @@ use book::{BookError, Edit, Limits, Record, Workbook};
 use store::{Conflict, DriveStore, Item, StoreError};
 
 use session::{EndReason, Operation, Session};
-pub use session::{OperationStatus, OperationView, SessionInfo};
+pub use session::{OperationStatus, OperationView, Outcome, SessionInfo};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -225,20 +225,46 @@ impl Host {
 
     /// Starts an asynchronous createSession and returns its operation id at once.
     pub fn start_create_session(self: &Arc<Self>, user: &str, item_id: &str, persistent: bool) -> String {
+        let (host, owner, item) = (self.clone(), user.to_string(), item_id.to_string());
+        self.start_operation(user, item_id, async move {
+            host.create_session(&owner, &item, persistent).await.map(Outcome::Session)
+        })
+    }
+
+    /// Runs `work` in the background as an operation of `user` on the file; returns its id.
+    pub fn start_operation(
+        self: &Arc<Self>,
+        user: &str,
+        item_id: &str,
+        work: impl std::future::Future<Output = Result<Outcome>> + Send + 'static,
+    ) -> String {
         let op = Operation::new(user, item_id);
         let op_id = op.id.clone();
         self.registry().operations.insert(op_id.clone(), op);
-        let (host, user, item, id) = (self.clone(), user.to_string(), item_id.to_string(), op_id.clone());
+        let (host, id) = (self.clone(), op_id.clone());
         tokio::spawn(async move {
             host.set_operation(&id, OperationStatus::Running, None);
-            let result = host.create_session(&user, &item, persistent).await;
+            let result = work.await;
             let status = if result.is_ok() { OperationStatus::Succeeded } else { OperationStatus::Failed };
             host.set_operation(&id, status, Some(result));
         });
         op_id
     }
 
-    fn set_operation(&self, id: &str, status: OperationStatus, result: Option<Result<SessionInfo>>) {
+    /// What a finished operation of the caller's made, shown as JSON (`tableRowOperationResult`).
+    pub fn operation_value(&self, user: &str, item_id: &str, id: &str) -> Result<serde_json::Value> {
+        let reg = self.registry();
+        match reg.operations.get(id).filter(|op| op.user == user && op.item_id == item_id) {
+            Some(op) => match &op.result {
+                Some(Ok(Outcome::Value(v))) => Ok(v.clone()),
+                Some(Err(e)) => Err(e.clone()),
+                _ => Err(HostError::OperationNotFound),
+            },
+            None => Err(HostError::OperationNotFound),
+        }
+    }
+
+    fn set_operation(&self, id: &str, status: OperationStatus, result: Option<Result<Outcome>>) {
         if let Some(op) = self.registry().operations.get_mut(id) {
             op.status = status;
             if result.is_some() {
@@ -285,8 +311,9 @@ impl Host {
         let reg = self.registry();
         if let Some(op) = reg.operations.get(key).filter(|op| op.user == user && op.item_id == item_id) {
             return match &op.result {
-                Some(Ok(info)) if reg.sessions.contains_key(&info.id) => Ok(info.clone()),
-                Some(Ok(_)) => Err(HostError::SessionRecreatable),
+                Some(Ok(Outcome::Session(info))) if reg.sessions.contains_key(&info.id) => Ok(info.clone()),
+                Some(Ok(Outcome::Session(_))) => Err(HostError::SessionRecreatable),
+                Some(Ok(Outcome::Value(_))) => Err(HostError::OperationNotFound),
                 Some(Err(e)) => Err(e.clone()),
                 None => Err(HostError::OperationNotFound),
             };

@@ -70,13 +70,21 @@ impl OperationStatus {
     }
 }
 
+/// What a finished operation made: a session (async createSession) or a resource shown as
+/// JSON (an async table row add's row).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Session(SessionInfo),
+    Value(serde_json::Value),
+}
+
 /// An operation as a poll shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationView {
     pub id: String,
     pub status: OperationStatus,
     /// Set once the operation finished.
-    pub result: Option<Result<SessionInfo, HostError>>,
+    pub result: Option<Result<Outcome, HostError>>,
 }
 
 pub(crate) struct Operation {
@@ -84,7 +92,7 @@ pub(crate) struct Operation {
     pub user: String,
     pub item_id: String,
     pub status: OperationStatus,
-    pub result: Option<Result<SessionInfo, HostError>>,
+    pub result: Option<Result<Outcome, HostError>>,
     pub created: Instant,
     pub done: Arc<tokio::sync::Notify>,
 }

@@ -571,3 +571,39 @@ fn table_rows_are_added_and_deleted() {
     assert_eq!(support::cell(&saved, "Sheet1", 4, 0), calamine::Data::String("kiwi".into()));
     assert_eq!(support::cell(&saved, "Sheet1", 5, 1), calamine::Data::Float(19.0));
 }
+
+#[test]
+fn table_rows_added_asynchronously_in_a_session() {
+    let b = Book::new();
+    let session = b.server.session(&b.token, &b.item, true);
+    let r = b.server.call(
+        "POST",
+        &format!("{}/tables/Sales/rows/add", b.base),
+        &[
+            ("Authorization", b.token.as_str()),
+            ("Prefer", "respond-async"),
+            ("workbook-session-id", &session),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"values":[["kiwi",4,1]]}"#,
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let path = r.header("location").unwrap().split_once(&b.server.addr).unwrap().1.to_string();
+    let mut op = Value::Null;
+    for _ in 0..200 {
+        op = b.server.as_user(&b.token, "GET", &path, None, "").json();
+        if op["status"] == "succeeded" || op["status"] == "failed" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(op["status"], "succeeded", "{op}");
+    let resource = op["resourceLocation"].as_str().unwrap();
+    assert!(resource.contains("/tableRowOperationResult(key='"), "{resource}");
+    let row = b.server.as_user(&b.token, "GET", resource.split_once(&b.server.addr).unwrap().1, None, "");
+    assert_eq!(row.status, 200, "{}", row.text());
+    assert_eq!(row.json()["values"], json!([["kiwi", 4, 1]]));
+    assert_eq!(row.json()["index"], 3);
+    // Written in the session (persistent): visible to a sessionless read as well.
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C6");
+}
