@@ -84,6 +84,21 @@ pub enum Edit {
         index: u32,
         count: u32,
     },
+    /// Renames, moves (to the `position`-th worksheet) or shows/hides a worksheet; references to
+    /// a renamed sheet follow (Graph's worksheet update).
+    UpdateSheet {
+        sheet: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visibility: Option<crate::model::Visibility>,
+    },
+    /// Deletes a worksheet; references to it become `#REF!`.
+    DeleteSheet {
+        sheet: String,
+    },
     /// Recalculates (Graph's application/calculate); recorded so that replay gives the same book.
     Calculate {
         full: bool,

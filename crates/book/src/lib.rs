@@ -17,6 +17,7 @@ pub mod numfmt;
 pub mod package;
 pub mod r1c1;
 pub mod save;
+mod sheets;
 pub mod shift;
 mod shift_xml;
 mod structure;

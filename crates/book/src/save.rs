@@ -161,9 +161,20 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         copied_rows.insert(si, (original, spans));
     }
 
+    // Sheets moved or deleted: local names follow their sheets.
+    let new_index = |i: usize| {
+        let id = wb.pkg_sheet_rel_ids.get(i)?;
+        wb.model.sheets.iter().position(|s| &s.rel_id == id)
+    };
+    if (0..wb.pkg_sheet_rel_ids.len()).any(|i| new_index(i) != Some(i)) {
+        let wb_part = wb.model.workbook_part.clone();
+        let xml = current(&wb.pkg, &replaced, &wb_part)?;
+        let remapped = keep_bom(&xml, |d| crate::shift_xml::remap_local_sheets(d, &wb_part, &new_index))?;
+        replaced.insert(real_name(&wb.pkg, &wb_part), remapped);
+    }
     // The sheet list: new sheets' parts, relationships and content types, and `<sheets>`.
     if wb.sheets_changed {
-        write_sheet_list(wb, new_sheets, &mut replaced, &mut added)?;
+        write_sheet_list(wb, new_sheets, &mut replaced, &mut added, &mut removed)?;
     }
 
     // Shared strings.
@@ -192,14 +203,12 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     }
 
     // Formulas changed: calcChain goes and Excel recalculates on open.
-    let mut calc_chain_dropped = None;
     if wb.formulas_changed {
         let wb_part = wb.model.workbook_part.clone();
         let rels = wb.pkg.rels(&wb_part)?;
         if let Some(chain) = rels.iter().find(|r| r.rel_type.ends_with("/calcChain") && !r.external) {
             if let Some(entry) = wb.pkg.entry(&chain.target) {
                 removed.insert(entry.name.clone());
-                calc_chain_dropped = Some(entry.name.clone());
                 let rels_name = rels_part_name(&wb_part);
                 let rels_xml = current(&wb.pkg, &replaced, &rels_name)?;
                 replaced.insert(rels_name, keep_bom_infallible(&rels_xml, |d| remove_relationship(d, &chain.id)));
@@ -223,7 +232,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     let written = |name: &str| {
         !sheet_parts.contains(name) && (replaced.contains_key(name) || added.iter().any(|(n, _)| n == name))
     };
-    let reopened = loss_guard(wb, &bytes, &written, &all_strings, &copied_rows, calc_chain_dropped.as_deref())?;
+    let reopened = loss_guard(wb, &bytes, &written, &all_strings, &copied_rows, &removed)?;
     wb.model.shared_strings = all_strings;
     wb.new_strings.clear();
     let mut rewritten: Vec<String> = replaced.into_keys().collect();
@@ -240,19 +249,44 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
 /// workbook.xml's defined names (into `replaced`). A shifted sheet's guarded-element counts
 /// become those of its shifted XML: what a deletion removed on purpose is not a loss.
 fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Result<BTreeMap<usize, Vec<u8>>> {
+    use crate::shift::Change;
     use crate::shift_xml::{shift_part, PartKind};
     let mut sheets = BTreeMap::new();
-    if wb.pending_shifts.is_empty() && wb.tables_changed.is_empty() {
+    if wb.pending_changes.is_empty() && wb.tables_changed.is_empty() {
         return Ok(sheets);
     }
-    let shifts = wb.pending_shifts.clone();
-    let apply = |bytes: Vec<u8>, part: &str, kind: &PartKind<'_>| -> Result<Option<Vec<u8>>> {
+    let changes = wb.pending_changes.clone();
+    // The name a sheet had before the changes: renames undone, newest first.
+    let first_name = |now: &str| {
+        let mut name = now.to_string();
+        for c in changes.iter().rev() {
+            if let Change::RenameSheet { from, to } = c {
+                if to.eq_ignore_ascii_case(&name) {
+                    name = from.clone();
+                }
+            }
+        }
+        name
+    };
+    // Applies every change in order, the host sheet's name following its renames.
+    let apply = |bytes: Vec<u8>, part: &str, host: Option<&str>, table: bool| -> Result<Option<Vec<u8>>> {
         let mut current = bytes;
         let mut any = false;
-        for shift in &shifts {
-            if let Some(next) = shift_part(&current, part, shift, kind)? {
+        let mut host_name = host.map(first_name);
+        for change in &changes {
+            let kind = match (&host_name, table) {
+                (Some(h), false) => PartKind::Sheet { host: h },
+                (Some(h), true) => PartKind::Table { host: h },
+                (None, _) => PartKind::Workbook { sheets: &[] },
+            };
+            if let Some(next) = shift_part(&current, part, change, &kind)? {
                 current = next;
                 any = true;
+            }
+            if let (Change::RenameSheet { from, to }, Some(h)) = (change, host_name.as_mut()) {
+                if h.eq_ignore_ascii_case(from) {
+                    *h = to.clone();
+                }
             }
         }
         Ok(any.then_some(current))
@@ -263,14 +297,14 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
             continue;
         }
         let original = wb.pkg.read(&sheet.part)?.ok_or_else(|| BookError::MissingPart(sheet.part.clone()))?;
-        if let Some(bytes) = apply(original, &sheet.part, &PartKind::Sheet { host: &sheet.name })? {
+        if let Some(bytes) = apply(original, &sheet.part, Some(&sheet.name), false)? {
             let counts = model::verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
             sheets.insert(si, bytes);
             wb.model.sheets[si].features = counts;
         }
         for t in &wb.model.sheets[si].tables {
             let Some(original) = wb.pkg.read(&t.part)? else { continue };
-            if let Some(bytes) = apply(original, &t.part, &PartKind::Table { host: &wb.model.sheets[si].name })? {
+            if let Some(bytes) = apply(original, &t.part, Some(&wb.model.sheets[si].name), true)? {
                 replaced.insert(real_name(&wb.pkg, &t.part), bytes);
             }
         }
@@ -282,11 +316,25 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
         let bytes = keep_bom(&xml, |d| crate::shift_xml::set_table_ref(d, &part, &t.area, t.totals_rows))?;
         replaced.insert(real_name(&wb.pkg, &part), bytes);
     }
-    let names: Vec<String> = wb.model.sheets.iter().map(|s| s.name.clone()).collect();
+    // Defined names: local ones are read against their sheet as it was named at each change.
     let wb_part = wb.model.workbook_part.clone();
     let xml = current(&wb.pkg, replaced, &wb_part)?;
-    if let Some(bytes) = apply(xml, &wb_part, &PartKind::Workbook { sheets: &names })? {
-        replaced.insert(real_name(&wb.pkg, &wb_part), bytes);
+    let mut names: Vec<String> = wb.pkg_sheet_names.clone();
+    let mut current_xml = xml;
+    let mut any = false;
+    for change in &changes {
+        if let Some(next) = shift_part(&current_xml, &wb_part, change, &PartKind::Workbook { sheets: &names })? {
+            current_xml = next;
+            any = true;
+        }
+        if let Change::RenameSheet { from, to } = change {
+            for n in names.iter_mut().filter(|n| n.eq_ignore_ascii_case(from)) {
+                *n = to.clone();
+            }
+        }
+    }
+    if any {
+        replaced.insert(real_name(&wb.pkg, &wb_part), current_xml);
     }
     Ok(sheets)
 }
@@ -989,9 +1037,40 @@ fn write_sheet_list(
     new_sheets: BTreeMap<usize, Vec<u8>>,
     replaced: &mut HashMap<String, Vec<u8>>,
     added: &mut Vec<(String, Vec<u8>)>,
+    removed: &mut BTreeSet<String>,
 ) -> Result<()> {
     let wb_part = wb.model.workbook_part.clone();
     let dir = wb_part.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+    // Deleted sheets: their parts, and the parts only they used (tables, comments), go with
+    // their relationships and content types.
+    for sheet in &wb.deleted_sheets {
+        let Some(entry) = wb.pkg.entry(&sheet.part) else { continue };
+        let mut gone = vec![entry.name.clone()];
+        let sheet_rels = rels_part_name(&entry.name);
+        if let Some(e) = wb.pkg.entry(&sheet_rels) {
+            gone.push(e.name.clone());
+            for r in wb.pkg.rels(&entry.name)? {
+                let own = ["/table", "/comments", "/threadedComment", "/printerSettings"];
+                if !r.external && own.iter().any(|t| r.rel_type.ends_with(t)) {
+                    if let Some(e) = wb.pkg.entry(&r.target) {
+                        gone.push(e.name.clone());
+                    }
+                }
+            }
+        }
+        let rels_name = rels_part_name(&wb_part);
+        let rels = current(&wb.pkg, replaced, &rels_name)?;
+        replaced.insert(
+            real_name(&wb.pkg, &rels_name),
+            keep_bom_infallible(&rels, |d| remove_relationship(d, &sheet.rel_id)),
+        );
+        let mut ct = current(&wb.pkg, replaced, "[Content_Types].xml")?;
+        for part in &gone {
+            ct = keep_bom_infallible(&ct, |d| remove_override(d, part));
+        }
+        replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), ct);
+        removed.extend(gone);
+    }
     if !new_sheets.is_empty() {
         let rels_name = rels_part_name(&wb_part);
         let mut rels = String::from_utf8_lossy(&current(&wb.pkg, replaced, &rels_name)?).into_owned();
@@ -1425,14 +1504,14 @@ fn loss_guard(
     written: &dyn Fn(&str) -> bool,
     strings: &[String],
     rewritten: &HashMap<usize, (Vec<u8>, Vec<model::CopiedSpan>)>,
-    dropped: Option<&str>,
+    dropped: &BTreeSet<String>,
 ) -> Result<Package> {
     // Parts this save wrote are read through; copied parts are the original's compressed bytes.
     let new_pkg = Package::open_written(saved.to_vec().into(), wb.pkg.limits(), written)
         .map_err(|e| BookError::LossDetected(format!("the saved package does not reopen: {e}")))?;
     let mut lost = Vec::new();
     for entry in wb.pkg.entries() {
-        if Some(entry.name.as_str()) == dropped {
+        if dropped.contains(&entry.name) {
             continue;
         }
         if new_pkg.entry(&entry.name).is_none() {

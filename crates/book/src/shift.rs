@@ -225,6 +225,123 @@ impl Shift {
     }
 }
 
+/// A change to the workbook's structure that formulas and addresses in the parts follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Cells inserted or deleted.
+    Shift(Shift),
+    /// A sheet renamed: references to it say the new name.
+    RenameSheet { from: String, to: String },
+    /// A sheet deleted: references to it become `#REF!`.
+    DeleteSheet { name: String },
+}
+
+impl Change {
+    /// The formula text after the change; `None` when it does not change.
+    pub fn formula(&self, formula: &str, host: &str) -> Option<String> {
+        match self {
+            Change::Shift(s) => s.formula(formula, host),
+            Change::RenameSheet { from, to } => rename_sheet(formula, from, to),
+            Change::DeleteSheet { name } => delete_sheet(formula, name),
+        }
+    }
+
+    pub fn shift(&self) -> Option<&Shift> {
+        match self {
+            Change::Shift(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Every sheet qualifier in a formula: (start, index of its `!`, the sheet name). Names of other
+/// books (`[1]Sheet1!`) and spans of sheets (`Sheet1:Sheet3!`) are left out.
+fn sheet_prefixes(formula: &str) -> Vec<(usize, usize, String)> {
+    let b = formula.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let word = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'\\') || c >= 0x80;
+    while i < b.len() {
+        match b[i] {
+            b'"' => i = crate::formula::quoted_end(b, i).unwrap_or(b.len()),
+            b'[' => i = crate::formula::skip_brackets(b, i),
+            b'\'' => {
+                let end = crate::formula::quoted_end(b, i).unwrap_or(b.len());
+                if b.get(end) == Some(&b'!') {
+                    let name = formula[i + 1..end - 1].replace("''", "'");
+                    if !name.starts_with('[') && !name.contains(':') {
+                        out.push((i, end, name));
+                    }
+                }
+                i = end;
+            }
+            c if word(c) => {
+                let start = i;
+                while i < b.len() && word(b[i]) {
+                    i += 1;
+                }
+                let after_other = start > 0 && matches!(b[start - 1], b']' | b':');
+                if b.get(i) == Some(&b'!') && !after_other {
+                    out.push((start, i, formula[start..i].to_string()));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+fn rename_sheet(formula: &str, from: &str, to: &str) -> Option<String> {
+    let hits: Vec<_> = sheet_prefixes(formula).into_iter().filter(|(_, _, n)| n.eq_ignore_ascii_case(from)).collect();
+    if hits.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(formula.len() + to.len());
+    let mut last = 0;
+    for (start, bang, _) in hits {
+        out.push_str(&formula[last..start]);
+        out.push_str(&crate::address::quote_sheet_name(to));
+        last = bang;
+    }
+    out.push_str(&formula[last..]);
+    Some(out)
+}
+
+fn delete_sheet(formula: &str, name: &str) -> Option<String> {
+    let hits: Vec<_> = sheet_prefixes(formula).into_iter().filter(|(_, _, n)| n.eq_ignore_ascii_case(name)).collect();
+    if hits.is_empty() {
+        return None;
+    }
+    let refs = references(formula);
+    let b = formula.as_bytes();
+    let mut out = String::with_capacity(formula.len());
+    let mut last = 0;
+    for (start, bang, _) in hits {
+        // The reference after the qualifier (a cell, a range, a name) goes with it.
+        let after = bang + 1;
+        let end = match refs.iter().position(|r| r.start == after) {
+            Some(k) => match refs.get(k + 1) {
+                Some(n) if b.get(refs[k].end) == Some(&b':') && n.start == refs[k].end + 1 => n.end,
+                _ => refs[k].end,
+            },
+            None => {
+                let mut e = after;
+                while e < b.len()
+                    && (b[e].is_ascii_alphanumeric() || matches!(b[e], b'_' | b'.' | b'$') || b[e] >= 0x80)
+                {
+                    e += 1;
+                }
+                e
+            }
+        };
+        out.push_str(&formula[last..start]);
+        out.push_str("#REF!");
+        last = end;
+    }
+    out.push_str(&formula[last..]);
+    Some(out)
+}
+
 /// The sheet qualifier before a reference starting at `start`.
 enum Prefix<'a> {
     None,
@@ -369,6 +486,20 @@ mod tests {
     fn quoted_sheet_names_with_quotes_are_matched() {
         let s = Shift { sheet: "It's".into(), ..rows(0, 1, true) };
         assert_eq!(s.formula("'It''s'!A1+'Its'!A1", "X").as_deref(), Some("'It''s'!A2+'Its'!A1"));
+    }
+
+    #[test]
+    fn renamed_and_deleted_sheets_in_formulas() {
+        let rename = Change::RenameSheet { from: "Data".into(), to: "My Data".into() };
+        assert_eq!(
+            rename.formula("SUM(Data!A1:B2)+data!C3+'Data'!Rate+\"Data!A1\"+Other!A1", "X").as_deref(),
+            Some("SUM('My Data'!A1:B2)+'My Data'!C3+'My Data'!Rate+\"Data!A1\"+Other!A1")
+        );
+        assert_eq!(rename.formula("[1]Data!A1+A1", "Data"), None);
+        let delete = Change::DeleteSheet { name: "Data".into() };
+        assert_eq!(delete.formula("SUM(Data!A1:B2)*2+Other!A1", "X").as_deref(), Some("SUM(#REF!)*2+Other!A1"));
+        assert_eq!(delete.formula("'Data'!Rate+1", "X").as_deref(), Some("#REF!+1"));
+        assert_eq!(delete.formula("A1", "Data"), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use quick_xml::Reader;
 
 use crate::address::{cell_name, parse_cell_name, Area};
 use crate::error::{BookError, Result};
-use crate::shift::{Axis, Shift};
+use crate::shift::{Axis, Change, Shift};
 
 /// What kind of part is being shifted, which decides the sheet a formula without a sheet name
 /// refers to.
@@ -76,11 +76,15 @@ fn local(name: &[u8]) -> &[u8] {
 }
 
 /// Applies `shift` to one part. Returns `None` when nothing in it changes.
-pub(crate) fn shift_part(data: &[u8], part: &str, shift: &Shift, kind: &PartKind<'_>) -> Result<Option<Vec<u8>>> {
-    let target = match kind {
-        PartKind::Sheet { host } | PartKind::Table { host } => host.eq_ignore_ascii_case(&shift.sheet),
+pub(crate) fn shift_part(data: &[u8], part: &str, change: &Change, kind: &PartKind<'_>) -> Result<Option<Vec<u8>>> {
+    // Addresses move only on the sheet whose cells move.
+    let moving = change.shift().filter(|s| match kind {
+        PartKind::Sheet { host } | PartKind::Table { host } => host.eq_ignore_ascii_case(&s.sheet),
         PartKind::Workbook { .. } => false,
-    };
+    });
+    let target = moving.is_some();
+    let inert = Shift { sheet: String::new(), axis: Axis::Rows, at: 0, count: 0, insert: true, band: (0, 0) };
+    let shift = moving.unwrap_or(&inert);
     let sheet_host = match kind {
         PartKind::Sheet { host } | PartKind::Table { host } => *host,
         PartKind::Workbook { .. } => "",
@@ -155,7 +159,7 @@ pub(crate) fn shift_part(data: &[u8], part: &str, shift: &Shift, kind: &PartKind
                             .filter(|s| !s.contains("<![CDATA["))
                             .and_then(|s| quick_xml::escape::unescape(s).ok())
                             .and_then(|text| match cap.kind {
-                                TextKind::Formula => shift.formula(&text, &cap.host),
+                                TextKind::Formula => change.formula(&text, &cap.host),
                                 TextKind::Sqref if target => shift.map_sqref(&text),
                                 TextKind::Sqref => None,
                             });
@@ -428,6 +432,58 @@ pub(crate) fn set_table_ref(data: &[u8], part: &str, area: &Area, totals_rows: u
     Ok(out)
 }
 
+/// workbook.xml after sheets moved or went: each local defined name's `localSheetId` renumbered
+/// through `map` (its element dropped when its sheet went), the views' `activeTab` and
+/// `firstSheet` too (the first sheet when theirs went).
+pub(crate) fn remap_local_sheets(data: &[u8], part: &str, map: &dyn Fn(usize) -> Option<usize>) -> Result<Vec<u8>> {
+    let mut reader = Reader::from_reader(data);
+    reader.config_mut().trim_text(false);
+    let mut out = Vec::with_capacity(data.len());
+    let mut pos = 0usize;
+    let mut skipping = false;
+    loop {
+        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
+        let end = reader.buffer_position() as usize;
+        let raw = &data[pos..end];
+        pos = end;
+        match ev {
+            Event::Eof => break,
+            _ if skipping => {
+                if let Event::End(e) = ev {
+                    skipping = local(e.name().into_inner().as_bytes()) != b"definedName";
+                }
+            }
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let q = e.name();
+                let name = local(q.into_inner().as_bytes());
+                let mut tag = raw.to_vec();
+                let attrs: &[&[u8]] = match name {
+                    b"definedName" => &[b"localSheetId"],
+                    b"workbookView" => &[b"activeTab", b"firstSheet"],
+                    _ => &[],
+                };
+                let mut drop = false;
+                for attr in attrs {
+                    let Some(i) = crate::xml::attr_cow(e, attr).and_then(|v| v.parse::<usize>().ok()) else { continue };
+                    match (map(i), name) {
+                        (Some(j), _) => tag = replace_attr(&tag, attr, &j.to_string()),
+                        (None, b"definedName") => drop = true,
+                        (None, _) => tag = replace_attr(&tag, attr, "0"),
+                    }
+                }
+                if drop {
+                    skipping = matches!(ev, Event::Start(_));
+                    continue;
+                }
+                out.extend_from_slice(&tag);
+            }
+            _ => out.extend_from_slice(raw),
+        }
+    }
+    out.extend_from_slice(&data[pos..]);
+    Ok(out)
+}
+
 /// Attributes of an element that hold one address (false) or an address list (true).
 fn address_attrs(name: &[u8], kind: &PartKind<'_>) -> &'static [(&'static [u8], bool)] {
     match (name, kind) {
@@ -648,7 +704,8 @@ mod tests {
     }
 
     fn shifted(xml: &str, shift: &Shift, host: &str) -> String {
-        let out = shift_part(xml.as_bytes(), "sheet.xml", shift, &PartKind::Sheet { host }).unwrap();
+        let out =
+            shift_part(xml.as_bytes(), "sheet.xml", &Change::Shift(shift.clone()), &PartKind::Sheet { host }).unwrap();
         String::from_utf8(out.unwrap_or_else(|| xml.as_bytes().to_vec())).unwrap()
     }
 
@@ -668,11 +725,8 @@ mod tests {
         // Another sheet's formulas follow; its cells stay.
         let other = shifted(&sheet(r#"<row r="3"><c r="A3"><f>S!A3*2</f></c></row>"#, ""), &s, "T");
         assert!(other.contains(r#"<row r="3"><c r="A3"><f>S!A5*2</f></c></row>"#), "{other}");
-        assert_eq!(
-            shift_part(xml.as_bytes(), "x", &Shift { sheet: "Q".into(), ..s.clone() }, &PartKind::Sheet { host: "T" })
-                .unwrap(),
-            None
-        );
+        let elsewhere = Change::Shift(Shift { sheet: "Q".into(), ..s.clone() });
+        assert_eq!(shift_part(xml.as_bytes(), "x", &elsewhere, &PartKind::Sheet { host: "T" }).unwrap(), None);
     }
 
     #[test]

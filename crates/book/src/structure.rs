@@ -208,7 +208,7 @@ impl Workbook {
         }
         sheet.auto_filter = sheet.auto_filter.and_then(|a| shift.map_area(&a));
 
-        self.pending_shifts.push(shift.clone());
+        self.pending_changes.push(crate::shift::Change::Shift(shift.clone()));
         self.formulas_changed = true;
         Ok(())
     }
@@ -258,6 +258,23 @@ impl Workbook {
         }
     }
 
+    /// Refuses a change to a sheet that charts, pivot caches or external links name: their
+    /// parts are not rewritten.
+    pub(crate) fn check_unmodelled_references(&self, sheet: &str) -> Result<()> {
+        let needle = sheet.to_ascii_lowercase();
+        for e in self.pkg.entries() {
+            let n = e.name.to_ascii_lowercase();
+            if !(n.contains("/charts/chart") || n.contains("pivotcachedefinition") || n.contains("/externallinks/")) {
+                continue;
+            }
+            let Ok(Some(bytes)) = self.pkg.read(&e.name) else { continue };
+            if String::from_utf8_lossy(&bytes).to_ascii_lowercase().contains(&needle) {
+                return Err(conflict(format!("{} refers to sheet '{sheet}' and would have to be rewritten", e.name)));
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses a shift Excel refuses, or one that would need parts rewritten that we do not
     /// model (drawings, comments, pivot tables, charts over the sheet).
     fn check_shift(&self, si: usize, shift: &Shift) -> Result<()> {
@@ -304,20 +321,7 @@ impl Workbook {
                 )));
             }
         }
-        for e in self.pkg.entries() {
-            let n = e.name.to_ascii_lowercase();
-            if !(n.contains("/charts/chart") || n.contains("pivotcachedefinition") || n.contains("/externallinks/")) {
-                continue;
-            }
-            let Ok(Some(bytes)) = self.pkg.read(&e.name) else { continue };
-            let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
-            if text.contains(&sheet.name.to_ascii_lowercase()) {
-                return Err(conflict(format!(
-                    "{} refers to sheet '{}' and would have to be rewritten",
-                    e.name, sheet.name
-                )));
-            }
-        }
+        self.check_unmodelled_references(&sheet.name)?;
         // Areas that cannot be cut: merged cells, array formulas and tables reaching across
         // the band edge, and parts of arrays.
         let moving = |a: &Area| {

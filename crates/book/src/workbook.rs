@@ -40,7 +40,15 @@ pub struct Workbook {
     dirty: bool,
     /// Insertions and deletions since the package was opened or saved, in order: the save
     /// applies them to the parts.
-    pub(crate) pending_shifts: Vec<crate::shift::Shift>,
+    pub(crate) pending_changes: Vec<crate::shift::Change>,
+    /// The sheet names in the order workbook.xml lists them in the package (what a defined
+    /// name's `localSheetId` counts).
+    pub(crate) pkg_sheet_names: Vec<String>,
+    /// The relationship ids of those sheets, in the same order: how a sheet is known across
+    /// renames, moves and deletions.
+    pub(crate) pkg_sheet_rel_ids: Vec<String>,
+    /// Sheets deleted since the package was opened or saved: their parts go at the save.
+    pub(crate) deleted_sheets: Vec<crate::model::Sheet>,
     /// Table parts whose extent changed other than by a shift: their `ref` is written anew.
     pub(crate) tables_changed: BTreeSet<String>,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
@@ -79,13 +87,18 @@ impl Workbook {
         let model = BookModel::parse(&pkg)?;
         let engine = Formualizer::load(&model)?;
         let base_xf_count = model.styles.xf_num_fmt.len() as u32;
+        let pkg_sheet_names = model.sheets.iter().map(|s| s.name.clone()).collect();
+        let pkg_sheet_rel_ids = model.sheets.iter().map(|s| s.rel_id.clone()).collect();
         Ok(Workbook {
+            pkg_sheet_names,
+            pkg_sheet_rel_ids,
+            deleted_sheets: Vec::new(),
             pkg,
             model,
             engine: Box::new(engine),
             calculated: false,
             dirty: false,
-            pending_shifts: Vec::new(),
+            pending_changes: Vec::new(),
             tables_changed: BTreeSet::new(),
             touched: BTreeSet::new(),
             formulas_changed: false,
@@ -138,6 +151,10 @@ impl Workbook {
             Edit::ClearCells(clear) => self.clear_cells(clear)?,
             Edit::AddSheet { name } => self.add_sheet(name)?,
             Edit::SetSheetVisibility { sheet, visibility } => self.set_sheet_visibility(sheet, *visibility)?,
+            Edit::UpdateSheet { sheet, name, position, visibility } => {
+                self.update_sheet(sheet, name.as_deref(), *position, *visibility)?
+            }
+            Edit::DeleteSheet { sheet } => self.delete_sheet(sheet)?,
             Edit::ShiftCells(shift) => self.shift_cells(shift)?,
             Edit::AddTableRows { table, index, count, inputs } => {
                 self.add_table_rows(table, *index, *count, inputs.as_ref())?
@@ -168,19 +185,7 @@ impl Workbook {
     /// Excel's rules for a sheet name: 1 to 31 characters, none of `[ ] : * ? / \`, not
     /// starting or ending with `'`, not `History`, and no other sheet of the name in any case.
     pub fn check_new_sheet_name(&self, name: &str) -> Result<()> {
-        let bad = |why: &str| Err(BookError::InvalidEdit(format!("'{name}' cannot name a sheet: {why}")));
-        if name.is_empty() || name.chars().count() > 31 {
-            return bad("a sheet name has 1 to 31 characters");
-        }
-        if name.contains(['[', ']', ':', '*', '?', '/', '\\']) || name.chars().any(char::is_control) {
-            return bad("it holds one of [ ] : * ? / \\");
-        }
-        if name.starts_with('\'') || name.ends_with('\'') {
-            return bad("it starts or ends with an apostrophe");
-        }
-        if name.eq_ignore_ascii_case("History") {
-            return bad("Excel reserves it");
-        }
+        self.check_sheet_name_text(name)?;
         if self.model.sheet_index(name).is_some() {
             return Err(BookError::SheetExists(name.to_string()));
         }
@@ -220,7 +225,7 @@ impl Workbook {
         Ok(())
     }
 
-    fn set_sheet_visibility(&mut self, sheet: &str, visibility: Visibility) -> Result<()> {
+    pub(crate) fn set_sheet_visibility(&mut self, sheet: &str, visibility: Visibility) -> Result<()> {
         let si = self.sheet_idx(sheet)?;
         if visibility != Visibility::Visible {
             // Excel keeps at least one sheet visible.
@@ -638,7 +643,10 @@ impl Workbook {
                 .map(|e| e.name.clone());
         }
         self.touched.clear();
-        self.pending_shifts.clear();
+        self.pending_changes.clear();
+        self.pkg_sheet_names = self.model.sheets.iter().map(|s| s.name.clone()).collect();
+        self.pkg_sheet_rel_ids = self.model.sheets.iter().map(|s| s.rel_id.clone()).collect();
+        self.deleted_sheets.clear();
         self.tables_changed.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;

@@ -51,6 +51,7 @@ fn fixture() -> Vec<u8> {
     other.write_formula(2, 0, Formula::new("=Data!A3+Data!A4")).unwrap();
     other.write_formula(3, 0, Formula::new("=SUM(Span)")).unwrap();
     wb.define_name("Span", "=Data!$A$2:$A$6").unwrap();
+    wb.define_name("Data!Local", "=Data!$B$1").unwrap();
     wb.save_to_buffer().unwrap()
 }
 
@@ -318,4 +319,70 @@ fn table_rows_are_added_and_deleted() {
     assert_eq!(again.model().sheets[0].tables[0].area.to_a1(), "H1:I5");
     assert_eq!(num(&again, "Data", "H5"), Value::Text("kiwi".into()));
     assert_eq!(num(&again, "Data", "J1"), Value::Number(23.0));
+}
+
+fn update(sheet: &str, name: Option<&str>, position: Option<u32>) -> Edit {
+    Edit::UpdateSheet { sheet: sheet.into(), name: name.map(String::from), position, visibility: None }
+}
+
+#[test]
+fn renamed_sheets_are_named_anew_in_every_reference() {
+    let mut wb = open(fixture());
+    wb.edit(update("data", Some("My Data"), None)).unwrap();
+    let check = |wb: &Workbook| {
+        assert_eq!(wb.sheet_names(), ["My Data", "Other"]);
+        assert_eq!(formula(wb, "Other", "A1").as_deref(), Some("='My Data'!A5"));
+        assert_eq!(num(wb, "Other", "A1"), Value::Number(5.0));
+        assert_eq!(num(wb, "Other", "A4"), Value::Number(20.0));
+        let span = wb.model().names.iter().find(|n| n.name == "Span").unwrap();
+        assert_eq!(span.formula, "'My Data'!$A$2:$A$6");
+    };
+    check(&wb);
+    // Refused: a name taken (in any case), a name Excel refuses; nothing changes.
+    assert!(matches!(wb.edit(update("My Data", Some("OTHER"), None)), Err(BookError::SheetExists(_))));
+    assert!(matches!(wb.edit(update("My Data", Some("a/b"), None)), Err(BookError::InvalidEdit(_))));
+    wb.edit(update("My Data", Some("My Data"), None)).unwrap();
+    let saved = wb.save().unwrap();
+    assert!(part(&saved, "xl/workbook.xml").contains(r#"name="My Data""#));
+    check(&open(saved));
+}
+
+#[test]
+fn moved_sheets_keep_their_local_names() {
+    let mut wb = open(fixture());
+    wb.edit(update("Other", None, Some(0))).unwrap();
+    assert_eq!(wb.sheet_names(), ["Other", "Data"]);
+    assert!(wb.edit(update("Other", None, Some(2))).is_err());
+    let saved = wb.save().unwrap();
+    let again = open(saved);
+    assert_eq!(again.sheet_names(), ["Other", "Data"]);
+    let local = again.model().names.iter().find(|n| n.name == "Local").unwrap();
+    assert_eq!(local.local_sheet, Some(1), "Local belongs to Data, now the second sheet");
+    assert_eq!(num(&again, "Other", "A1"), Value::Number(5.0));
+}
+
+#[test]
+fn deleted_sheets_leave_ref_errors_and_take_their_parts() {
+    let mut wb = open(fixture());
+    wb.edit(Edit::DeleteSheet { sheet: "Data".into() }).unwrap();
+    let check = |wb: &Workbook| {
+        assert_eq!(wb.sheet_names(), ["Other"]);
+        assert_eq!(formula(wb, "Other", "A1").as_deref(), Some("=#REF!"));
+        assert_eq!(num(wb, "Other", "A1"), Value::Error(book::ErrorKind::Ref));
+        assert_eq!(formula(wb, "Other", "A3").as_deref(), Some("=#REF!+#REF!"));
+        assert!(wb.model().names.iter().all(|n| n.name != "Local"), "Data's own name went with it");
+        assert_eq!(wb.model().names.iter().find(|n| n.name == "Span").unwrap().formula, "#REF!");
+    };
+    check(&wb);
+    // The last visible sheet stays.
+    assert!(wb.edit(Edit::DeleteSheet { sheet: "Other".into() }).is_err());
+    let saved = wb.save().unwrap();
+    let parts = unzip(&saved);
+    assert!(!parts.contains_key("xl/worksheets/sheet1.xml") && !parts.contains_key("xl/tables/table1.xml"));
+    let types = part(&saved, "[Content_Types].xml");
+    assert!(!types.contains("sheet1.xml") && !types.contains("table1.xml"), "{types}");
+    check(&open(saved.clone()));
+    use calamine::Reader;
+    let x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
+    assert_eq!(x.sheet_names(), ["Other"]);
 }
