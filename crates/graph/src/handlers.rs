@@ -39,6 +39,7 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::WorksheetList(a) => worksheet_list(ctx, a).await,
         Operation::WorksheetGet { item, sheet } => worksheet_get(ctx, item, sheet).await,
         Operation::WorksheetAdd { item, created } => worksheet_add(ctx, item, created).await,
+        Operation::WorksheetDelete { item, sheet } => worksheet_delete(ctx, item, sheet).await,
         Operation::WorksheetUpdate { item, sheet } => worksheet_update(ctx, item, sheet).await,
         Operation::RangeGet { item, range } => range_get(ctx, item, range).await,
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
@@ -681,7 +682,7 @@ async fn worksheet_update(ctx: Ctx, address: ItemAddress, sheet: String) -> Answ
         .read(user, &item.id, target(&ctx), move |wb| worksheet_after(key)(wb))
         .await
         .map_err(|e| host_error(e, true))?;
-    let mut visibility = None;
+    let (mut visibility, mut name, mut position) = (None, None, None);
     for (k, v) in &body {
         match (k.to_ascii_lowercase().as_str(), v) {
             (_, Value::Null) => {}
@@ -697,26 +698,48 @@ async fn worksheet_update(ctx: Ctx, address: ItemAddress, sheet: String) -> Answ
                     }
                 })
             }
-            ("name", Value::String(s)) if current["name"] == s.as_str() => {}
-            ("position", v) if current["position"] == *v => {}
+            ("name", Value::String(s)) => name = Some(s.clone()),
+            ("position", v) => {
+                position = Some(v.as_u64().and_then(|p| u32::try_from(p).ok()).ok_or_else(|| {
+                    GraphError::invalid_argument(format!("position must be a whole number from 0, not {v}."))
+                })?)
+            }
             ("id", v) if current["id"] == *v => {}
-            ("name" | "position", _) => return Err(GraphError::not_implemented(&format!("worksheet-update ({k})"))),
+            ("name", other) => {
+                return Err(GraphError::invalid_argument(format!("name must be a string, not {other}.")));
+            }
             (k, _) if k.starts_with('@') => {}
             _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a worksheet."))),
         }
     }
-    let name = current["name"].as_str().unwrap_or_default().to_string();
-    let updated = match visibility {
-        Some(visibility) => {
-            let edit = book::Edit::SetSheetVisibility { sheet: name.clone(), visibility };
-            ctx.app.host.write(user, &item.id, target(&ctx), edit, worksheet_after(name)).await
-        }
-        None => ctx.app.host.read(user, &item.id, target(&ctx), worksheet_after(name)).await,
+    let sheet = current["name"].as_str().unwrap_or_default().to_string();
+    let after = name.clone().unwrap_or_else(|| sheet.clone());
+    let updated = if visibility.is_some() || name.is_some() || position.is_some() {
+        let edit = book::Edit::UpdateSheet { sheet, name, position, visibility };
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, worksheet_after(after)).await
+    } else {
+        ctx.app.host.read(user, &item.id, target(&ctx), worksheet_after(after)).await
     }
     .map_err(|e| host_error(e, true))?;
     let mut body = selected(&ctx, updated);
     body["@odata.context"] = json!(ctx.odata_context("worksheets/$entity"));
     Ok(json_response(StatusCode::OK, body))
+}
+
+/// `DELETE worksheets/{w}`: 200 with no body, as the page says. References to the sheet
+/// become `#REF!`.
+async fn worksheet_delete(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let user = ctx.who.drive_owner();
+    let current = ctx
+        .app
+        .host
+        .read(user, &item.id, target(&ctx), move |wb| worksheet_after(sheet)(wb))
+        .await
+        .map_err(|e| host_error(e, true))?;
+    let edit = book::Edit::DeleteSheet { sheet: current["name"].as_str().unwrap_or_default().to_string() };
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    Ok(StatusCode::OK.into_response())
 }
 
 fn range_response(ctx: &Ctx, read: &range::RangeRead) -> Response {

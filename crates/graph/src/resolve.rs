@@ -85,6 +85,10 @@ pub enum Operation {
         item: ItemAddress,
         sheet: String,
     },
+    WorksheetDelete {
+        item: ItemAddress,
+        sheet: String,
+    },
     /// A read of any range path: a worksheet address, the used range, a cell, a name, a table
     /// or a part of one, then any navigation (`cell`, `lastRow`, `offsetRange`, …).
     RangeGet {
@@ -207,6 +211,7 @@ impl Operation {
             Operation::WorksheetGet { .. } => "worksheet-get",
             Operation::WorksheetAdd { .. } => "worksheetcollection-add",
             Operation::WorksheetUpdate { .. } => "worksheet-update",
+            Operation::WorksheetDelete { .. } => "worksheet-delete",
             Operation::RangeGet { range, .. } => range.doc_page(),
             Operation::RangeUpdate { .. } => "range-update",
             Operation::RangeClear { .. } => "range-clear",
@@ -705,6 +710,9 @@ fn workbook_resource(m: &str, item: &ItemAddress, segs: &[Segment]) -> Result<Op
             }
             Some(key) if m == "PATCH" && segs.len() == 2 => {
                 return Ok(Some(Operation::WorksheetUpdate { item: item(), sheet: key.name.to_string() }))
+            }
+            Some(key) if m == "DELETE" && segs.len() == 2 => {
+                return Ok(Some(Operation::WorksheetDelete { item: item(), sheet: key.name.to_string() }))
             }
             Some(key) => (Some(key.name.to_string()), &segs[2..]),
         }

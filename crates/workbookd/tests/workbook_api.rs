@@ -125,9 +125,9 @@ fn ranges_navigate_from_every_entry_point() {
     assert_eq!(b.error("GET", "worksheets/Sheet1/cell(row=-1,column=0)", "").0, 400);
     assert_eq!(b.error("GET", "worksheets/Nope/range(address='A1')/lastCell", "").2, "itemNotFound");
     // Operations on a range that are not built yet answer 501 naming them, from any entry point.
-    let e = b.call("POST", &format!("{r}/insert"), r#"{"shift":"Down"}"#);
+    let e = b.call("POST", &format!("{r}/merge"), "{}");
     assert_eq!(e.error().0, 501);
-    assert!(e.text().contains("range-insert"), "{}", e.text());
+    assert!(e.text().contains("range-merge"), "{}", e.text());
     assert!(b.call("POST", "tables/Sales/range/merge", "{}").text().contains("range-merge"));
 }
 
@@ -420,9 +420,12 @@ fn worksheets_are_added_and_hidden() {
         "invalidArgument",
         "one sheet stays visible"
     );
-    // Renaming and moving are not built yet: 501, and nothing changes.
-    assert_eq!(b.error("PATCH", "worksheets/Sheet1", r#"{"name":"Main","visibility":"Hidden"}"#).0, 501);
-    assert_eq!(b.error("PATCH", "worksheets/Sheet1", r#"{"position":3}"#).0, 501);
+    // Each refusal leaves the sheet as it was, the name too.
+    let refused = b.error("PATCH", "worksheets/Sheet1", r#"{"name":"Main","visibility":"Hidden"}"#);
+    assert_eq!(refused.2, "invalidArgument");
+    assert_eq!(b.error("PATCH", "worksheets/Sheet1", r#"{"position":9}"#).2, "invalidArgument");
+    assert_eq!(b.error("PATCH", "worksheets/Sheet1", r#"{"name":"sheet 2"}"#).2, "itemAlreadyExists");
+    assert_eq!(b.error("PATCH", "worksheets/Sheet1", r#"{"name":"a:b"}"#).2, "invalidArgument");
     assert_eq!(b.ok("GET", "worksheets/Sheet1", "")["visibility"], "Visible");
 
     // The file has the sheets, hidden where hidden, read by an independent reader.
@@ -606,4 +609,38 @@ fn table_rows_added_asynchronously_in_a_session() {
     assert_eq!(row.json()["index"], 3);
     // Written in the session (persistent): visible to a sessionless read as well.
     assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C6");
+}
+
+#[test]
+fn worksheets_are_renamed_moved_and_deleted() {
+    let b = Book::new();
+    // Sheet 2 holds B3 = 9; a formula on Sheet1 reads it.
+    b.ok("PATCH", "worksheets/Sheet1/range(address='G1')", r#"{"formulas":[["='Sheet 2'!B3*2"]]}"#);
+    let renamed = b.ok("PATCH", "worksheets/Sheet%202", r#"{"name":"Stock"}"#);
+    assert_eq!((renamed["name"].as_str(), renamed["position"].as_i64()), (Some("Stock"), Some(1)));
+    let g1 = b.ok("GET", "worksheets/Sheet1/range(address='G1')", "");
+    assert_eq!((g1["formulas"].clone(), g1["values"].clone()), (json!([["=Stock!B3*2"]]), json!([[18]])));
+    // Moved to the front: positions follow.
+    let moved = b.ok("PATCH", "worksheets/Stock", r#"{"position":0}"#);
+    assert_eq!(moved["position"], 0);
+    let names: Vec<String> = b.ok("GET", "worksheets", "")["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["Stock", "Sheet1"]);
+    // Deleted: 200 with no body; the formula reading it is #REF!.
+    let r = b.call("DELETE", "worksheets/Stock", "");
+    assert_eq!((r.status, r.text().as_str()), (200, ""));
+    let g1 = b.ok("GET", "worksheets/Sheet1/range(address='G1')", "");
+    assert_eq!((g1["formulas"].clone(), g1["values"].clone()), (json!([["=#REF!*2"]]), json!([["#REF!"]])));
+    assert_eq!(b.error("DELETE", "worksheets/Stock", "").0, 404);
+    assert_eq!(b.error("DELETE", "worksheets/Sheet1", "").2, "invalidArgument", "the last sheet stays");
+    // The file: one sheet, the table and names still there.
+    let saved = b.server.download(&b.token, &b.item);
+    use calamine::Reader;
+    let x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
+    assert_eq!(x.sheet_names(), ["Sheet1"]);
+    assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C5");
 }
