@@ -95,6 +95,17 @@ pub enum Edit {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         visibility: Option<crate::model::Visibility>,
     },
+    /// Merges the cells of an area, in A1 style (each row on its own when `across`).
+    Merge {
+        sheet: String,
+        area: String,
+        across: bool,
+    },
+    /// Unmerges the merged cells meeting an area, in A1 style.
+    Unmerge {
+        sheet: String,
+        area: String,
+    },
     /// Deletes a worksheet; references to it become `#REF!`.
     DeleteSheet {
         sheet: String,

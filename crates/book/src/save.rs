@@ -135,6 +135,25 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     }
     // Cells inserted or deleted: every part that holds addresses or formulas follows.
     let mut shifted = shift_parts(wb, &mut replaced)?;
+    // Cells merged or unmerged: the sheet's `<mergeCells>` is written from the model.
+    for si in wb.merges_changed.clone() {
+        let sheet = &wb.model.sheets[si];
+        let base = match (shifted.remove(&si), new_sheets.get(&si)) {
+            (Some(b), _) => b,
+            (None, Some(empty)) => empty.clone(),
+            (None, None) => wb.pkg.read(&sheet.part)?.ok_or_else(|| BookError::MissingPart(sheet.part.clone()))?,
+        };
+        let bytes = keep_bom(&base, |d| crate::shift_xml::set_merges(d, &sheet.part, &sheet.merges))?;
+        let counts = model::verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
+        wb.model.sheets[si].features = counts;
+        match new_sheets.get_mut(&si) {
+            Some(b) => *b = bytes,
+            None => {
+                shifted.insert(si, bytes);
+            }
+        }
+        per_sheet.entry(si).or_default();
+    }
     for &si in shifted.keys() {
         per_sheet.entry(si).or_default();
     }

@@ -484,6 +484,102 @@ pub(crate) fn remap_local_sheets(data: &[u8], part: &str, map: &dyn Fn(usize) ->
     Ok(out)
 }
 
+/// Elements that follow `<mergeCells>` in a worksheet, in schema order: a new list goes before
+/// the first of them.
+const AFTER_MERGE_CELLS: [&[u8]; 24] = [
+    b"phoneticPr",
+    b"conditionalFormatting",
+    b"dataValidations",
+    b"hyperlinks",
+    b"printOptions",
+    b"pageMargins",
+    b"pageSetup",
+    b"headerFooter",
+    b"rowBreaks",
+    b"colBreaks",
+    b"customProperties",
+    b"cellWatches",
+    b"ignoredErrors",
+    b"smartTags",
+    b"drawing",
+    b"legacyDrawing",
+    b"legacyDrawingHF",
+    b"drawingHF",
+    b"picture",
+    b"oleObjects",
+    b"controls",
+    b"webPublishItems",
+    b"tableParts",
+    b"extLst",
+];
+
+/// A worksheet with its `<mergeCells>` list replaced by `merges` (removed when empty).
+pub(crate) fn set_merges(data: &[u8], part: &str, merges: &[Area]) -> Result<Vec<u8>> {
+    let mut reader = Reader::from_reader(data);
+    reader.config_mut().trim_text(false);
+    let mut depth = 0usize;
+    let mut prefix = String::new();
+    let mut existing: Option<(usize, usize)> = None;
+    let mut insert_at: Option<usize> = None;
+    let mut list_start = 0usize;
+    let mut pos = 0usize;
+    loop {
+        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
+        let end = reader.buffer_position() as usize;
+        match &ev {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) => {
+                let q = e.name();
+                let raw_name = q.into_inner().as_bytes();
+                let name = local(raw_name);
+                if depth == 0 {
+                    if let Some(i) = raw_name.iter().rposition(|&b| b == b':') {
+                        prefix = format!("{}:", String::from_utf8_lossy(&raw_name[..i]));
+                    }
+                }
+                if depth == 1 {
+                    if name == b"mergeCells" {
+                        list_start = pos;
+                        if matches!(ev, Event::Empty(_)) {
+                            existing = Some((pos, end));
+                        }
+                    } else if insert_at.is_none() && existing.is_none() && AFTER_MERGE_CELLS.contains(&name) {
+                        insert_at = Some(pos);
+                    }
+                }
+                if matches!(ev, Event::Start(_)) {
+                    depth += 1;
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if depth == 1 && local(e.name().into_inner().as_bytes()) == b"mergeCells" {
+                    existing = Some((list_start, end));
+                }
+                if depth == 0 && insert_at.is_none() {
+                    insert_at = Some(pos);
+                }
+            }
+            _ => {}
+        }
+        pos = end;
+    }
+    let mut list = String::new();
+    if !merges.is_empty() {
+        list.push_str(&format!("<{prefix}mergeCells count=\"{}\">", merges.len()));
+        for m in merges {
+            list.push_str(&format!("<{prefix}mergeCell ref=\"{}\"/>", m.to_a1()));
+        }
+        list.push_str(&format!("</{prefix}mergeCells>"));
+    }
+    let (from, to) = existing.or(insert_at.map(|i| (i, i))).ok_or_else(|| BookError::corrupt(part, "no worksheet"))?;
+    let mut out = Vec::with_capacity(data.len() + list.len());
+    out.extend_from_slice(&data[..from]);
+    out.extend_from_slice(list.as_bytes());
+    out.extend_from_slice(&data[to..]);
+    Ok(out)
+}
+
 /// Attributes of an element that hold one address (false) or an address list (true).
 fn address_attrs(name: &[u8], kind: &PartKind<'_>) -> &'static [(&'static [u8], bool)] {
     match (name, kind) {

@@ -51,6 +51,8 @@ pub struct Workbook {
     pub(crate) deleted_sheets: Vec<crate::model::Sheet>,
     /// Table parts whose extent changed other than by a shift: their `ref` is written anew.
     pub(crate) tables_changed: BTreeSet<String>,
+    /// Sheets whose merged cells changed: their `<mergeCells>` is written anew.
+    pub(crate) merges_changed: BTreeSet<usize>,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
@@ -100,6 +102,7 @@ impl Workbook {
             dirty: false,
             pending_changes: Vec::new(),
             tables_changed: BTreeSet::new(),
+            merges_changed: BTreeSet::new(),
             touched: BTreeSet::new(),
             formulas_changed: false,
             sheets_changed: false,
@@ -155,6 +158,8 @@ impl Workbook {
                 self.update_sheet(sheet, name.as_deref(), *position, *visibility)?
             }
             Edit::DeleteSheet { sheet } => self.delete_sheet(sheet)?,
+            Edit::Merge { sheet, area, across } => self.merge(sheet, &Area::parse_a1(area)?, *across)?,
+            Edit::Unmerge { sheet, area } => self.unmerge(sheet, &Area::parse_a1(area)?)?,
             Edit::ShiftCells(shift) => self.shift_cells(shift)?,
             Edit::AddTableRows { table, index, count, inputs } => {
                 self.add_table_rows(table, *index, *count, inputs.as_ref())?
@@ -238,6 +243,75 @@ impl Workbook {
         if self.model.sheets[si].visibility != visibility {
             self.model.sheets[si].visibility = visibility;
             self.sheets_changed = true;
+        }
+        Ok(())
+    }
+
+    /// Merges the cells of `area` (each row on its own when `across`): only the top-left cell
+    /// of each merged block keeps its content, as in Excel. Merged cells inside the area are
+    /// taken in; ones reaching out of it, tables and arrays refuse.
+    fn merge(&mut self, sheet: &str, area: &Area, across: bool) -> Result<()> {
+        let si = self.sheet_idx(sheet)?;
+        let blocks: Vec<Area> = if across {
+            (area.first_row..=area.last_row).map(|r| Area::cells(r, area.first_col, r, area.last_col)).collect()
+        } else {
+            vec![Area::cells(area.first_row, area.first_col, area.last_row, area.last_col)]
+        };
+        let blocks: Vec<Area> = blocks.into_iter().filter(|b| !b.is_single_cell()).collect();
+        let s = &self.model.sheets[si];
+        for m in &s.merges {
+            if intersects(m, area) && !contains_area(area, m) {
+                return Err(BookError::InvalidEdit(format!("the merged cells {} reach out of the range", m.to_a1())));
+            }
+        }
+        for t in &s.tables {
+            if intersects(&t.area, area) && !blocks.is_empty() {
+                return Err(BookError::InvalidEdit(format!("cells of table '{}' cannot be merged", t.display_name)));
+            }
+        }
+        for (&(r, c), cell) in &s.cells {
+            if let FormulaKind::Array { area: arr, .. } = cell.kind {
+                if intersects(&arr, area) && !blocks.is_empty() {
+                    return Err(BookError::InvalidEdit(format!(
+                        "cannot merge cells of the array formula at {}",
+                        crate::address::cell_name(r, c)
+                    )));
+                }
+            }
+        }
+        let sheet_name = self.model.sheets[si].name.clone();
+        for b in &blocks {
+            // Everything but the top-left cell loses its content.
+            for r in b.first_row..=b.last_row {
+                let from = if r == b.first_row { b.first_col + 1 } else { b.first_col };
+                if from <= b.last_col {
+                    self.clear_cells(&ClearCells {
+                        sheet: sheet_name.clone(),
+                        first_row: r,
+                        first_col: from,
+                        last_row: r,
+                        last_col: b.last_col,
+                        contents: true,
+                        formats: false,
+                    })?;
+                }
+            }
+        }
+        let merges = &mut self.model.sheets[si].merges;
+        merges.retain(|m| !contains_area(area, m));
+        merges.extend(blocks);
+        self.merges_changed.insert(si);
+        Ok(())
+    }
+
+    /// Unmerges every merged block that meets `area`.
+    fn unmerge(&mut self, sheet: &str, area: &Area) -> Result<()> {
+        let si = self.sheet_idx(sheet)?;
+        let merges = &mut self.model.sheets[si].merges;
+        let before = merges.len();
+        merges.retain(|m| !intersects(m, area));
+        if merges.len() != before {
+            self.merges_changed.insert(si);
         }
         Ok(())
     }
@@ -648,6 +722,7 @@ impl Workbook {
         self.pkg_sheet_rel_ids = self.model.sheets.iter().map(|s| s.rel_id.clone()).collect();
         self.deleted_sheets.clear();
         self.tables_changed.clear();
+        self.merges_changed.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;
         self.sheets_changed = false;

@@ -386,3 +386,29 @@ fn deleted_sheets_leave_ref_errors_and_take_their_parts() {
     let x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
     assert_eq!(x.sheet_names(), ["Other"]);
 }
+
+#[test]
+fn cells_are_merged_and_unmerged() {
+    let mut wb = open(fixture());
+    let merge = |area: &str, across: bool| Edit::Merge { sheet: "Data".into(), area: area.into(), across };
+    wb.edit(merge("A1:B2", false)).unwrap();
+    assert_eq!(num(&wb, "Data", "A1"), Value::Number(1.0));
+    assert_eq!(formula(&wb, "Data", "B1"), None, "only the top-left cell keeps its content");
+    assert_eq!(num(&wb, "Data", "C1"), Value::Number(53.0));
+    wb.edit(merge("A5:B6", true)).unwrap();
+    // Refused: reaching across merged cells, into a table.
+    assert!(wb.edit(merge("A2:A3", false)).is_err());
+    assert!(wb.edit(merge("G1:H2", false)).is_err());
+    let saved = wb.save().unwrap();
+    let sheet = part(&saved, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.contains(r#"<mergeCells count="4"><mergeCell ref="E2:F2"/><mergeCell ref="A1:B2"/><mergeCell ref="A5:B5"/><mergeCell ref="A6:B6"/></mergeCells>"#),
+        "{sheet}"
+    );
+    let mut again = open(saved);
+    assert_eq!(again.model().sheets[0].merges.len(), 4);
+    again.edit(Edit::Unmerge { sheet: "Data".into(), area: "A1:F6".into() }).unwrap();
+    let saved = again.save().unwrap();
+    assert!(!part(&saved, "xl/worksheets/sheet1.xml").contains("mergeCell"));
+    assert!(open(saved).model().sheets[0].merges.is_empty());
+}

@@ -45,6 +45,7 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
         Operation::RangeClear { item, range } => range_clear(ctx, item, range).await,
         Operation::RangeShift { item, range, insert } => range_shift(ctx, item, range, insert).await,
+        Operation::RangeMerge { item, range, merge } => range_merge(ctx, item, range, merge).await,
         Operation::RangeView { item, range, part } => range_view(ctx, item, range, part).await,
         Operation::NameList { item, sheet } => name_list(ctx, item, sheet).await,
         Operation::NameGet { item, sheet, name } => name_get(ctx, item, sheet, name).await,
@@ -840,6 +841,23 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
     });
     ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `merge` (`across`: each row on its own) and `unmerge`; both answer 200 with no body.
+async fn range_merge(ctx: Ctx, address: ItemAddress, range: RangeRef, merge: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let across = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("across")).map(|(_, v)| v) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return Err(GraphError::invalid_argument(format!("across must be true or false, not {other}."))),
+    };
+    let found = locate(&ctx, &item.id, range).await?;
+    let (sheet, area) = (found.sheet, found.area.to_a1());
+    let edit = if merge { book::Edit::Merge { sheet, area, across } } else { book::Edit::Unmerge { sheet, area } };
+    let user = ctx.who.drive_owner();
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    Ok(StatusCode::OK.into_response())
 }
 
 /// `insert` (`shift` Down or Right; answers the inserted cells' range) and `delete` (`shift`

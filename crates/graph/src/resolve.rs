@@ -111,6 +111,12 @@ pub enum Operation {
         item: ItemAddress,
         range: RangeRef,
     },
+    /// `POST …/merge` (`merge`) or `POST …/unmerge` on any range path.
+    RangeMerge {
+        item: ItemAddress,
+        range: RangeRef,
+        merge: bool,
+    },
     /// `POST …/insert` (`insert`) or `POST …/delete` on any range path.
     RangeShift {
         item: ItemAddress,
@@ -215,6 +221,8 @@ impl Operation {
             Operation::RangeGet { range, .. } => range.doc_page(),
             Operation::RangeUpdate { .. } => "range-update",
             Operation::RangeClear { .. } => "range-clear",
+            Operation::RangeMerge { merge: true, .. } => "range-merge",
+            Operation::RangeMerge { merge: false, .. } => "range-unmerge",
             Operation::RangeShift { insert: true, .. } => "range-insert",
             Operation::RangeShift { insert: false, .. } => "range-delete",
             Operation::RangeView { part: ViewPart::Whole, .. } => "workbookrange-visibleview",
@@ -912,6 +920,10 @@ fn range_operation(
             None if m == "POST" && i + 1 == segs.len() && s.is("clear") && s.args.is_none() => {
                 return Ok(Some(Operation::RangeClear { item, range: RangeRef { base, steps } }));
             }
+            None if m == "POST" && i + 1 == segs.len() && (s.is("merge") || s.is("unmerge")) && s.args.is_none() => {
+                let merge = s.is("merge");
+                return Ok(Some(Operation::RangeMerge { item, range: RangeRef { base, steps }, merge }));
+            }
             None if m == "POST" && i + 1 == segs.len() && (s.is("insert") || s.is("delete")) && s.args.is_none() => {
                 let insert = s.is("insert");
                 return Ok(Some(Operation::RangeShift { item, range: RangeRef { base, steps }, insert }));
@@ -1060,7 +1072,7 @@ mod tests {
             Operation::NotImplemented { operation, .. } => operation,
             other => panic!("{path}: {other:?}"),
         };
-        assert_eq!(named("POST", "worksheets/S/range(address='A1')/merge"), "range-merge");
+        assert_eq!(named("PATCH", "worksheets/S/range(address='A1')/format"), "rangeformat-update");
         assert!(matches!(
             op("POST", "/v1.0/me/drive/items/1/workbook/worksheets/S/range(address='A1')/insert"),
             Operation::RangeShift { insert: true, .. }

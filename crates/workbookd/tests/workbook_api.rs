@@ -125,10 +125,10 @@ fn ranges_navigate_from_every_entry_point() {
     assert_eq!(b.error("GET", "worksheets/Sheet1/cell(row=-1,column=0)", "").0, 400);
     assert_eq!(b.error("GET", "worksheets/Nope/range(address='A1')/lastCell", "").2, "itemNotFound");
     // Operations on a range that are not built yet answer 501 naming them, from any entry point.
-    let e = b.call("POST", &format!("{r}/merge"), "{}");
+    let e = b.call("PATCH", &format!("{r}/format"), r#"{"columnWidth":20}"#);
     assert_eq!(e.error().0, 501);
-    assert!(e.text().contains("range-merge"), "{}", e.text());
-    assert!(b.call("POST", "tables/Sales/range/merge", "{}").text().contains("range-merge"));
+    assert!(e.text().contains("rangeformat-update"), "{}", e.text());
+    assert!(b.call("GET", "tables/Sales/range/format", "").text().contains("rangeformat-get"));
 }
 
 #[test]
@@ -643,4 +643,36 @@ fn worksheets_are_renamed_moved_and_deleted() {
     let x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
     assert_eq!(x.sheet_names(), ["Sheet1"]);
     assert_eq!(b.address("tables/Sales/range"), "Sheet1!A1:C5");
+}
+
+#[test]
+fn ranges_merge_and_unmerge() {
+    let b = Book::new();
+    let s2 = "worksheets('Sheet%202')";
+    b.ok("PATCH", &format!("{s2}/range(address='A1:B2')"), r#"{"values":[[1,2],[3,4]]}"#);
+    let r = b.call("POST", &format!("{s2}/range(address='A1:B2')/merge"), r#"{"across":false}"#);
+    assert_eq!((r.status, r.text().as_str()), (200, ""));
+    assert_eq!(b.ok("GET", &format!("{s2}/range(address='A1:B2')"), "")["values"], json!([[1, ""], ["", ""]]));
+    let r = b.call("POST", &format!("{s2}/range(address='D1:E3')/merge"), r#"{"across":true}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Into a table, or across merged cells: 400, nothing changes.
+    assert_eq!(b.error("POST", "tables/Sales/range/merge", "{}").2, "invalidArgument");
+    assert_eq!(b.error("POST", &format!("{s2}/range(address='B2:C3')/merge"), "{}").2, "invalidArgument");
+    assert_eq!(b.error("POST", &format!("{s2}/range(address='A1')/merge"), r#"{"across":"yes"}"#).2, "invalidArgument");
+    let merged = |bytes: Vec<u8>| {
+        use calamine::Reader;
+        let mut x = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        x.load_merged_regions().unwrap();
+        let mut m: Vec<String> =
+            x.merged_regions_by_sheet("Sheet 2").iter().map(|(_, _, d)| format!("{:?}-{:?}", d.start, d.end)).collect();
+        m.sort();
+        m
+    };
+    assert_eq!(
+        merged(b.server.download(&b.token, &b.item)),
+        ["(0, 0)-(1, 1)", "(0, 3)-(0, 4)", "(1, 3)-(1, 4)", "(2, 3)-(2, 4)"]
+    );
+    let r = b.call("POST", &format!("{s2}/range(address='A1:D2')/unmerge"), "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(merged(b.server.download(&b.token, &b.item)), ["(2, 3)-(2, 4)"]);
 }
