@@ -662,9 +662,12 @@ fn ranges_merge_and_unmerge() {
     let merged = |bytes: Vec<u8>| {
         use calamine::Reader;
         let mut x = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
-        x.load_merged_regions().unwrap();
-        let mut m: Vec<String> =
-            x.merged_regions_by_sheet("Sheet 2").iter().map(|(_, _, d)| format!("{:?}-{:?}", d.start, d.end)).collect();
+        let mut m: Vec<String> = x
+            .merge_cells_by_sheet_name("Sheet 2")
+            .unwrap()
+            .iter()
+            .map(|d| format!("{:?}-{:?}", d.start, d.end))
+            .collect();
         m.sort();
         m
     };
