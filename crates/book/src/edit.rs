@@ -106,6 +106,25 @@ pub enum Edit {
         sheet: String,
         area: String,
     },
+    /// Adds a defined name, to the workbook or to a worksheet's scope.
+    AddName {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sheet: Option<String>,
+        formula: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// Shows or hides a defined name, sets its comment.
+    UpdateName {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sheet: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visible: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// Deletes a worksheet; references to it become `#REF!`.
     DeleteSheet {
         sheet: String,

@@ -29,6 +29,11 @@ pub enum BookError {
     /// A sheet of that name exists (names compare without case).
     #[error("a sheet named '{0}' exists")]
     SheetExists(String),
+    /// A defined name of that name exists in the scope (names compare without case).
+    #[error("a name '{0}' exists")]
+    NameExists(String),
+    #[error("no name '{0}'")]
+    NoSuchName(String),
     /// An edit that is not valid (wrong shape, part of an array, ...).
     #[error("invalid edit: {0}")]
     InvalidEdit(String),

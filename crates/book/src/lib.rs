@@ -13,6 +13,7 @@ pub mod formula;
 pub mod functions;
 pub mod legacy;
 pub mod model;
+pub mod names;
 pub mod numfmt;
 pub mod package;
 pub mod r1c1;

@@ -191,6 +191,13 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         let remapped = keep_bom(&xml, |d| crate::shift_xml::remap_local_sheets(d, &wb_part, &new_index))?;
         replaced.insert(real_name(&wb.pkg, &wb_part), remapped);
     }
+    // Names added or changed.
+    if wb.names_changed {
+        let wb_part = wb.model.workbook_part.clone();
+        let xml = current(&wb.pkg, &replaced, &wb_part)?;
+        let written = keep_bom(&xml, |d| crate::names::write_defined_names(d, &wb_part, &wb.model.names))?;
+        replaced.insert(real_name(&wb.pkg, &wb_part), written);
+    }
     // The sheet list: new sheets' parts, relationships and content types, and `<sheets>`.
     if wb.sheets_changed {
         write_sheet_list(wb, new_sheets, &mut replaced, &mut added, &mut removed)?;

@@ -739,6 +739,22 @@ fn attr_span(tag: &[u8], key: &[u8]) -> Option<(usize, usize, usize)> {
     }
 }
 
+/// The local part of an element name.
+pub(crate) fn local_name(name: &[u8]) -> &[u8] {
+    local(name)
+}
+
+/// The tag with an attribute set to `value` (escaped already), added when missing, removed when
+/// `None`.
+pub(crate) fn set_attr(tag: &[u8], key: &[u8], value: Option<&str>) -> Vec<u8> {
+    match (value, attr_in(tag, key)) {
+        (Some(v), true) => replace_attr(tag, key, v),
+        (Some(v), false) => add_attr(tag, key, v),
+        (None, true) => remove_attr(tag, key),
+        (None, false) => tag.to_vec(),
+    }
+}
+
 fn attr_in(tag: &[u8], key: &[u8]) -> bool {
     attr_span(tag, key).is_some()
 }

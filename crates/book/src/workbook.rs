@@ -53,6 +53,8 @@ pub struct Workbook {
     pub(crate) tables_changed: BTreeSet<String>,
     /// Sheets whose merged cells changed: their `<mergeCells>` is written anew.
     pub(crate) merges_changed: BTreeSet<usize>,
+    /// Defined names were added or changed: workbook.xml's `<definedNames>` is written anew.
+    pub(crate) names_changed: bool,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
@@ -103,6 +105,7 @@ impl Workbook {
             pending_changes: Vec::new(),
             tables_changed: BTreeSet::new(),
             merges_changed: BTreeSet::new(),
+            names_changed: false,
             touched: BTreeSet::new(),
             formulas_changed: false,
             sheets_changed: false,
@@ -160,6 +163,12 @@ impl Workbook {
             Edit::DeleteSheet { sheet } => self.delete_sheet(sheet)?,
             Edit::Merge { sheet, area, across } => self.merge(sheet, &Area::parse_a1(area)?, *across)?,
             Edit::Unmerge { sheet, area } => self.unmerge(sheet, &Area::parse_a1(area)?)?,
+            Edit::AddName { name, sheet, formula, comment } => {
+                self.add_name(name, sheet.as_deref(), formula, comment.as_deref())?
+            }
+            Edit::UpdateName { name, sheet, visible, comment } => {
+                self.update_name(name, sheet.as_deref(), *visible, comment.as_deref())?
+            }
             Edit::ShiftCells(shift) => self.shift_cells(shift)?,
             Edit::AddTableRows { table, index, count, inputs } => {
                 self.add_table_rows(table, *index, *count, inputs.as_ref())?
@@ -723,6 +732,7 @@ impl Workbook {
         self.deleted_sheets.clear();
         self.tables_changed.clear();
         self.merges_changed.clear();
+        self.names_changed = false;
         self.broken_shared.clear();
         self.formulas_changed = false;
         self.sheets_changed = false;

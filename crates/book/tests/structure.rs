@@ -412,3 +412,60 @@ fn cells_are_merged_and_unmerged() {
     assert!(!part(&saved, "xl/worksheets/sheet1.xml").contains("mergeCell"));
     assert!(open(saved).model().sheets[0].merges.is_empty());
 }
+
+#[test]
+fn names_are_added_and_updated() {
+    let mut wb = open(fixture());
+    let add = |name: &str, sheet: Option<&str>, formula: &str| Edit::AddName {
+        name: name.into(),
+        sheet: sheet.map(String::from),
+        formula: formula.into(),
+        comment: Some("a note".into()),
+    };
+    wb.edit(add("Total", None, "=Data!$C$1")).unwrap();
+    wb.edit(add("Pick", Some("Data"), "Data!$A$3:$A$4")).unwrap();
+    wb.edit(add("Half", None, "=0.5")).unwrap();
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "Other".into(),
+        row: 5,
+        col: 0,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(book::CellInput::Formula("Total*Half".into()))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    assert_eq!(num(&wb, "Other", "A6"), Value::Number(27.5));
+    // Taken (in any case, in the same scope), or not a name Excel takes.
+    assert!(matches!(wb.edit(add("total", None, "1")), Err(BookError::NameExists(_))));
+    wb.edit(add("Total", Some("Other"), "2")).unwrap();
+    for bad in ["A1", "R1C1", "1st", "two words", "", "C"] {
+        assert!(matches!(wb.edit(add(bad, None, "1")), Err(BookError::InvalidEdit(_))), "{bad}");
+    }
+    assert!(wb.edit(add("Broken", None, "=SUM(")).is_err());
+    wb.edit(Edit::UpdateName {
+        name: "SPAN".into(),
+        sheet: None,
+        visible: Some(false),
+        comment: Some("hidden now".into()),
+    })
+    .unwrap();
+    assert!(matches!(
+        wb.edit(Edit::UpdateName { name: "Nope".into(), sheet: None, visible: None, comment: None }),
+        Err(BookError::NoSuchName(_))
+    ));
+    let saved = wb.save().unwrap();
+    let xml = part(&saved, "xl/workbook.xml");
+    assert!(xml.contains(r#"<definedName name="Total" comment="a note">Data!$C$1</definedName>"#), "{xml}");
+    let again = open(saved);
+    let find = |name: &str, local: Option<usize>| {
+        again.model().names.iter().find(|n| n.name == name && n.local_sheet == local).cloned().unwrap()
+    };
+    assert_eq!(find("Pick", Some(0)).formula, "Data!$A$3:$A$4");
+    assert_eq!(find("Total", Some(1)).formula, "2");
+    let span = find("Span", None);
+    assert!(span.hidden);
+    assert_eq!(span.comment.as_deref(), Some("hidden now"));
+    // On Other, its own Total (2) hides the workbook's, as in Excel.
+    assert_eq!(num(&again, "Other", "A6"), Value::Number(1.0));
+}

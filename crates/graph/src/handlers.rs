@@ -45,6 +45,8 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
         Operation::RangeClear { item, range } => range_clear(ctx, item, range).await,
         Operation::RangeShift { item, range, insert } => range_shift(ctx, item, range, insert).await,
+        Operation::NameAdd { item, sheet, formula_local } => name_add(ctx, item, sheet, formula_local).await,
+        Operation::NameUpdate { item, sheet, name } => name_update(ctx, item, sheet, name).await,
         Operation::RangeMerge { item, range, merge } => range_merge(ctx, item, range, merge).await,
         Operation::RangeView { item, range, part } => range_view(ctx, item, range, part).await,
         Operation::NameList { item, sheet } => name_list(ctx, item, sheet).await,
@@ -359,6 +361,15 @@ pub(crate) fn book_error(e: BookError) -> GraphError {
             format!("A worksheet named '{name}' already exists."),
         ),
         BookError::Address(a) => GraphError::new(400, "badRequest", Some("invalidArgument"), a.to_string()),
+        BookError::NameExists(name) => GraphError::new(
+            409,
+            "conflict",
+            Some("itemAlreadyExists"),
+            format!("A name '{name}' already exists in that scope."),
+        ),
+        BookError::NoSuchName(name) => {
+            GraphError::new(404, "notFound", Some("itemNotFound"), format!("The name '{name}' was not found."))
+        }
         BookError::StructureConflict(m) => GraphError::new(409, "conflict", Some("insertDeleteConflict"), m),
         BookError::LossDetected(m) => GraphError::new(
             500,
@@ -841,6 +852,82 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
     });
     ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A string property of a JSON body, in any case; `Ok(None)` when absent or null.
+fn body_string(body: &serde_json::Map<String, Value>, key: &str) -> Result<Option<String>, GraphError> {
+    match body.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(GraphError::invalid_argument(format!("{key} must be a string, not {other}."))),
+    }
+}
+
+/// `names/add` (`name`, `reference`, `comment`) and `names/addFormulaLocal` (`formula` instead of
+/// `reference`); under `worksheets/{w}` the name is the sheet's own. Answers the named item.
+async fn name_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, formula_local: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let name = body_string(&body, "name")?.ok_or_else(|| GraphError::invalid_argument("name is required."))?;
+    let what = if formula_local { "formula" } else { "reference" };
+    // A reference may come as a string or, from some clients, as a number or boolean constant.
+    let formula = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case(what)).map(|(_, v)| v) {
+        Some(Value::String(s)) => s.clone(),
+        Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string().to_ascii_uppercase(),
+        _ => return Err(GraphError::invalid_argument(format!("{what} is required."))),
+    };
+    let comment = body_string(&body, "comment")?;
+    let sheet_name = match &sheet {
+        Some(s) => {
+            let key = s.clone();
+            Some(lookup(&ctx, &address, move |wb| Ok(Ok(range::find_worksheet(wb, &key)?))).await?)
+        }
+        None => None,
+    };
+    let edit = book::Edit::AddName { name: name.clone(), sheet: sheet_name, formula, comment };
+    let read_back = move |wb: &book::Workbook| items::name_get(wb, sheet.as_deref(), &name);
+    let user = ctx.who.drive_owner();
+    let named =
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    Ok(entity(&ctx, "names/$entity", named))
+}
+
+/// PATCH of a named item: `visible` and `comment`; its read-only properties may be sent back
+/// unchanged (the page's example does).
+async fn name_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, name: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let current = {
+        let (sheet, name) = (sheet.clone(), name.clone());
+        lookup(&ctx, &address, move |wb| items::name_get(wb, sheet.as_deref(), &name)).await?
+    };
+    let (mut visible, mut comment) = (None, None);
+    for (k, v) in &body {
+        match (k.to_ascii_lowercase().as_str(), v) {
+            ("visible", Value::Bool(b)) => visible = Some(*b),
+            ("comment", Value::String(s)) => comment = Some(s.clone()),
+            (_, Value::Null) => {}
+            ("name" | "type" | "scope" | "value", _) => {}
+            (k, _) if k.starts_with('@') => {}
+            (k, v) => {
+                return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set to {v} on a name.")))
+            }
+        }
+    }
+    let sheet_name = match &sheet {
+        Some(s) => {
+            let key = s.clone();
+            Some(lookup(&ctx, &address, move |wb| Ok(Ok(range::find_worksheet(wb, &key)?))).await?)
+        }
+        None => None,
+    };
+    let real = current["name"].as_str().unwrap_or(&name).to_string();
+    let edit = book::Edit::UpdateName { name: real.clone(), sheet: sheet_name, visible, comment };
+    let read_back = move |wb: &book::Workbook| items::name_get(wb, sheet.as_deref(), &real);
+    let user = ctx.who.drive_owner();
+    let named =
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    Ok(entity(&ctx, "names/$entity", named))
 }
 
 /// `merge` (`across`: each row on its own) and `unmerge`; both answer 200 with no body.

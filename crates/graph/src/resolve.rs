@@ -128,6 +128,19 @@ pub enum Operation {
         item: ItemAddress,
         sheet: Option<String>,
     },
+    /// `names/add` (`reference`) or `names/addFormulaLocal` (`formula`), under a worksheet for
+    /// its scope.
+    NameAdd {
+        item: ItemAddress,
+        sheet: Option<String>,
+        formula_local: bool,
+    },
+    /// PATCH of a name: `visible`, `comment`.
+    NameUpdate {
+        item: ItemAddress,
+        sheet: Option<String>,
+        name: String,
+    },
     NameGet {
         item: ItemAddress,
         sheet: Option<String>,
@@ -232,6 +245,9 @@ impl Operation {
             Operation::NameList { sheet: None, .. } => "nameditem-list",
             Operation::NameList { sheet: Some(_), .. } => "worksheet-list-names",
             Operation::NameGet { .. } => "nameditem-get",
+            Operation::NameAdd { formula_local: false, .. } => "nameditem-add",
+            Operation::NameAdd { formula_local: true, .. } => "nameditem-addformulalocal",
+            Operation::NameUpdate { .. } => "nameditem-update",
             Operation::TableList { sheet: None, .. } => "table-list",
             Operation::TableList { sheet: Some(_), .. } => "worksheet-list-tables",
             Operation::TableGet { .. } => "table-get",
@@ -762,9 +778,19 @@ fn workbook_resource(m: &str, item: &ItemAddress, segs: &[Segment]) -> Result<Op
         }
         (_, "names") if head.args.is_none() => match rest.get(1) {
             None => Ok(get.then(|| Operation::NameList { item: item(), sheet: sheet.clone() })),
+            Some(add) if m == "POST" && rest.len() == 2 && (add.is("add") || add.is("addFormulaLocal")) => {
+                Ok(Some(Operation::NameAdd {
+                    item: item(),
+                    sheet: sheet.clone(),
+                    formula_local: add.is("addFormulaLocal"),
+                }))
+            }
             Some(name) if name.args.is_none() => {
                 let name = name.name.to_string();
                 match rest.get(2) {
+                    None if m == "PATCH" => {
+                        Ok(Some(Operation::NameUpdate { item: item(), sheet: sheet.clone(), name }))
+                    }
                     None => Ok(get.then(|| Operation::NameGet { item: item(), sheet: sheet.clone(), name })),
                     Some(r) if r.is("range") && r.args.is_none() => {
                         range(RangeBase::Name { sheet: sheet.clone(), name }, &rest[3..])
@@ -1134,8 +1160,8 @@ mod tests {
             Operation::NotImplemented { operation, .. } => assert_eq!(operation, "chart-delete"),
             other => panic!("{other:?}"),
         }
-        match op("POST", "/v1.0/me/drive/items/1/workbook/names/add") {
-            Operation::NotImplemented { operation, .. } => assert_eq!(operation, "nameditem-add"),
+        match op("POST", "/v1.0/me/drive/items/1/workbook/tables/add") {
+            Operation::NotImplemented { operation, .. } => assert_eq!(operation, "tablecollection-add"),
             other => panic!("{other:?}"),
         }
     }

@@ -679,3 +679,35 @@ fn ranges_merge_and_unmerge() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(merged(b.server.download(&b.token, &b.item)), ["(2, 3)-(2, 4)"]);
 }
+
+#[test]
+fn names_are_added_and_updated() {
+    let b = Book::new();
+    let added = b.ok("POST", "names/add", r#"{"name":"Prices","reference":"=Sheet1!$C$2:$C$4","comment":"per kg"}"#);
+    assert_eq!(added["name"], "Prices");
+    assert_eq!((added["type"].as_str(), added["value"].as_str()), (Some("Range"), Some("Sheet1!$C$2:$C$4")));
+    assert_eq!((added["comment"].as_str(), added["scope"].as_str()), (Some("per kg"), Some("Workbook")));
+    assert_eq!(b.address("names/Prices/range"), "Sheet1!C2:C4");
+    let local = b.ok("POST", "worksheets/Sheet1/names/addFormulaLocal", r#"{"name":"Double","formula":"=Rate*2"}"#);
+    assert_eq!((local["scope"].as_str(), local["type"].as_str()), (Some("Worksheet"), Some("Formula")));
+    b.ok("PATCH", "worksheets/Sheet1/range(address='H1')", r#"{"formulas":[["=SUM(Prices)+Double"]]}"#);
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='H1')", "")["values"], json!([[4.5]]));
+    // Taken in the scope, badly named, not a formula: nothing added.
+    assert_eq!(b.error("POST", "names/add", r#"{"name":"prices","reference":"=1"}"#).2, "itemAlreadyExists");
+    assert_eq!(b.error("POST", "names/add", r#"{"name":"B2","reference":"=1"}"#).2, "invalidArgument");
+    assert_eq!(b.error("POST", "names/add", r#"{"name":"X"}"#).2, "invalidArgument");
+    assert_eq!(b.error("POST", "names/add", r#"{"name":"X","reference":"=SUM("}"#).2, "invalidArgument");
+    // Update: visible and comment; read-only properties sent back are ignored.
+    let updated =
+        b.ok("PATCH", "names/Prices", r#"{"visible":false,"comment":"hidden","type":"Range","scope":"Workbook"}"#);
+    assert_eq!((updated["visible"].as_bool(), updated["comment"].as_str()), (Some(false), Some("hidden")));
+    assert_eq!(b.error("PATCH", "names/Nope", r#"{"visible":false}"#).0, 404);
+    assert_eq!(b.error("PATCH", "names/Prices", r#"{"visible":"no"}"#).2, "invalidArgument");
+    // The file has them: reopened by the server from the downloaded bytes.
+    let saved = b.server.download(&b.token, &b.item);
+    let again = b.server.upload(&b.token, "Again.xlsx", &saved);
+    let names =
+        b.server.as_user(&b.token, "GET", &format!("/v1.0/me/drive/items/{again}/workbook/names"), None, "").json();
+    let prices = names["value"].as_array().unwrap().iter().find(|n| n["name"] == "Prices").unwrap().clone();
+    assert_eq!((prices["visible"].as_bool(), prices["comment"].as_str()), (Some(false), Some("hidden")));
+}
