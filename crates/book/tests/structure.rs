@@ -469,3 +469,39 @@ fn names_are_added_and_updated() {
     // On Other, its own Total (2) hides the workbook's, as in Excel.
     assert_eq!(num(&again, "Other", "A6"), Value::Number(1.0));
 }
+
+#[test]
+fn a_large_write_reloads_the_engine_with_the_same_results() {
+    use book::CellInput;
+    let mut base = rust_xlsxwriter::Workbook::new();
+    let ws = base.add_worksheet();
+    ws.write_formula(0, 4, Formula::new("=SUM(A1:A1000)")).unwrap();
+    ws.write_formula(1, 4, Formula::new("=SUM(C:C)")).unwrap();
+    let bytes = base.save_to_buffer().unwrap();
+    let row = |r: u32| {
+        let f = if r == 7 { "=SUM(".to_string() } else { format!("=A{0}*B{0}", r + 1) };
+        vec![Some(CellInput::Number(f64::from(r))), Some(CellInput::Number(2.0)), Some(CellInput::Formula(f))]
+    };
+    let set = |first: u32, count: u32| {
+        Edit::SetCells(book::SetCells {
+            sheet: "Sheet1".into(),
+            row: first,
+            col: 0,
+            rows: count,
+            cols: 3,
+            inputs: Some((first..first + count).map(row).collect()),
+            number_formats: None,
+        })
+    };
+    let mut whole = open(bytes.clone());
+    whole.edit(set(0, 1000)).unwrap(); // 3,000 cells: the engine is reloaded
+    let mut pieces = open(bytes);
+    for first in (0..1000).step_by(200) {
+        pieces.edit(set(first, 200)).unwrap(); // 600 cells each: cell by cell
+    }
+    for a1 in ["E1", "E2", "C8", "C9", "C1000"] {
+        assert_eq!(num(&whole, "Sheet1", a1), num(&pieces, "Sheet1", a1), "{a1}");
+    }
+    assert_eq!(num(&whole, "Sheet1", "E1"), Value::Number(499_500.0));
+    assert!(matches!(num(&whole, "Sheet1", "C8"), Value::Error(_)), "a broken formula is an error either way");
+}

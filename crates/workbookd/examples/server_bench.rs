@@ -5,10 +5,13 @@
 //! 2. p50/p99 of a 1-cell PATCH + recalculation + durable acknowledgement in a persistent session.
 //! 3. requests/s of a small range GET in a session, against a bare axum JSON endpoint serving the
 //!    same bytes, both loaded by wrk with the same settings.
+//! 4. Large ranges in a session: the `values` of 100k cells read, 10k cells written, with their
+//!    sizes, the read beside a bare axum endpoint serving the same bytes; a row inserted at the
+//!    top of the 10k-formula sheet (every reference shifted) over HTTP.
 //!
 //! Usage: cargo build --release -p workbookd && cargo run --release -p workbookd --example server_bench
 //! (the server is target/release/workbookd, on a temporary data directory with real fsyncs);
-//! `-- --get-only` skips the createSession runs.
+//! `-- --get-only` skips the createSession runs; `-- --ranges-only` runs just part 4.
 
 #[path = "../../book/benches/support/mod.rs"]
 mod books;
@@ -26,6 +29,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `--get-only` runs just the range GET comparison, for quick runs while working on it.
     let get_only = args.iter().any(|a| a == "--get-only");
+    let ranges_only = args.iter().any(|a| a == "--ranges-only");
     let binary =
         args.iter().find(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "target/release/workbookd".to_string());
     let data = tempfile::tempdir().expect("temp dir");
@@ -43,6 +47,12 @@ fn main() {
     println!("| benchmark | workbookd | baseline | ratio |");
     println!("|---|---|---|---|");
     let formulas = books::formulas_book();
+    if ranges_only {
+        large_ranges(&addr, &formulas);
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
     if !get_only {
         let million = books::million_book();
         create_session(&addr, "formulas.xlsx", &formulas, "createSession, 10k-formula book");
@@ -50,6 +60,9 @@ fn main() {
     }
     let (item, session) = patch_latency(&addr, &formulas);
     range_throughput(&addr, &item, &session);
+    if !get_only {
+        large_ranges(&addr, &formulas);
+    }
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -200,6 +213,90 @@ fn range_throughput(addr: &str, item: &str, session: &str) {
     );
     let rounds: Vec<String> = ours.iter().zip(&baseline).map(|(o, b)| format!("{o:.0}/{b:.0}")).collect();
     println!("  rounds (workbookd/bare): {}", rounds.join(", "));
+}
+
+fn kib(n: usize) -> String {
+    format!("{:.0} KiB", n as f64 / 1024.0)
+}
+
+/// Issue 4's figures: a 100k-cell read and a 10k-cell write of `values` in a persistent session,
+/// and a row inserted at the top of the 10k-formula sheet, each the median of RUNS.
+fn large_ranges(addr: &str, bytes: &[u8]) {
+    let (_, body) = call(addr, "PUT", "/v1.0/me/drive/root:/ranges.xlsx:/content", &[], bytes);
+    let item = json(&body)["id"].as_str().unwrap().to_string();
+    let (_, body) = call(
+        addr,
+        "POST",
+        &format!("/v1.0/me/drive/items/{item}/workbook/createSession"),
+        &[],
+        br#"{"persistChanges":true}"#,
+    );
+    let session = json(&body)["id"].as_str().unwrap().to_string();
+    let headers = [("workbook-session-id", session.as_str()), ("Content-Type", "application/json")];
+    let sheet = format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Data");
+
+    // Read: A1:J10000, values only.
+    let read = format!("{sheet}/range(address='A1:J10000')?$select=values");
+    let (mut times, mut size) = (Vec::new(), 0);
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let (status, body) = call(addr, "GET", &read, &headers, b"");
+        times.push(t.elapsed());
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+        size = body.len();
+    }
+    let bare = bare_axum(call(addr, "GET", &read, &headers, b"").1);
+    let mut floor = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let (status, _) = call(&bare, "GET", "/json", &[], b"");
+        floor.push(t.elapsed());
+        assert_eq!(status, 200);
+    }
+    let (o, b) = (median(times), median(floor));
+    println!(
+        "| GET values of A1:J10000 (100k cells) in a session (median of {RUNS}) | {} · response {} | bare axum returning the same JSON: {} | {:.1}× |",
+        ms(o),
+        kib(size),
+        ms(b),
+        o.as_secs_f64() / b.as_secs_f64()
+    );
+
+    // Write: A1:J1000, 10k numbers, each run other values.
+    let write = format!("{sheet}/range(address='A1:J1000')?$select=address");
+    let (mut times, mut sent) = (Vec::new(), 0);
+    for run in 0..RUNS {
+        let rows: Vec<String> = (0..1000)
+            .map(|r| {
+                format!("[{}]", (0..10).map(|c| ((r * 10 + c + run) % 997).to_string()).collect::<Vec<_>>().join(","))
+            })
+            .collect();
+        let body = format!("{{\"values\":[{}]}}", rows.join(","));
+        sent = body.len();
+        let t = Instant::now();
+        let (status, answer) = call(addr, "PATCH", &write, &headers, body.as_bytes());
+        times.push(t.elapsed());
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer[..answer.len().min(300)]));
+    }
+    println!(
+        "| PATCH values of A1:J1000 (10k cells) + recalc + fsync'd journal in a session (median of {RUNS}) | {} · request {} | | |",
+        ms(median(times)),
+        kib(sent)
+    );
+
+    // Insert a row at the top: every formula's references move.
+    let insert = format!("{sheet}/range(address='1:1')/insert?$select=address");
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let (status, answer) = call(addr, "POST", &insert, &headers, br#"{"shift":"Down"}"#);
+        times.push(t.elapsed());
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    }
+    println!(
+        "| POST range(1:1)/insert (shift Down), 10k-formula sheet, in a session (median of {RUNS}) | {} | | goal ≤ 50 ms |",
+        ms(median(times))
+    );
 }
 
 /// A bare axum endpoint serving the same bytes, in this process, on its own runtime.
