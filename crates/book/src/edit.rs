@@ -106,6 +106,12 @@ pub enum Edit {
         sheet: String,
         area: String,
     },
+    /// Takes a table away: converted to a range (`keep_cells`; formulas naming it are rewritten
+    /// to plain references) or deleted (its cells cleared).
+    RemoveTable {
+        table: String,
+        keep_cells: bool,
+    },
     /// Adds a defined name, to the workbook or to a worksheet's scope.
     AddName {
         name: String,

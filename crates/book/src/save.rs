@@ -154,6 +154,39 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         }
         per_sheet.entry(si).or_default();
     }
+    // Tables removed: the sheet's `<tablePart>`, its relationship, the part and its content type.
+    for removed_table in wb.removed_tables.clone() {
+        let Some(si) = wb.model.sheets.iter().position(|s| s.part == removed_table.sheet_part) else { continue };
+        let Some(rel) =
+            wb.pkg.rels(&removed_table.sheet_part)?.into_iter().find(|r| !r.external && r.target == removed_table.part)
+        else {
+            continue;
+        };
+        let sheet_part = removed_table.sheet_part.clone();
+        let base = match shifted.remove(&si) {
+            Some(b) => b,
+            None => wb.pkg.read(&sheet_part)?.ok_or_else(|| BookError::MissingPart(sheet_part.clone()))?,
+        };
+        let bytes = keep_bom(&base, |d| crate::shift_xml::remove_table_part(d, &sheet_part, &rel.id))?;
+        wb.model.sheets[si].features =
+            model::verify_sheet_xml_except(&bytes, &sheet_part, &wb.model.shared_strings, &[], &[])?;
+        shifted.insert(si, bytes);
+        let rels_name = rels_part_name(&sheet_part);
+        let rels = current(&wb.pkg, &replaced, &rels_name)?;
+        replaced
+            .insert(real_name(&wb.pkg, &rels_name), keep_bom_infallible(&rels, |d| remove_relationship(d, &rel.id)));
+        let ct = current(&wb.pkg, &replaced, "[Content_Types].xml")?;
+        replaced.insert(
+            real_name(&wb.pkg, "[Content_Types].xml"),
+            keep_bom_infallible(&ct, |d| remove_override(d, &removed_table.part)),
+        );
+        if let Some(e) = wb.pkg.entry(&removed_table.part) {
+            removed.insert(e.name.clone());
+        }
+        if let Some(e) = wb.pkg.entry(&rels_part_name(&removed_table.part)) {
+            removed.insert(e.name.clone());
+        }
+    }
     for &si in shifted.keys() {
         per_sheet.entry(si).or_default();
     }

@@ -580,6 +580,52 @@ pub(crate) fn set_merges(data: &[u8], part: &str, merges: &[Area]) -> Result<Vec
     Ok(out)
 }
 
+/// A worksheet without the `<tablePart>` of relationship `rel_id`; the list's `count` follows,
+/// and the list goes when it is left empty.
+pub(crate) fn remove_table_part(data: &[u8], part: &str, rel_id: &str) -> Result<Vec<u8>> {
+    let mut reader = Reader::from_reader(data);
+    reader.config_mut().trim_text(false);
+    let mut out = Vec::with_capacity(data.len());
+    let mut pos = 0usize;
+    // The list's start tag: where it was written and its length; the parts kept in it.
+    let mut list: Option<(usize, usize)> = None;
+    let mut kept = 0usize;
+    loop {
+        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
+        let end = reader.buffer_position() as usize;
+        let raw = &data[pos..end];
+        pos = end;
+        match ev {
+            Event::Eof => break,
+            Event::Start(ref e) if local(e.name().into_inner().as_bytes()) == b"tableParts" => {
+                list = Some((out.len(), raw.len()));
+                kept = 0;
+                out.extend_from_slice(raw);
+            }
+            Event::Empty(ref e) | Event::Start(ref e) if local(e.name().into_inner().as_bytes()) == b"tablePart" => {
+                if crate::xml::rel_id(e).as_deref() == Some(rel_id) {
+                    continue;
+                }
+                kept += 1;
+                out.extend_from_slice(raw);
+            }
+            Event::End(ref e) if local(e.name().into_inner().as_bytes()) == b"tableParts" => match list.take() {
+                Some((start, _)) if kept == 0 => out.truncate(start),
+                Some((start, len)) => {
+                    let tag = out[start..start + len].to_vec();
+                    let new = set_attr(&tag, b"count", Some(&kept.to_string()));
+                    out.splice(start..start + len, new);
+                    out.extend_from_slice(raw);
+                }
+                None => out.extend_from_slice(raw),
+            },
+            _ => out.extend_from_slice(raw),
+        }
+    }
+    out.extend_from_slice(&data[pos..]);
+    Ok(out)
+}
+
 /// Attributes of an element that hold one address (false) or an address list (true).
 fn address_attrs(name: &[u8], kind: &PartKind<'_>) -> &'static [(&'static [u8], bool)] {
     match (name, kind) {

@@ -58,6 +58,8 @@ pub struct Workbook {
     pub(crate) merges_changed: BTreeSet<usize>,
     /// Defined names were added or changed: workbook.xml's `<definedNames>` is written anew.
     pub(crate) names_changed: bool,
+    /// Tables removed (deleted or converted to a range): their parts go at the save.
+    pub(crate) removed_tables: Vec<crate::tables::RemovedTable>,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
@@ -109,6 +111,7 @@ impl Workbook {
             tables_changed: BTreeSet::new(),
             merges_changed: BTreeSet::new(),
             names_changed: false,
+            removed_tables: Vec::new(),
             touched: BTreeSet::new(),
             formulas_changed: false,
             sheets_changed: false,
@@ -166,6 +169,7 @@ impl Workbook {
             Edit::DeleteSheet { sheet } => self.delete_sheet(sheet)?,
             Edit::Merge { sheet, area, across } => self.merge(sheet, &Area::parse_a1(area)?, *across)?,
             Edit::Unmerge { sheet, area } => self.unmerge(sheet, &Area::parse_a1(area)?)?,
+            Edit::RemoveTable { table, keep_cells } => self.remove_table(table, *keep_cells)?,
             Edit::AddName { name, sheet, formula, comment } => {
                 self.add_name(name, sheet.as_deref(), formula, comment.as_deref())?
             }
@@ -328,7 +332,7 @@ impl Workbook {
         Ok(())
     }
 
-    fn clear_cells(&mut self, clear: &ClearCells) -> Result<()> {
+    pub(crate) fn clear_cells(&mut self, clear: &ClearCells) -> Result<()> {
         let si = self.sheet_idx(&clear.sheet)?;
         let (r1, c1, r2, c2) = (clear.first_row, clear.first_col, clear.last_row, clear.last_col);
         if r1 > r2 || c1 > c2 || r2 >= crate::address::MAX_ROWS || c2 >= crate::address::MAX_COLS {
@@ -751,6 +755,7 @@ impl Workbook {
         self.tables_changed.clear();
         self.merges_changed.clear();
         self.names_changed = false;
+        self.removed_tables.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;
         self.sheets_changed = false;

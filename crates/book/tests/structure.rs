@@ -505,3 +505,43 @@ fn a_large_write_reloads_the_engine_with_the_same_results() {
     assert_eq!(num(&whole, "Sheet1", "E1"), Value::Number(499_500.0));
     assert!(matches!(num(&whole, "Sheet1", "C8"), Value::Error(_)), "a broken formula is an error either way");
 }
+
+#[test]
+fn tables_are_converted_to_ranges_or_deleted() {
+    // Converted: the cells stay, J1's structured reference becomes the cells it meant.
+    let mut wb = open(fixture());
+    wb.edit(Edit::RemoveTable { table: "Stock".into(), keep_cells: true }).unwrap();
+    assert!(wb.model().sheets[0].tables.is_empty());
+    let j1 = formula(&wb, "Data", "J1").unwrap();
+    assert!(!j1.contains('['), "{j1}");
+    assert_eq!(num(&wb, "Data", "J1"), Value::Number(15.0));
+    assert_eq!(num(&wb, "Data", "H2"), Value::Text("pear".into()));
+    let saved = wb.save().unwrap();
+    let parts = unzip(&saved);
+    assert!(!parts.contains_key("xl/tables/table1.xml"));
+    assert!(!part(&saved, "xl/worksheets/sheet1.xml").contains("tablePart"));
+    assert!(!part(&saved, "[Content_Types].xml").contains("table1"));
+    assert!(!part(&saved, "xl/worksheets/_rels/sheet1.xml.rels").contains("table1"));
+    let again = open(saved);
+    assert_eq!(num(&again, "Data", "J1"), Value::Number(15.0));
+
+    // Deleted: refused while J1 names it; then its cells are cleared.
+    let mut wb = open(fixture());
+    let delete = || Edit::RemoveTable { table: "Stock".into(), keep_cells: false };
+    assert!(matches!(wb.edit(delete()), Err(BookError::StructureConflict(_))));
+    wb.edit(Edit::ClearCells(book::ClearCells {
+        sheet: "Data".into(),
+        first_row: 0,
+        first_col: 9,
+        last_row: 0,
+        last_col: 9,
+        contents: true,
+        formats: true,
+    }))
+    .unwrap();
+    wb.edit(delete()).unwrap();
+    assert_eq!(num(&wb, "Data", "H2"), Value::Empty);
+    let again = open(wb.save().unwrap());
+    assert!(again.model().sheets[0].tables.is_empty());
+    assert_eq!(num(&again, "Data", "I3"), Value::Empty);
+}

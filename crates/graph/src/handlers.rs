@@ -45,6 +45,9 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
         Operation::RangeClear { item, range } => range_clear(ctx, item, range).await,
         Operation::RangeShift { item, range, insert } => range_shift(ctx, item, range, insert).await,
+        Operation::TableRemove { item, sheet, table, keep_cells } => {
+            table_remove(ctx, item, sheet, table, keep_cells).await
+        }
         Operation::NameAdd { item, sheet, formula_local } => name_add(ctx, item, sheet, formula_local).await,
         Operation::NameUpdate { item, sheet, name } => name_update(ctx, item, sheet, name).await,
         Operation::RangeMerge { item, range, merge } => range_merge(ctx, item, range, merge).await,
@@ -852,6 +855,38 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
     });
     ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE tables/{t}` (200 with no body; its cells are cleared) and `convertToRange` (200 with
+/// the range the table covered; formulas naming it now name its cells).
+async fn table_remove(
+    ctx: Ctx,
+    address: ItemAddress,
+    sheet: Option<String>,
+    table: String,
+    keep_cells: bool,
+) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let (name, sheet_name, area) = lookup(&ctx, &address, move |wb| {
+        Ok(navigate::find_table(wb, sheet.as_deref(), &table)?
+            .map(|(s, t)| (t.display_name.clone(), s.to_string(), t.area)))
+    })
+    .await?;
+    let edit = book::Edit::RemoveTable { table: name, keep_cells };
+    let read_back = move |wb: &book::Workbook| -> Result<Option<range::RangeRead>, BookError> {
+        if keep_cells {
+            range::RangeRead::read(wb, &sheet_name, area).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let user = ctx.who.drive_owner();
+    let read =
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))?;
+    match read {
+        Some(read) => Ok(range_response(&ctx, &read)),
+        None => Ok(StatusCode::OK.into_response()),
+    }
 }
 
 /// A string property of a JSON body, in any case; `Ok(None)` when absent or null.

@@ -156,6 +156,13 @@ pub enum Operation {
         sheet: Option<String>,
         table: String,
     },
+    /// `DELETE tables/{t}` (`keep_cells` false) or `POST tables/{t}/convertToRange`.
+    TableRemove {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        keep_cells: bool,
+    },
     TableColumnList {
         item: ItemAddress,
         sheet: Option<String>,
@@ -251,6 +258,8 @@ impl Operation {
             Operation::TableList { sheet: None, .. } => "table-list",
             Operation::TableList { sheet: Some(_), .. } => "worksheet-list-tables",
             Operation::TableGet { .. } => "table-get",
+            Operation::TableRemove { keep_cells: false, .. } => "table-delete",
+            Operation::TableRemove { keep_cells: true, .. } => "table-converttorange",
             Operation::TableColumnList { .. } => "tablecolumn-list",
             Operation::TableColumnGet { column: MemberKey::Key(_), .. } => "tablecolumn-get",
             Operation::TableColumnGet { column: MemberKey::At(_), .. } => "tablecolumncollection-itemat",
@@ -857,8 +866,15 @@ fn table_operation(
 ) -> Result<Option<Operation>, GraphError> {
     let get = m == "GET";
     let Some(head) = segs.first() else {
-        return Ok(get.then_some(Operation::TableGet { item, sheet, table }));
+        return Ok(match m {
+            "GET" => Some(Operation::TableGet { item, sheet, table }),
+            "DELETE" => Some(Operation::TableRemove { item, sheet, table, keep_cells: false }),
+            _ => None,
+        });
     };
+    if m == "POST" && segs.len() == 1 && head.is("convertToRange") && head.args.is_none() {
+        return Ok(Some(Operation::TableRemove { item, sheet, table, keep_cells: true }));
+    }
     if let Some(part) = table_part(head) {
         return range_operation(m, item, RangeBase::Table { sheet, table, part }, &segs[1..]);
     }

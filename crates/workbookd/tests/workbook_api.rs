@@ -711,3 +711,29 @@ fn names_are_added_and_updated() {
     let prices = names["value"].as_array().unwrap().iter().find(|n| n["name"] == "Prices").unwrap().clone();
     assert_eq!((prices["visible"].as_bool(), prices["comment"].as_str()), (Some(false), Some("hidden")));
 }
+
+#[test]
+fn tables_are_converted_to_ranges_and_deleted() {
+    let b = Book::new();
+    // E1 reads Sales[Qty]: deleting the table is refused, converting keeps E1's value.
+    assert_eq!(b.error("DELETE", "tables/Sales", "").2, "insertDeleteConflict");
+    let range = b.ok("POST", "tables/Sales/convertToRange", "");
+    assert_eq!(range["address"], "Sheet1!A1:C5");
+    assert_eq!(range["values"][1], json!(["pear", 3, 1.5]));
+    assert_eq!(b.error("GET", "tables/Sales", "").0, 404);
+    let e1 = b.ok("GET", "worksheets/Sheet1/range(address='E1')", "");
+    assert_eq!(e1["values"], json!([[30]]));
+    assert!(!e1["formulas"][0][0].as_str().unwrap().contains('['), "{e1}");
+    let saved = b.server.download(&b.token, &b.item);
+    assert!(!String::from_utf8_lossy(&saved).contains("table1.xml"), "the table part left the package");
+    assert_eq!(support::cell(&saved, "Sheet1", 1, 0), calamine::Data::String("pear".into()));
+    assert_eq!(b.error("DELETE", "tables/Sales", "").0, 404);
+
+    // Once nothing names it: deleted with its cells; 200 with no body.
+    let b = Book::new();
+    b.ok("PATCH", "worksheets/Sheet1/range(address='E1')", r#"{"values":[[""]]}"#);
+    let r = b.call("DELETE", "tables/Sales", "");
+    assert_eq!((r.status, r.text().as_str()), (200, ""));
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='A2:C2')", "")["values"], json!([["", "", ""]]));
+    assert_eq!(b.ok("GET", "tables", "")["value"], json!([]));
+}
