@@ -112,6 +112,12 @@ pub enum Edit {
         table: String,
         keep_cells: bool,
     },
+    /// Renames a table (formulas naming it follow) or changes its style.
+    UpdateTable {
+        table: String,
+        #[serde(flatten)]
+        update: crate::tables::TableUpdate,
+    },
     /// Adds a defined name, to the workbook or to a worksheet's scope.
     AddName {
         name: String,

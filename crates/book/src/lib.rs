@@ -23,7 +23,7 @@ pub mod shift;
 mod shift_xml;
 mod structure;
 pub mod structured;
-mod tables;
+pub mod tables;
 pub mod value;
 mod workbook;
 mod xml;

@@ -368,11 +368,11 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
             }
         }
     }
-    // Tables that grew other than by a shift take their extent from the model.
+    // Tables that grew other than by a shift, or were renamed or restyled, follow the model.
     for part in wb.tables_changed.clone() {
         let Some(t) = wb.model.sheets.iter().flat_map(|s| s.tables.iter()).find(|t| t.part == part) else { continue };
         let xml = current(&wb.pkg, replaced, &part)?;
-        let bytes = keep_bom(&xml, |d| crate::shift_xml::set_table_ref(d, &part, &t.area, t.totals_rows))?;
+        let bytes = keep_bom(&xml, |d| crate::shift_xml::write_table_part(d, &part, t))?;
         replaced.insert(real_name(&wb.pkg, &part), bytes);
     }
     // Defined names: local ones are read against their sheet as it was named at each change.

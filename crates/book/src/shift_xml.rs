@@ -397,36 +397,82 @@ pub(crate) fn shift_part(data: &[u8], part: &str, change: &Change, kind: &PartKi
     Ok(changed.then_some(out))
 }
 
-/// A table part with its `ref` (and its filter's) set to `area`: for extents that changed other
-/// than by a shift (rows added after the last one).
-pub(crate) fn set_table_ref(data: &[u8], part: &str, area: &Area, totals_rows: u32) -> Result<Vec<u8>> {
+/// A table part made to agree with the model's table: its extent (`ref`, the filter's), its
+/// name, its style info, and (after a rename) its own formulas naming it. Attributes that already
+/// agree keep their bytes.
+pub(crate) fn write_table_part(data: &[u8], part: &str, t: &crate::model::Table) -> Result<Vec<u8>> {
     let mut reader = Reader::from_reader(data);
     reader.config_mut().trim_text(false);
     let mut out = Vec::with_capacity(data.len() + 16);
     let mut pos = 0usize;
-    let filter = Area::cells(area.first_row, area.first_col, area.last_row - totals_rows.min(1), area.last_col);
+    let area = &t.area;
+    let filter = Area::cells(area.first_row, area.first_col, area.last_row - t.totals_rows.min(1), area.last_col);
+    let mut old_name: Option<String> = None;
+    let mut in_formula = false;
+    let set_if = |tag: Vec<u8>, e: &quick_xml::events::BytesStart<'_>, key: &[u8], want: &str| -> Vec<u8> {
+        match crate::xml::attr_cow(e, key) {
+            Some(v) if v == want => tag,
+            _ => set_attr(&tag, key, Some(&crate::xml::escape(want))),
+        }
+    };
+    let set_bool = |tag: Vec<u8>, e: &quick_xml::events::BytesStart<'_>, key: &[u8], want: bool| -> Vec<u8> {
+        let now = crate::xml::attr_cow(e, key).is_some_and(|v| v == "1" || v == "true");
+        if now == want {
+            tag
+        } else {
+            set_attr(&tag, key, Some(if want { "1" } else { "0" }))
+        }
+    };
     loop {
         let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
         let end = reader.buffer_position() as usize;
         let raw = &data[pos..end];
+        pos = end;
         match ev {
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let q = e.name();
                 let name = local(q.into_inner().as_bytes());
+                let mut tag = raw.to_vec();
                 match name {
-                    b"table" if attr_in(raw, b"ref") => {
-                        out.extend_from_slice(&replace_attr(raw, b"ref", &area.to_a1()))
+                    b"table" => {
+                        old_name = crate::xml::attr_cow(e, b"displayName").map(|v| v.into_owned());
+                        tag = set_if(tag, e, b"ref", &area.to_a1());
+                        tag = set_if(tag, e, b"name", &t.name);
+                        tag = set_if(tag, e, b"displayName", &t.display_name);
                     }
-                    b"autoFilter" if attr_in(raw, b"ref") => {
-                        out.extend_from_slice(&replace_attr(raw, b"ref", &filter.to_a1()))
+                    b"autoFilter" => tag = set_if(tag, e, b"ref", &filter.to_a1()),
+                    b"tableStyleInfo" => {
+                        if let Some(style) = &t.style.name {
+                            tag = set_if(tag, e, b"name", style);
+                        }
+                        tag = set_bool(tag, e, b"showFirstColumn", t.style.show_first_column);
+                        tag = set_bool(tag, e, b"showLastColumn", t.style.show_last_column);
+                        tag = set_bool(tag, e, b"showRowStripes", t.style.show_row_stripes);
+                        tag = set_bool(tag, e, b"showColumnStripes", t.style.show_column_stripes);
                     }
-                    _ => out.extend_from_slice(raw),
+                    b"calculatedColumnFormula" | b"totalsRowFormula" => in_formula = matches!(ev, Event::Start(_)),
+                    _ => {}
                 }
+                out.extend_from_slice(&tag);
+            }
+            Event::Text(ref text) if in_formula => {
+                let renamed = old_name.as_deref().filter(|o| *o != t.display_name).and_then(|o| {
+                    let raw_text: &str = text.as_ref();
+                    let plain = quick_xml::escape::unescape(raw_text).ok()?;
+                    crate::structured::rename_table(&plain, o, &t.display_name)
+                });
+                match renamed {
+                    Some(r) => out.extend_from_slice(crate::xml::escape(&r).as_bytes()),
+                    None => out.extend_from_slice(raw),
+                }
+            }
+            Event::End(_) => {
+                in_formula = false;
+                out.extend_from_slice(raw);
             }
             _ => out.extend_from_slice(raw),
         }
-        pos = end;
     }
     out.extend_from_slice(&data[pos..]);
     Ok(out)

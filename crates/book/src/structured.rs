@@ -30,6 +30,52 @@ impl TableInfo {
     }
 }
 
+/// The formula with references to table `from` naming table `to` (`From[Qty]` becomes
+/// `To[Qty]`); `None` when it names no such table.
+pub fn rename_table(formula: &str, from: &str, to: &str) -> Option<String> {
+    let chars: Vec<(usize, char)> = formula.char_indices().collect();
+    let mut out = String::with_capacity(formula.len() + to.len());
+    let (mut last, mut changed, mut i) = (0usize, false, 0usize);
+    while i < chars.len() {
+        match chars[i].1 {
+            q @ ('"' | '\'') => {
+                i += 1;
+                while i < chars.len() {
+                    if chars[i].1 == q {
+                        if chars.get(i + 1).is_some_and(|n| n.1 == q) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            '[' => {
+                let mut start = i;
+                while start > 0 && is_name_char(chars[start - 1].1) {
+                    start -= 1;
+                }
+                let name: String = chars[start..i].iter().map(|x| x.1).collect();
+                if !name.is_empty() && name.eq_ignore_ascii_case(from) {
+                    out.push_str(&formula[last..chars[start].0]);
+                    out.push_str(to);
+                    last = chars[i].0;
+                    changed = true;
+                }
+                i = matching_bracket(&chars, i).map_or(chars.len(), |e| e + 1);
+            }
+            _ => i += 1,
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&formula[last..]);
+    Some(out)
+}
+
 /// Column names escape `[`, `]`, `#` and `'` with a leading `'`.
 fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -16,7 +16,88 @@ pub(crate) struct RemovedTable {
     pub part: String,
 }
 
+/// What a table update changes; `None` leaves it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_column: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_column: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_stripes: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_stripes: Option<bool>,
+}
+
 impl Workbook {
+    /// Renames a table (formulas naming it follow) and sets its style and style options.
+    pub(crate) fn update_table(&mut self, table: &str, update: &TableUpdate) -> Result<()> {
+        let (si, ti) = self.find_table(table)?;
+        let old = self.model.sheets[si].tables[ti].display_name.clone();
+        let rename = update.name.as_deref().filter(|n| *n != old);
+        if let Some(n) = rename {
+            crate::names::check_name_text(n)?;
+            let taken_by_table = self.model.sheets.iter().flat_map(|s| s.tables.iter()).any(|t| {
+                !t.display_name.eq_ignore_ascii_case(&old)
+                    && (t.display_name.eq_ignore_ascii_case(n) || t.name.eq_ignore_ascii_case(n))
+            });
+            if taken_by_table || self.model.names.iter().any(|d| d.name.eq_ignore_ascii_case(n)) {
+                return Err(BookError::NameExists(n.to_string()));
+            }
+        }
+        if let Some(style) = &update.style {
+            if style.is_empty() || style.len() > 255 {
+                return Err(BookError::InvalidEdit("a table style has a name".into()));
+            }
+        }
+        let t = &mut self.model.sheets[si].tables[ti];
+        if let Some(n) = rename {
+            t.display_name = n.to_string();
+            t.name = n.to_string();
+        }
+        let st = &mut t.style;
+        if let Some(s) = &update.style {
+            st.name = Some(s.clone());
+        }
+        for (value, field) in [
+            (update.first_column, &mut st.show_first_column),
+            (update.last_column, &mut st.show_last_column),
+            (update.row_stripes, &mut st.show_row_stripes),
+            (update.column_stripes, &mut st.show_column_stripes),
+        ] {
+            if let Some(v) = value {
+                *field = v;
+            }
+        }
+        self.tables_changed.insert(t.part.clone());
+        if let Some(n) = rename {
+            for (s, sheet) in self.model.sheets.iter_mut().enumerate() {
+                for (&(r, c), cell) in sheet.cells.iter_mut() {
+                    let Some(f) = cell.formula.as_deref() else { continue };
+                    if let Some(new) = crate::structured::rename_table(f, &old, n) {
+                        cell.formula = Some(new);
+                        cell.kind = crate::model::FormulaKind::Normal;
+                        self.touched.insert((s, r, c));
+                        self.formulas_changed = true;
+                    }
+                }
+            }
+            for d in &mut self.model.names {
+                if let Some(new) = crate::structured::rename_table(&d.formula, &old, n) {
+                    d.formula = new;
+                    self.names_changed = true;
+                }
+            }
+            self.reload_engine()?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn remove_table(&mut self, table: &str, keep_cells: bool) -> Result<()> {
         let (si, ti) = self.find_table(table)?;
         let t = self.model.sheets[si].tables[ti].clone();

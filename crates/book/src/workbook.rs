@@ -170,6 +170,7 @@ impl Workbook {
             Edit::Merge { sheet, area, across } => self.merge(sheet, &Area::parse_a1(area)?, *across)?,
             Edit::Unmerge { sheet, area } => self.unmerge(sheet, &Area::parse_a1(area)?)?,
             Edit::RemoveTable { table, keep_cells } => self.remove_table(table, *keep_cells)?,
+            Edit::UpdateTable { table, update } => self.update_table(table, update)?,
             Edit::AddName { name, sheet, formula, comment } => {
                 self.add_name(name, sheet.as_deref(), formula, comment.as_deref())?
             }

@@ -545,3 +545,34 @@ fn tables_are_converted_to_ranges_or_deleted() {
     assert!(again.model().sheets[0].tables.is_empty());
     assert_eq!(num(&again, "Data", "I3"), Value::Empty);
 }
+
+#[test]
+fn tables_are_renamed_and_restyled() {
+    let mut wb = open(fixture());
+    let update = |name: Option<&str>, style: Option<&str>| Edit::UpdateTable {
+        table: "stock".into(),
+        update: book::tables::TableUpdate {
+            name: name.map(String::from),
+            style: style.map(String::from),
+            row_stripes: Some(false),
+            ..Default::default()
+        },
+    };
+    // A name taken by a defined name, or one Excel refuses.
+    assert!(matches!(wb.edit(update(Some("Span"), None)), Err(BookError::NameExists(_))));
+    assert!(matches!(wb.edit(update(Some("B2"), None)), Err(BookError::InvalidEdit(_))));
+    wb.edit(update(Some("Fruit"), Some("TableStyleMedium9"))).unwrap();
+    assert_eq!(formula(&wb, "Data", "J1").as_deref(), Some("=SUM(Fruit[Qty])"));
+    assert_eq!(num(&wb, "Data", "J1"), Value::Number(15.0));
+    let saved = wb.save().unwrap();
+    let table = part(&saved, "xl/tables/table1.xml");
+    assert!(table.contains(r#"name="Fruit""#) && table.contains(r#"displayName="Fruit""#), "{table}");
+    assert!(table.contains(r#"name="TableStyleMedium9""#) && table.contains(r#"showRowStripes="0""#), "{table}");
+    let again = open(saved);
+    let t = &again.model().sheets[0].tables[0];
+    assert_eq!(
+        (t.display_name.as_str(), t.style.name.as_deref(), t.style.show_row_stripes),
+        ("Fruit", Some("TableStyleMedium9"), false)
+    );
+    assert_eq!(num(&again, "Data", "J1"), Value::Number(15.0));
+}

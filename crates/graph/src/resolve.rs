@@ -156,6 +156,12 @@ pub enum Operation {
         sheet: Option<String>,
         table: String,
     },
+    /// PATCH of a table: `name`, `style` and the style options.
+    TableUpdate {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+    },
     /// `DELETE tables/{t}` (`keep_cells` false) or `POST tables/{t}/convertToRange`.
     TableRemove {
         item: ItemAddress,
@@ -258,6 +264,7 @@ impl Operation {
             Operation::TableList { sheet: None, .. } => "table-list",
             Operation::TableList { sheet: Some(_), .. } => "worksheet-list-tables",
             Operation::TableGet { .. } => "table-get",
+            Operation::TableUpdate { .. } => "table-update",
             Operation::TableRemove { keep_cells: false, .. } => "table-delete",
             Operation::TableRemove { keep_cells: true, .. } => "table-converttorange",
             Operation::TableColumnList { .. } => "tablecolumn-list",
@@ -869,6 +876,7 @@ fn table_operation(
         return Ok(match m {
             "GET" => Some(Operation::TableGet { item, sheet, table }),
             "DELETE" => Some(Operation::TableRemove { item, sheet, table, keep_cells: false }),
+            "PATCH" => Some(Operation::TableUpdate { item, sheet, table }),
             _ => None,
         });
     };

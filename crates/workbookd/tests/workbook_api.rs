@@ -737,3 +737,26 @@ fn tables_are_converted_to_ranges_and_deleted() {
     assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='A2:C2')", "")["values"], json!([["", "", ""]]));
     assert_eq!(b.ok("GET", "tables", "")["value"], json!([]));
 }
+
+#[test]
+fn tables_are_renamed_and_restyled() {
+    let b = Book::new();
+    let t = b.ok(
+        "PATCH",
+        "tables/Sales",
+        r#"{"name":"Fruit","style":"TableStyleMedium2","showBandedRows":false,"showTotals":true}"#,
+    );
+    assert_eq!(
+        (t["name"].as_str(), t["style"].as_str(), t["showBandedRows"].as_bool()),
+        (Some("Fruit"), Some("TableStyleMedium2"), Some(false))
+    );
+    let e1 = b.ok("GET", "worksheets/Sheet1/range(address='E1')", "");
+    assert_eq!((e1["formulas"].clone(), e1["values"].clone()), (json!([["=SUM(Fruit[Qty])*2"]]), json!([[30]])));
+    assert_eq!(b.error("GET", "tables/Sales", "").0, 404);
+    // Taken, refused, or not built yet: nothing changes.
+    assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"name":"Rate"}"#).2, "itemAlreadyExists");
+    assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"name":"A1"}"#).2, "invalidArgument");
+    assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"showBandedRows":"no"}"#).2, "invalidArgument");
+    assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"showTotals":false}"#).0, 501);
+    assert_eq!(b.ok("GET", "tables/Fruit", "")["showTotals"], true);
+}
