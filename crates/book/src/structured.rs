@@ -38,20 +38,7 @@ pub fn rename_table(formula: &str, from: &str, to: &str) -> Option<String> {
     let (mut last, mut changed, mut i) = (0usize, false, 0usize);
     while i < chars.len() {
         match chars[i].1 {
-            q @ ('"' | '\'') => {
-                i += 1;
-                while i < chars.len() {
-                    if chars[i].1 == q {
-                        if chars.get(i + 1).is_some_and(|n| n.1 == q) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            '"' | '\'' => i = after_quoted(&chars, i),
             '[' => {
                 let mut start = i;
                 while start > 0 && is_name_char(chars[start - 1].1) {
@@ -110,22 +97,7 @@ pub fn resolve(formula: &str, sheet: &str, row: u32, col: u32, tables: &[TableIn
     while i < chars.len() {
         let c = chars[i].1;
         match c {
-            '"' | '\'' => {
-                // Skip a string or a quoted sheet name, doubled quotes included.
-                let q = c;
-                i += 1;
-                while i < chars.len() {
-                    if chars[i].1 == q {
-                        if chars.get(i + 1).is_some_and(|n| n.1 == q) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            '"' | '\'' => i = after_quoted(&chars, i),
             '[' => {
                 // The table name, if any, is the word right before the bracket.
                 let mut start = i;
@@ -159,6 +131,23 @@ pub fn resolve(formula: &str, sheet: &str, row: u32, col: u32, tables: &[TableIn
     }
     out.push_str(&formula[last..]);
     Some(out)
+}
+
+/// The index after a string or quoted sheet name starting at `open` (doubled quotes inside).
+fn after_quoted(chars: &[(usize, char)], open: usize) -> usize {
+    let q = chars[open].1;
+    let mut i = open + 1;
+    while i < chars.len() {
+        if chars[i].1 == q {
+            if chars.get(i + 1).is_some_and(|n| n.1 == q) {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        i += 1;
+    }
+    i + 1
 }
 
 fn matching_bracket(chars: &[(usize, char)], open: usize) -> Option<usize> {
