@@ -209,6 +209,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn structural_records_round_trip() {
+        let edits = [
+            Edit::ShiftCells(crate::shift::Shift {
+                sheet: "S".into(),
+                axis: crate::shift::Axis::Cols,
+                at: 2,
+                count: 3,
+                insert: false,
+                band: (0, 9),
+            }),
+            Edit::AddTableRows { table: "T".into(), index: None, count: 1, inputs: Some(vec![vec![None]]) },
+            Edit::DeleteTableRows { table: "T".into(), index: 0, count: 1 },
+            Edit::UpdateSheet { sheet: "S".into(), name: Some("N".into()), position: Some(1), visibility: None },
+            Edit::DeleteSheet { sheet: "S".into() },
+            Edit::Merge { sheet: "S".into(), area: "A1:B2".into(), across: true },
+            Edit::Unmerge { sheet: "S".into(), area: "A1".into() },
+            Edit::RemoveTable { table: "T".into(), keep_cells: true },
+            Edit::UpdateTable {
+                table: "T".into(),
+                update: crate::tables::TableUpdate {
+                    name: Some("U".into()),
+                    row_stripes: Some(false),
+                    ..Default::default()
+                },
+            },
+            Edit::AddName { name: "N".into(), sheet: None, formula: "S!$A$1".into(), comment: Some("c".into()) },
+            Edit::UpdateName { name: "N".into(), sheet: Some("S".into()), visible: Some(false), comment: None },
+        ];
+        for (i, edit) in edits.into_iter().enumerate() {
+            let r = Record::new(i as u64 + 1, edit);
+            assert_eq!(Record::from_bytes(&r.to_bytes()).unwrap(), r);
+        }
+    }
+
+    #[test]
     fn records_round_trip_and_refuse_future_versions() {
         let r = Record::new(
             7,
