@@ -446,6 +446,39 @@ fn an_acknowledged_write_survives_sigkill() {
 }
 
 #[test]
+fn acknowledged_structural_edits_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = user("alice");
+    let server = Server::on_disk(dir.path(), &[]);
+    let item = server.upload(&alice, "Book.xlsx", &book());
+    let session = server.session(&alice, &item, true);
+    let wb = format!("/v1.0/me/drive/items/{item}/workbook");
+    let post = |server: &Server, path: &str, body: &str| {
+        let r = server.as_user(&alice, "POST", &format!("{wb}/{path}"), Some(&session), body);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+    };
+    // A row inserted above everything, a sheet renamed, a name added, cells merged.
+    post(&server, "worksheets/Sheet1/range(address='1:1')/insert", r#"{"shift":"Down"}"#);
+    let r =
+        server.as_user(&alice, "PATCH", &format!("{wb}/worksheets/Sheet%202"), Some(&session), r#"{"name":"Notes"}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    post(&server, "names/add", r#"{"name":"Total","reference":"=Sheet1!$A$4"}"#);
+    post(&server, "worksheets/Notes/range(address='A1:B1')/merge", "{}");
+    server.kill();
+    let server = Server::on_disk(dir.path(), &[]);
+    let bytes = server.download(&alice, &item);
+    assert_eq!(cell(&bytes, "Sheet1", 3, 0), calamine::Data::Float(3.0), "the formula moved to A4");
+    assert_eq!(cell(&bytes, "Sheet1", 0, 0), calamine::Data::Empty);
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(x.sheet_names(), ["Sheet1", "Notes"]);
+    assert_eq!(x.worksheet_formula("Sheet1").unwrap().get_value((3, 0)).map(String::as_str), Some("A2+A3"));
+    assert_eq!(x.merge_cells_by_sheet_name("Notes").unwrap().len(), 1);
+    let names: Vec<String> = x.defined_names().iter().map(|(n, _)| n.clone()).collect();
+    assert!(names.contains(&"Total".to_string()), "{names:?}");
+}
+
+#[test]
 fn verified_mode_checks_rs256_and_es256_tokens_against_a_jwks_file() {
     let jwks = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwks.json");
     let server = Server::start(&["--auth", "jwt", "--jwks", jwks, "--issuer", "https://issuer.test/"]);
