@@ -2,7 +2,6 @@
 //! workbook.xml: changed ones rewritten with their other attributes kept, new ones appended.
 
 use quick_xml::events::Event;
-use quick_xml::Reader;
 
 use crate::address::Area;
 use crate::error::{BookError, Result};
@@ -104,10 +103,8 @@ impl Workbook {
 /// `comment` and its text taken from the model (its other attributes kept), names the file lacks
 /// appended. Elements for names the model does not have are left as they are.
 pub(crate) fn write_defined_names(data: &[u8], part: &str, names: &[DefinedName]) -> Result<Vec<u8>> {
-    let mut reader = Reader::from_reader(data);
-    reader.config_mut().trim_text(false);
+    let mut events = crate::shift_xml::RawEvents::new(data, part);
     let mut out = Vec::with_capacity(data.len() + 256);
-    let mut pos = 0usize;
     let mut written = vec![false; names.len()];
     let mut prefix = String::new();
     // While inside a rewritten `<definedName>`: skip to its end.
@@ -116,14 +113,8 @@ pub(crate) fn write_defined_names(data: &[u8], part: &str, names: &[DefinedName]
     let mut list_end: Option<usize> = None;
     let mut insert_before: Option<usize> = None;
     let key = |n: &DefinedName| (n.local_sheet, n.name.to_ascii_lowercase());
-    loop {
-        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
-        let end = reader.buffer_position() as usize;
-        let raw = &data[pos..end];
-        let start = pos;
-        pos = end;
+    while let Some((ev, raw, _)) = events.next()? {
         match ev {
-            Event::Eof => break,
             _ if skipping => {
                 if let Event::End(_) = ev {
                     skipping = false;
@@ -172,7 +163,6 @@ pub(crate) fn write_defined_names(data: &[u8], part: &str, names: &[DefinedName]
                 if depth == 0 && insert_before.is_none() {
                     insert_before = Some(out.len());
                 }
-                let _ = start;
                 out.extend_from_slice(raw);
             }
             _ => out.extend_from_slice(raw),

@@ -401,10 +401,8 @@ pub(crate) fn shift_part(data: &[u8], part: &str, change: &Change, kind: &PartKi
 /// name, its style info, and (after a rename) its own formulas naming it. Attributes that already
 /// agree keep their bytes.
 pub(crate) fn write_table_part(data: &[u8], part: &str, t: &crate::model::Table) -> Result<Vec<u8>> {
-    let mut reader = Reader::from_reader(data);
-    reader.config_mut().trim_text(false);
+    let mut events = RawEvents::new(data, part);
     let mut out = Vec::with_capacity(data.len() + 16);
-    let mut pos = 0usize;
     let area = &t.area;
     let filter = Area::cells(area.first_row, area.first_col, area.last_row - t.totals_rows.min(1), area.last_col);
     let mut old_name: Option<String> = None;
@@ -423,13 +421,8 @@ pub(crate) fn write_table_part(data: &[u8], part: &str, t: &crate::model::Table)
             set_attr(&tag, key, Some(if want { "1" } else { "0" }))
         }
     };
-    loop {
-        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
-        let end = reader.buffer_position() as usize;
-        let raw = &data[pos..end];
-        pos = end;
+    while let Some((ev, raw, _)) = events.next()? {
         match ev {
-            Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let q = e.name();
                 let name = local(q.into_inner().as_bytes());
@@ -474,7 +467,7 @@ pub(crate) fn write_table_part(data: &[u8], part: &str, t: &crate::model::Table)
             _ => out.extend_from_slice(raw),
         }
     }
-    out.extend_from_slice(&data[pos..]);
+    out.extend_from_slice(events.rest());
     Ok(out)
 }
 
@@ -482,18 +475,11 @@ pub(crate) fn write_table_part(data: &[u8], part: &str, t: &crate::model::Table)
 /// through `map` (its element dropped when its sheet went), the views' `activeTab` and
 /// `firstSheet` too (the first sheet when theirs went).
 pub(crate) fn remap_local_sheets(data: &[u8], part: &str, map: &dyn Fn(usize) -> Option<usize>) -> Result<Vec<u8>> {
-    let mut reader = Reader::from_reader(data);
-    reader.config_mut().trim_text(false);
+    let mut events = RawEvents::new(data, part);
     let mut out = Vec::with_capacity(data.len());
-    let mut pos = 0usize;
     let mut skipping = false;
-    loop {
-        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
-        let end = reader.buffer_position() as usize;
-        let raw = &data[pos..end];
-        pos = end;
+    while let Some((ev, raw, _)) = events.next()? {
         match ev {
-            Event::Eof => break,
             _ if skipping => {
                 if let Event::End(e) = ev {
                     skipping = local(e.name().into_inner().as_bytes()) != b"definedName";
@@ -526,7 +512,7 @@ pub(crate) fn remap_local_sheets(data: &[u8], part: &str, map: &dyn Fn(usize) ->
             _ => out.extend_from_slice(raw),
         }
     }
-    out.extend_from_slice(&data[pos..]);
+    out.extend_from_slice(events.rest());
     Ok(out)
 }
 
@@ -561,19 +547,15 @@ const AFTER_MERGE_CELLS: [&[u8]; 24] = [
 
 /// A worksheet with its `<mergeCells>` list replaced by `merges` (removed when empty).
 pub(crate) fn set_merges(data: &[u8], part: &str, merges: &[Area]) -> Result<Vec<u8>> {
-    let mut reader = Reader::from_reader(data);
-    reader.config_mut().trim_text(false);
+    let mut events = RawEvents::new(data, part);
     let mut depth = 0usize;
     let mut prefix = String::new();
     let mut existing: Option<(usize, usize)> = None;
     let mut insert_at: Option<usize> = None;
     let mut list_start = 0usize;
-    let mut pos = 0usize;
-    loop {
-        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
-        let end = reader.buffer_position() as usize;
+    while let Some((ev, raw, pos)) = events.next()? {
+        let end = pos + raw.len();
         match &ev {
-            Event::Eof => break,
             Event::Start(e) | Event::Empty(e) => {
                 let q = e.name();
                 let raw_name = q.into_inner().as_bytes();
@@ -608,7 +590,6 @@ pub(crate) fn set_merges(data: &[u8], part: &str, merges: &[Area]) -> Result<Vec
             }
             _ => {}
         }
-        pos = end;
     }
     let mut list = String::new();
     if !merges.is_empty() {
@@ -629,20 +610,13 @@ pub(crate) fn set_merges(data: &[u8], part: &str, merges: &[Area]) -> Result<Vec
 /// A worksheet without the `<tablePart>` of relationship `rel_id`; the list's `count` follows,
 /// and the list goes when it is left empty.
 pub(crate) fn remove_table_part(data: &[u8], part: &str, rel_id: &str) -> Result<Vec<u8>> {
-    let mut reader = Reader::from_reader(data);
-    reader.config_mut().trim_text(false);
+    let mut events = RawEvents::new(data, part);
     let mut out = Vec::with_capacity(data.len());
-    let mut pos = 0usize;
     // The list's start tag: where it was written and its length; the parts kept in it.
     let mut list: Option<(usize, usize)> = None;
     let mut kept = 0usize;
-    loop {
-        let ev = reader.read_event().map_err(|e| BookError::corrupt(part, e.to_string()))?;
-        let end = reader.buffer_position() as usize;
-        let raw = &data[pos..end];
-        pos = end;
+    while let Some((ev, raw, _)) = events.next()? {
         match ev {
-            Event::Eof => break,
             Event::Start(ref e) if local(e.name().into_inner().as_bytes()) == b"tableParts" => {
                 list = Some((out.len(), raw.len()));
                 kept = 0;
@@ -668,8 +642,41 @@ pub(crate) fn remove_table_part(data: &[u8], part: &str, rel_id: &str) -> Result
             _ => out.extend_from_slice(raw),
         }
     }
-    out.extend_from_slice(&data[pos..]);
+    out.extend_from_slice(events.rest());
     Ok(out)
+}
+
+/// A part's events, each with the bytes it was written as and where they start: the rewriters
+/// here copy what they do not change.
+pub(crate) struct RawEvents<'a> {
+    reader: Reader<&'a [u8]>,
+    data: &'a [u8],
+    part: &'a str,
+    pos: usize,
+}
+
+impl<'a> RawEvents<'a> {
+    pub(crate) fn new(data: &'a [u8], part: &'a str) -> Self {
+        let mut reader = Reader::from_reader(data);
+        reader.config_mut().trim_text(false);
+        RawEvents { reader, data, part, pos: 0 }
+    }
+
+    /// The next event, its bytes and their offset; `None` at the end of the part.
+    pub(crate) fn next(&mut self) -> Result<Option<(Event<'a>, &'a [u8], usize)>> {
+        let start = self.pos;
+        let ev = self.reader.read_event().map_err(|e| BookError::corrupt(self.part, e.to_string()))?;
+        if matches!(ev, Event::Eof) {
+            return Ok(None);
+        }
+        self.pos = self.reader.buffer_position() as usize;
+        Ok(Some((ev, &self.data[start..self.pos], start)))
+    }
+
+    /// What follows the last event read.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        &self.data[self.pos..]
+    }
 }
 
 /// Attributes of an element that hold one address (false) or an address list (true).

@@ -691,13 +691,7 @@ async fn worksheet_update(ctx: Ctx, address: ItemAddress, sheet: String) -> Answ
     let item = workbook_item(&ctx, &address).await?;
     let body = json_body(&ctx)?;
     let user = ctx.who.drive_owner();
-    let key = sheet.clone();
-    let current = ctx
-        .app
-        .host
-        .read(user, &item.id, target(&ctx), move |wb| worksheet_after(key)(wb))
-        .await
-        .map_err(|e| host_error(e, true))?;
+    let current = worksheet_now(&ctx, &item.id, sheet).await?;
     let (mut visibility, mut name, mut position) = (None, None, None);
     for (k, v) in &body {
         match (k.to_ascii_lowercase().as_str(), v) {
@@ -742,17 +736,21 @@ async fn worksheet_update(ctx: Ctx, address: ItemAddress, sheet: String) -> Answ
     Ok(json_response(StatusCode::OK, body))
 }
 
+/// A worksheet as Graph shows it now (404 when there is none of that name or id).
+async fn worksheet_now(ctx: &Ctx, item_id: &str, sheet: String) -> Result<Value, GraphError> {
+    ctx.app
+        .host
+        .read(ctx.who.drive_owner(), item_id, target(ctx), move |wb| worksheet_after(sheet)(wb))
+        .await
+        .map_err(|e| host_error(e, true))
+}
+
 /// `DELETE worksheets/{w}`: 200 with no body, as the page says. References to the sheet
 /// become `#REF!`.
 async fn worksheet_delete(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
     let user = ctx.who.drive_owner();
-    let current = ctx
-        .app
-        .host
-        .read(user, &item.id, target(&ctx), move |wb| worksheet_after(sheet)(wb))
-        .await
-        .map_err(|e| host_error(e, true))?;
+    let current = worksheet_now(&ctx, &item.id, sheet).await?;
     let edit = book::Edit::DeleteSheet { sheet: current["name"].as_str().unwrap_or_default().to_string() };
     ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
     Ok(StatusCode::OK.into_response())

@@ -137,8 +137,9 @@ fn calamine_read(bytes: &[u8]) {
     }
 }
 
-fn patch_latency(addr: &str, bytes: &[u8]) -> (String, String) {
-    let (_, body) = call(addr, "PUT", "/v1.0/me/drive/root:/patch.xlsx:/content", &[], bytes);
+/// Uploads `bytes` as `name` and opens a persistent session on it: (item id, session id).
+fn persistent_session(addr: &str, name: &str, bytes: &[u8]) -> (String, String) {
+    let (_, body) = call(addr, "PUT", &format!("/v1.0/me/drive/root:/{name}:/content"), &[], bytes);
     let item = json(&body)["id"].as_str().unwrap().to_string();
     let (_, body) = call(
         addr,
@@ -147,7 +148,11 @@ fn patch_latency(addr: &str, bytes: &[u8]) -> (String, String) {
         &[],
         br#"{"persistChanges":true}"#,
     );
-    let session = json(&body)["id"].as_str().unwrap().to_string();
+    (item, json(&body)["id"].as_str().unwrap().to_string())
+}
+
+fn patch_latency(addr: &str, bytes: &[u8]) -> (String, String) {
+    let (item, session) = persistent_session(addr, "patch.xlsx", bytes);
     let path = format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Data/range(address='A1')");
     let headers = [("workbook-session-id", session.as_str()), ("Content-Type", "application/json")];
     let mut times = Vec::with_capacity(PATCHES);
@@ -222,16 +227,7 @@ fn kib(n: usize) -> String {
 /// Issue 4's figures: a 100k-cell read and a 10k-cell write of `values` in a persistent session,
 /// and a row inserted at the top of the 10k-formula sheet, each the median of RUNS.
 fn large_ranges(addr: &str, bytes: &[u8]) {
-    let (_, body) = call(addr, "PUT", "/v1.0/me/drive/root:/ranges.xlsx:/content", &[], bytes);
-    let item = json(&body)["id"].as_str().unwrap().to_string();
-    let (_, body) = call(
-        addr,
-        "POST",
-        &format!("/v1.0/me/drive/items/{item}/workbook/createSession"),
-        &[],
-        br#"{"persistChanges":true}"#,
-    );
-    let session = json(&body)["id"].as_str().unwrap().to_string();
+    let (item, session) = persistent_session(addr, "ranges.xlsx", bytes);
     let headers = [("workbook-session-id", session.as_str()), ("Content-Type", "application/json")];
     let sheet = format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Data");
 
