@@ -137,6 +137,29 @@ pub enum Edit {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// Makes a table of an area, in A1 style (Graph's tables add). Without `has_headers` a
+    /// header row is inserted above the area.
+    AddTable {
+        sheet: String,
+        area: String,
+        has_headers: bool,
+    },
+    /// Adds a table column at `index` (at the end when `None`), named `name`, filled with
+    /// `values` (one per row of the table, header first).
+    AddTableColumn {
+        table: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        values: Option<Vec<Option<CellInput>>>,
+    },
+    /// Deletes a table column, by name or id; formulas naming it get `#REF!`.
+    DeleteTableColumn {
+        table: String,
+        column: String,
+    },
     /// Deletes a worksheet; references to it become `#REF!`.
     DeleteSheet {
         sheet: String,
@@ -236,6 +259,14 @@ mod tests {
             },
             Edit::AddName { name: "N".into(), sheet: None, formula: "S!$A$1".into(), comment: Some("c".into()) },
             Edit::UpdateName { name: "N".into(), sheet: Some("S".into()), visible: Some(false), comment: None },
+            Edit::AddTable { sheet: "S".into(), area: "A1:C4".into(), has_headers: false },
+            Edit::AddTableColumn {
+                table: "T".into(),
+                index: Some(1),
+                name: None,
+                values: Some(vec![Some(CellInput::Text("H".into())), None]),
+            },
+            Edit::DeleteTableColumn { table: "T".into(), column: "2".into() },
         ];
         for (i, edit) in edits.into_iter().enumerate() {
             let r = Record::new(i as u64 + 1, edit);

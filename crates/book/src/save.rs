@@ -187,6 +187,62 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
             removed.insert(e.name.clone());
         }
     }
+    // Tables added: their parts, a relationship from their sheet, a `<tablePart>`, a content type.
+    let added_tables: Vec<(usize, crate::model::Table)> = wb
+        .model
+        .sheets
+        .iter()
+        .enumerate()
+        .flat_map(|(si, s)| s.tables.iter().map(move |t| (si, t)))
+        .filter(|(_, t)| wb.added_tables.contains(&t.part))
+        .map(|(si, t)| (si, t.clone()))
+        .collect();
+    for (si, t) in added_tables {
+        let sheet_part = wb.model.sheets[si].part.clone();
+        let rels_name = rels_part_name(&sheet_part);
+        let rels = match (wb.pkg.entry(&rels_name), replaced.get(&real_name(&wb.pkg, &rels_name))) {
+            (_, Some(b)) => b.clone(),
+            (Some(_), None) => current(&wb.pkg, &replaced, &rels_name)?,
+            (None, None) => added
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&rels_name))
+                .map(|(_, b)| b.clone())
+                .unwrap_or_else(|| EMPTY_RELS.as_bytes().to_vec()),
+        };
+        let text = String::from_utf8_lossy(&rels).into_owned();
+        let rel_id = (1u32..)
+            .map(|n| format!("rIdTable{n}"))
+            .find(|id| !text.contains(&format!("\"{id}\"")))
+            .unwrap_or_default();
+        let target = relative_target(&sheet_part, &t.part);
+        let rel_type = if wb.model.strict { TABLE_REL_TYPE_STRICT } else { TABLE_REL_TYPE };
+        let rel = format!("<Relationship Id=\"{rel_id}\" Type=\"{rel_type}\" Target=\"{}\"/>", escape(&target));
+        let rels = insert_before_last_close(&text, &rel).into_bytes();
+        if wb.pkg.entry(&rels_name).is_some() {
+            replaced.insert(real_name(&wb.pkg, &rels_name), rels);
+        } else {
+            added.retain(|(n, _)| !n.eq_ignore_ascii_case(&rels_name));
+            added.push((rels_name.clone(), rels));
+        }
+        let rel_ns = if wb.model.strict { REL_NS_STRICT } else { REL_NS };
+        let base = match (new_sheets.get(&si), shifted.remove(&si)) {
+            (Some(b), _) => b.clone(),
+            (None, Some(b)) => b,
+            (None, None) => wb.pkg.read(&sheet_part)?.ok_or_else(|| BookError::MissingPart(sheet_part.clone()))?,
+        };
+        let bytes = keep_bom(&base, |d| crate::shift_xml::add_table_part(d, &sheet_part, &rel_id, rel_ns))?;
+        wb.model.sheets[si].features =
+            model::verify_sheet_xml_except(&bytes, &sheet_part, &wb.model.shared_strings, &[], &[])?;
+        match new_sheets.get_mut(&si) {
+            Some(b) => *b = bytes,
+            None => {
+                shifted.insert(si, bytes);
+            }
+        }
+        let ct = current(&wb.pkg, &replaced, "[Content_Types].xml")?;
+        replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), add_override(&ct, &t.part, TABLE_CONTENT_TYPE));
+        added.push((t.part.clone(), crate::shift_xml::new_table_part(&t, wb.model.strict)));
+    }
     for &si in shifted.keys() {
         per_sheet.entry(si).or_default();
     }
@@ -370,9 +426,13 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
     }
     // Tables that grew other than by a shift, or were renamed or restyled, follow the model.
     for part in wb.tables_changed.clone() {
+        if wb.added_tables.contains(&part) {
+            continue;
+        }
         let Some(t) = wb.model.sheets.iter().flat_map(|s| s.tables.iter()).find(|t| t.part == part) else { continue };
         let xml = current(&wb.pkg, replaced, &part)?;
-        let bytes = keep_bom(&xml, |d| crate::shift_xml::write_table_part(d, &part, t))?;
+        let fates = wb.column_fates.get(&part).map_or(&[][..], Vec::as_slice);
+        let bytes = keep_bom(&xml, |d| crate::shift_xml::write_table_part(d, &part, t, fates))?;
         replaced.insert(real_name(&wb.pkg, &part), bytes);
     }
     // Defined names: local ones are read against their sheet as it was named at each change.
@@ -1065,6 +1125,25 @@ fn create_shared_strings(
     let ct = current(&wb.pkg, replaced, "[Content_Types].xml")?;
     replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), add_override(&ct, &part, SST_CONTENT_TYPE));
     Ok(part)
+}
+
+const TABLE_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml";
+const TABLE_REL_TYPE: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table";
+const TABLE_REL_TYPE_STRICT: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships/table";
+const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+const REL_NS_STRICT: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships";
+const EMPTY_RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"></Relationships>";
+
+/// `to` as a relationship target from `from`'s folder (`xl/worksheets/sheet1.xml` to
+/// `xl/tables/table1.xml` is `../tables/table1.xml`).
+fn relative_target(from: &str, to: &str) -> String {
+    let from_dir: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
+    let from_dir = &from_dir[..from_dir.len().saturating_sub(1)];
+    let to_parts: Vec<&str> = to.split('/').filter(|s| !s.is_empty()).collect();
+    let common = from_dir.iter().zip(&to_parts).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<&str> = vec![".."; from_dir.len() - common];
+    out.extend_from_slice(&to_parts[common..]);
+    out.join("/")
 }
 
 const WORKSHEET_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml";

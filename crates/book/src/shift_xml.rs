@@ -397,16 +397,25 @@ pub(crate) fn shift_part(data: &[u8], part: &str, change: &Change, kind: &PartKi
     Ok(changed.then_some(out))
 }
 
-/// A table part made to agree with the model's table: its extent (`ref`, the filter's), its
-/// name, its style info, and (after a rename) its own formulas naming it. Attributes that already
-/// agree keep their bytes.
-pub(crate) fn write_table_part(data: &[u8], part: &str, t: &crate::model::Table) -> Result<Vec<u8>> {
+/// A table part following its model: `ref`, the filter, names, style, and its columns (kept
+/// elements in the model's order with the model's names, new ones added, deleted ones gone);
+/// the formulas it keeps follow a rename of the table and `fates` of its columns.
+pub(crate) fn write_table_part(
+    data: &[u8],
+    part: &str,
+    t: &crate::model::Table,
+    fates: &[crate::structured::ColumnFate],
+) -> Result<Vec<u8>> {
     let mut events = RawEvents::new(data, part);
     let mut out = Vec::with_capacity(data.len() + 16);
     let area = &t.area;
     let filter = Area::cells(area.first_row, area.first_col, area.last_row - t.totals_rows.min(1), area.last_col);
     let mut old_name: Option<String> = None;
     let mut in_formula = false;
+    // The column list: its start tag and element prefix, then each column's bytes by id.
+    let mut columns_tag: Option<(Vec<u8>, String)> = None;
+    let mut column: Option<(u32, Vec<u8>)> = None;
+    let mut columns: Vec<(u32, Vec<u8>)> = Vec::new();
     let set_if = |tag: Vec<u8>, e: &quick_xml::events::BytesStart<'_>, key: &[u8], want: &str| -> Vec<u8> {
         match crate::xml::attr_cow(e, key) {
             Some(v) if v == want => tag,
@@ -422,52 +431,242 @@ pub(crate) fn write_table_part(data: &[u8], part: &str, t: &crate::model::Table)
         }
     };
     while let Some((ev, raw, _)) = events.next()? {
+        let mut bytes = raw.to_vec();
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let q = e.name();
                 let name = local(q.into_inner().as_bytes());
-                let mut tag = raw.to_vec();
                 match name {
                     b"table" => {
                         old_name = crate::xml::attr_cow(e, b"displayName").map(|v| v.into_owned());
-                        tag = set_if(tag, e, b"ref", &area.to_a1());
-                        tag = set_if(tag, e, b"name", &t.name);
-                        tag = set_if(tag, e, b"displayName", &t.display_name);
+                        bytes = set_if(bytes, e, b"ref", &area.to_a1());
+                        bytes = set_if(bytes, e, b"name", &t.name);
+                        bytes = set_if(bytes, e, b"displayName", &t.display_name);
                     }
-                    b"autoFilter" => tag = set_if(tag, e, b"ref", &filter.to_a1()),
+                    b"autoFilter" => bytes = set_if(bytes, e, b"ref", &filter.to_a1()),
                     b"tableStyleInfo" => {
                         if let Some(style) = &t.style.name {
-                            tag = set_if(tag, e, b"name", style);
+                            bytes = set_if(bytes, e, b"name", style);
                         }
-                        tag = set_bool(tag, e, b"showFirstColumn", t.style.show_first_column);
-                        tag = set_bool(tag, e, b"showLastColumn", t.style.show_last_column);
-                        tag = set_bool(tag, e, b"showRowStripes", t.style.show_row_stripes);
-                        tag = set_bool(tag, e, b"showColumnStripes", t.style.show_column_stripes);
+                        bytes = set_bool(bytes, e, b"showFirstColumn", t.style.show_first_column);
+                        bytes = set_bool(bytes, e, b"showLastColumn", t.style.show_last_column);
+                        bytes = set_bool(bytes, e, b"showRowStripes", t.style.show_row_stripes);
+                        bytes = set_bool(bytes, e, b"showColumnStripes", t.style.show_column_stripes);
+                    }
+                    b"tableColumns" if columns_tag.is_none() && matches!(ev, Event::Start(_)) => {
+                        let raw_name = q.into_inner().as_bytes();
+                        let prefix = raw_name
+                            .iter()
+                            .rposition(|&b| b == b':')
+                            .map(|i| format!("{}:", String::from_utf8_lossy(&raw_name[..i])))
+                            .unwrap_or_default();
+                        columns_tag = Some((bytes, prefix));
+                        continue;
+                    }
+                    b"tableColumn" if columns_tag.is_some() && column.is_none() => {
+                        let id = crate::xml::attr_cow(e, b"id").and_then(|v| v.parse().ok()).unwrap_or(0);
+                        if let Some(k) = t.column_ids.iter().position(|&c| c == id) {
+                            let now =
+                                crate::xml::attr_cow(e, b"name").map(|v| crate::xml::decode_x_escapes(&v).into_owned());
+                            if now.as_deref() != Some(t.columns[k].as_str()) {
+                                let want = crate::xml::escape(&x_escape(&t.columns[k])).into_owned();
+                                bytes = set_attr(&bytes, b"name", Some(&want));
+                            }
+                        }
+                        if matches!(ev, Event::Empty(_)) {
+                            columns.push((id, bytes));
+                        } else {
+                            column = Some((id, bytes));
+                        }
+                        continue;
                     }
                     b"calculatedColumnFormula" | b"totalsRowFormula" => in_formula = matches!(ev, Event::Start(_)),
                     _ => {}
                 }
-                out.extend_from_slice(&tag);
             }
             Event::Text(ref text) if in_formula => {
-                let renamed = old_name.as_deref().filter(|o| *o != t.display_name).and_then(|o| {
-                    let raw_text: &str = text.as_ref();
-                    let plain = quick_xml::escape::unescape(raw_text).ok()?;
-                    crate::structured::rename_table(&plain, o, &t.display_name)
-                });
-                match renamed {
-                    Some(r) => out.extend_from_slice(crate::xml::escape(&r).as_bytes()),
-                    None => out.extend_from_slice(raw),
+                let raw_text: &str = text.as_ref();
+                if let Ok(plain) = quick_xml::escape::unescape(raw_text) {
+                    let mut f = plain.into_owned();
+                    let mut changed = false;
+                    if let Some(o) = old_name.as_deref().filter(|o| *o != t.display_name) {
+                        if let Some(r) = crate::structured::rename_table(&f, o, &t.display_name) {
+                            f = r;
+                            changed = true;
+                        }
+                    }
+                    if let Some(r) = crate::structured::rewrite_columns(&f, &t.display_name, true, fates) {
+                        f = r;
+                        changed = true;
+                    }
+                    if changed {
+                        bytes = crate::xml::escape(&f).into_owned().into_bytes();
+                    }
                 }
             }
-            Event::End(_) => {
+            Event::End(ref e) => {
                 in_formula = false;
-                out.extend_from_slice(raw);
+                let name = local(e.name().into_inner().as_bytes());
+                if name == b"tableColumn" {
+                    if let Some((id, mut buf)) = column.take() {
+                        buf.extend_from_slice(raw);
+                        columns.push((id, buf));
+                        continue;
+                    }
+                }
+                if name == b"tableColumns" && column.is_none() {
+                    if let Some((tag, prefix)) = columns_tag.take() {
+                        out.extend_from_slice(&set_attr(&tag, b"count", Some(&t.columns.len().to_string())));
+                        for (k, id) in t.column_ids.iter().enumerate() {
+                            match columns.iter().position(|(c, _)| c == id) {
+                                Some(p) => out.extend_from_slice(&columns[p].1),
+                                None => out.extend_from_slice(
+                                    format!(
+                                        "<{prefix}tableColumn id=\"{id}\" name=\"{}\"/>",
+                                        crate::xml::escape(&x_escape(&t.columns[k]))
+                                    )
+                                    .as_bytes(),
+                                ),
+                            }
+                        }
+                    }
+                }
             }
-            _ => out.extend_from_slice(raw),
+            _ => {}
+        }
+        match column.as_mut() {
+            Some((_, buf)) => buf.extend_from_slice(&bytes),
+            None => out.extend_from_slice(&bytes),
         }
     }
     out.extend_from_slice(events.rest());
+    Ok(out)
+}
+
+/// Text for an attribute the reader decodes `_xHHHH_` escapes in: a literal `_x` is guarded,
+/// control characters (which attributes cannot keep) escaped.
+pub(crate) fn x_escape(s: &str) -> String {
+    let guarded = if s.contains("_x") { s.replace("_x", "_x005F_x") } else { s.to_string() };
+    if !guarded.chars().any(char::is_control) {
+        return guarded;
+    }
+    guarded.chars().map(|c| if c.is_control() { format!("_x{:04X}_", c as u32) } else { c.to_string() }).collect()
+}
+
+/// A new table's part, written from the model as Excel writes one.
+pub(crate) fn new_table_part(t: &crate::model::Table, strict: bool) -> Vec<u8> {
+    let ns = if strict {
+        "http://purl.oclc.org/ooxml/spreadsheetml/main"
+    } else {
+        "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    };
+    let a = &t.area;
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<table xmlns=\"{ns}\" id=\"{}\" name=\"{}\" displayName=\"{}\" ref=\"{}\" totalsRowShown=\"0\">",
+        t.id,
+        crate::xml::escape(&t.name),
+        crate::xml::escape(&t.display_name),
+        a.to_a1()
+    );
+    if t.style.auto_filter {
+        let filter = Area::cells(a.first_row, a.first_col, a.last_row - t.totals_rows.min(1), a.last_col);
+        xml.push_str(&format!("<autoFilter ref=\"{}\"/>", filter.to_a1()));
+    }
+    xml.push_str(&format!("<tableColumns count=\"{}\">", t.columns.len()));
+    for (id, name) in t.column_ids.iter().zip(&t.columns) {
+        xml.push_str(&format!("<tableColumn id=\"{id}\" name=\"{}\"/>", crate::xml::escape(&x_escape(name))));
+    }
+    xml.push_str("</tableColumns>");
+    let flag = |b: bool| if b { "1" } else { "0" };
+    xml.push_str(&format!(
+        "<tableStyleInfo name=\"{}\" showFirstColumn=\"{}\" showLastColumn=\"{}\" showRowStripes=\"{}\" showColumnStripes=\"{}\"/></table>",
+        crate::xml::escape(t.style.name.as_deref().unwrap_or("TableStyleMedium2")),
+        flag(t.style.show_first_column),
+        flag(t.style.show_last_column),
+        flag(t.style.show_row_stripes),
+        flag(t.style.show_column_stripes),
+    ));
+    xml.into_bytes()
+}
+
+/// A worksheet with a `<tablePart>` for relationship `rel_id`: added to its list (`count`
+/// following), or a new list where the schema puts it (before `extLst`, else at the end).
+pub(crate) fn add_table_part(data: &[u8], part: &str, rel_id: &str, rel_ns: &str) -> Result<Vec<u8>> {
+    let mut events = RawEvents::new(data, part);
+    let mut depth = 0usize;
+    let mut prefix = String::new();
+    let mut root_has_r = false;
+    // The existing list: its start tag's place and length, its end tag's place, its count.
+    let (mut list_start, mut list_end, mut count) = (None::<(usize, usize)>, None::<usize>, 0usize);
+    let mut insert_at: Option<usize> = None;
+    while let Some((ev, raw, pos)) = events.next()? {
+        match &ev {
+            Event::Start(e) | Event::Empty(e) => {
+                let q = e.name();
+                let raw_name = q.into_inner().as_bytes();
+                let name = local(raw_name);
+                if depth == 0 {
+                    if let Some(i) = raw_name.iter().rposition(|&b| b == b':') {
+                        prefix = format!("{}:", String::from_utf8_lossy(&raw_name[..i]));
+                    }
+                    root_has_r = e
+                        .attributes()
+                        .with_checks(false)
+                        .flatten()
+                        .any(|a| a.key.into_inner().as_bytes() == b"xmlns:r" && &*a.value == rel_ns);
+                }
+                if depth == 1 && name == b"tableParts" {
+                    list_start = Some((pos, raw.len()));
+                    if matches!(ev, Event::Empty(_)) {
+                        list_end = Some(pos + raw.len());
+                    }
+                } else if depth == 2 && name == b"tablePart" && list_start.is_some() {
+                    count += 1;
+                } else if depth == 1 && name == b"extLst" && insert_at.is_none() {
+                    insert_at = Some(pos);
+                }
+                if matches!(ev, Event::Start(_)) {
+                    depth += 1;
+                }
+            }
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if depth == 1 && local(e.name().into_inner().as_bytes()) == b"tableParts" {
+                    list_end = Some(pos);
+                }
+                if depth == 0 && insert_at.is_none() {
+                    insert_at = Some(pos);
+                }
+            }
+            _ => {}
+        }
+    }
+    let ns_attr = if root_has_r { String::new() } else { format!(" xmlns:r=\"{rel_ns}\"") };
+    let element = format!("<{prefix}tablePart{ns_attr} r:id=\"{}\"/>", crate::xml::escape(rel_id));
+    let mut out = Vec::with_capacity(data.len() + element.len() + 64);
+    match (list_start, list_end) {
+        (Some((start, len)), Some(end)) if end > start + len => {
+            // `<tableParts ...>...</tableParts>`: one more before its end tag.
+            let tag = set_attr(&data[start..start + len], b"count", Some(&(count + 1).to_string()));
+            out.extend_from_slice(&data[..start]);
+            out.extend_from_slice(&tag);
+            out.extend_from_slice(&data[start + len..end]);
+            out.extend_from_slice(element.as_bytes());
+            out.extend_from_slice(&data[end..]);
+        }
+        (Some((start, _)), Some(end)) => {
+            // An empty `<tableParts/>`.
+            out.extend_from_slice(&data[..start]);
+            out.extend_from_slice(format!("<{prefix}tableParts count=\"1\">{element}</{prefix}tableParts>").as_bytes());
+            out.extend_from_slice(&data[end..]);
+        }
+        _ => {
+            let at = insert_at.ok_or_else(|| BookError::corrupt(part, "no worksheet"))?;
+            out.extend_from_slice(&data[..at]);
+            out.extend_from_slice(format!("<{prefix}tableParts count=\"1\">{element}</{prefix}tableParts>").as_bytes());
+            out.extend_from_slice(&data[at..]);
+        }
+    }
     Ok(out)
 }
 

@@ -122,10 +122,11 @@ impl Workbook {
     }
 
     /// The model half of [`Workbook::shift_cells`]: the engine is not reloaded.
-    fn shift_model(&mut self, shift: &Shift) -> Result<()> {
+    pub(crate) fn shift_model(&mut self, shift: &Shift) -> Result<()> {
         let si = self.sheet_idx(&shift.sheet)?;
         let shift = &Shift { sheet: self.model.sheets[si].name.clone(), ..shift.clone() };
         self.check_shift(si, shift)?;
+        let added_columns = self.shift_table_columns(si, shift);
 
         // Cells of the sheet, at their new places.
         let old = std::mem::take(&mut self.model.sheets[si].cells);
@@ -207,10 +208,50 @@ impl Workbook {
             sheet.hidden_rows = sheet.hidden_rows.iter().filter_map(|&r| shift.map_index(r)).collect();
         }
         sheet.auto_filter = sheet.auto_filter.and_then(|a| shift.map_area(&a));
+        for ti in added_columns {
+            self.write_header_cells(si, ti);
+        }
 
         self.pending_changes.push(crate::shift::Change::Shift(shift.clone()));
         self.formulas_changed = true;
         Ok(())
+    }
+
+    /// Tables that columns are inserted into or deleted from, before the cells move: inserted
+    /// columns join the model (their header cells are written once the cells moved: the tables
+    /// returned), formulas naming deleted ones get `#REF!`.
+    fn shift_table_columns(&mut self, si: usize, shift: &Shift) -> Vec<usize> {
+        let mut added = Vec::new();
+        if shift.axis != Axis::Cols {
+            return added;
+        }
+        for ti in 0..self.model.sheets[si].tables.len() {
+            let a = self.model.sheets[si].tables[ti].area;
+            if a.first_row < shift.band.0 || a.last_row > shift.band.1 {
+                continue;
+            }
+            let (lo, hi) = (a.first_col, a.last_col);
+            if shift.insert {
+                if shift.at > lo && shift.at <= hi {
+                    self.add_table_columns_to_model(si, ti, (shift.at - lo) as usize, shift.count);
+                    added.push(ti);
+                }
+                continue;
+            }
+            let end = shift.at + shift.count - 1;
+            if shift.at > hi || end < lo {
+                continue;
+            }
+            let (k1, k2) = ((shift.at.max(lo) - lo) as usize, (end.min(hi) - lo) as usize);
+            let t = &self.model.sheets[si].tables[ti];
+            let fates: Vec<_> =
+                t.columns[k1..=k2].iter().map(|c| crate::structured::ColumnFate::Deleted(c.clone())).collect();
+            self.follow_column_fates(si, ti, &fates);
+            let t = &mut self.model.sheets[si].tables[ti];
+            t.columns.drain(k1..=k2);
+            t.column_ids.drain(k1..=k2);
+        }
+        added
     }
 
     /// A shared-formula group stays shared when each member's formula is still the master's
@@ -377,15 +418,9 @@ impl Workbook {
             };
             let del_end = shift.at + shift.count - 1;
             match (shift.axis, shift.insert) {
-                (Axis::Cols, true) if shift.at > lo && shift.at <= hi => {
+                (Axis::Cols, false) if shift.at <= lo && del_end >= hi => {
                     return Err(conflict(format!(
-                        "adding columns inside table '{}' is not supported yet",
-                        t.display_name
-                    )));
-                }
-                (Axis::Cols, false) if shift.at <= hi && del_end >= lo => {
-                    return Err(conflict(format!(
-                        "deleting columns of table '{}' is not supported yet",
+                        "deleting every column of table '{}' would delete the table; delete the table instead",
                         t.display_name
                     )));
                 }

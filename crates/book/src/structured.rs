@@ -63,6 +63,134 @@ pub fn rename_table(formula: &str, from: &str, to: &str) -> Option<String> {
     Some(out)
 }
 
+/// What becomes of a table column named in a formula.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnFate {
+    Renamed { from: String, to: String },
+    Deleted(String),
+}
+
+/// The formula with its structured references to `table`'s columns following `fates` (applied in
+/// order): a renamed column is named anew, a reference naming a deleted column becomes `#REF!`,
+/// as Excel writes it. Bare references (`[Qty]`, `[@Qty]`) are the table's when `inside` (the
+/// formula's cell lies in the table). `None` when nothing changes.
+pub fn rewrite_columns(formula: &str, table: &str, inside: bool, fates: &[ColumnFate]) -> Option<String> {
+    if !formula.contains('[') || fates.is_empty() {
+        return None;
+    }
+    let chars: Vec<(usize, char)> = formula.char_indices().collect();
+    let mut out = String::with_capacity(formula.len());
+    let (mut last, mut changed, mut i) = (0usize, false, 0usize);
+    while i < chars.len() {
+        match chars[i].1 {
+            '"' | '\'' => i = after_quoted(&chars, i),
+            '[' => {
+                let mut start = i;
+                while start > 0 && is_name_char(chars[start - 1].1) {
+                    start -= 1;
+                }
+                let Some(end) = matching_bracket(&chars, i) else { break };
+                let name: String = chars[start..i].iter().map(|x| x.1).collect();
+                let ours = if name.is_empty() { inside } else { name.eq_ignore_ascii_case(table) };
+                if ours {
+                    let inner_from = chars[i].0 + 1;
+                    let inner_to = chars[end].0;
+                    let inner = &formula[inner_from..inner_to];
+                    let mut text = inner.to_string();
+                    let mut gone = false;
+                    for fate in fates {
+                        match column_tokens(&text).into_iter().rev().try_fold(text.clone(), |mut acc, (a, b)| {
+                            let col = unescape(acc[a..b].trim());
+                            match fate {
+                                ColumnFate::Renamed { from, to } if col.eq_ignore_ascii_case(from) => {
+                                    acc.replace_range(a..b, &escape_column(to));
+                                    Some(acc)
+                                }
+                                ColumnFate::Deleted(d) if col.eq_ignore_ascii_case(d) => None,
+                                _ => Some(acc),
+                            }
+                        }) {
+                            Some(t) => text = t,
+                            None => {
+                                gone = true;
+                                break;
+                            }
+                        }
+                    }
+                    if gone || text != inner {
+                        out.push_str(&formula[last..chars[start].0]);
+                        if gone {
+                            out.push_str("#REF!");
+                        } else {
+                            out.push_str(&formula[chars[start].0..inner_from]);
+                            out.push_str(&text);
+                            out.push(']');
+                        }
+                        last = chars.get(end + 1).map_or(formula.len(), |x| x.0);
+                        changed = true;
+                    }
+                }
+                i = end + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&formula[last..]);
+    Some(out)
+}
+
+/// Where a structured reference's inside (between the table's brackets) names columns, as byte
+/// ranges of their escaped text: `Qty`, `@Qty`, `[Qty]`, `@[Qty]`, `[#Headers],[Qty]:[Price]`.
+fn column_tokens(inner: &str) -> Vec<(usize, usize)> {
+    let body_from = usize::from(inner.starts_with('@'));
+    let body = &inner[body_from..];
+    if !body.trim_start().starts_with('[') {
+        let t = body.trim();
+        if t.is_empty() || t.starts_with('#') {
+            return Vec::new();
+        }
+        let lead = body.len() - body.trim_start().len();
+        return vec![(body_from + lead, body_from + lead + t.len())];
+    }
+    let mut out = Vec::new();
+    let bytes = inner.as_bytes();
+    let mut k = body_from;
+    while k < bytes.len() {
+        match bytes[k] {
+            b'\'' => k += 2,
+            b'[' => {
+                let open = k;
+                k += 1;
+                while k < bytes.len() && bytes[k] != b']' {
+                    k += if bytes[k] == b'\'' { 2 } else { 1 };
+                }
+                let (a, b) = (open + 1, k.min(bytes.len()));
+                if !inner[a..b].trim_start().starts_with('#') {
+                    out.push((a, b));
+                }
+                k += 1;
+            }
+            _ => k += 1,
+        }
+    }
+    out
+}
+
+/// A column name as a structured reference writes it: `[`, `]`, `#` and `'` escaped with `'`.
+pub fn escape_column(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '[' | ']' | '#' | '\'') {
+            out.push('\'');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Column names escape `[`, `]`, `#` and `'` with a leading `'`.
 fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -342,5 +470,26 @@ mod tests {
         let t = table();
         assert_eq!(resolve("[1]Sheet1!A1+\"[@Item]\"", "Data Sheet", 2, 2, &t), None);
         assert_eq!(resolve("[Elsewhere]", "Data Sheet", 2, 2, &t), None);
+    }
+
+    #[test]
+    fn columns_follow_renames_and_deletions() {
+        let renamed = [ColumnFate::Renamed { from: "Sales Amount".into(), to: "Net [EUR]".into() }];
+        let r = |f: &str, inside: bool| rewrite_columns(f, "Sales", inside, &renamed);
+        assert_eq!(r("SUM(Sales[Sales Amount])", false).as_deref(), Some("SUM(Sales[Net '[EUR']])"));
+        assert_eq!(r("sales[@[Sales Amount]]*2", false).as_deref(), Some("sales[@[Net '[EUR']]]*2"));
+        assert_eq!(
+            r("SUM(Sales[[#Data],[Item]:[Sales Amount]])", false).as_deref(),
+            Some("SUM(Sales[[#Data],[Item]:[Net '[EUR']]])")
+        );
+        assert_eq!(r("[@Sales Amount]+1", true).as_deref(), Some("[@Net '[EUR']]+1"));
+        assert_eq!(r("[@Sales Amount]+1", false), None);
+        assert_eq!(r("Other[Sales Amount]&\"Sales[Sales Amount]\"", false), None);
+        let deleted = [ColumnFate::Deleted("# sold".into())];
+        assert_eq!(
+            rewrite_columns("SUM(Sales['# Sold])+Sales[[#Totals],[Item]]", "Sales", false, &deleted).as_deref(),
+            Some("SUM(#REF!)+Sales[[#Totals],[Item]]")
+        );
+        assert_eq!(rewrite_columns("COUNTA(Sales[#All])", "Sales", false, &deleted), None);
     }
 }

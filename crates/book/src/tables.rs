@@ -2,10 +2,12 @@
 //! the cells they meant) or deleted (its cells cleared). The table part, its relationship, its
 //! content type and the sheet's `<tablePart>` go at the save.
 
-use crate::edit::ClearCells;
+use crate::address::Area;
+use crate::edit::{CellInput, ClearCells};
 use crate::error::{BookError, Result};
-use crate::model::SheetKind;
-use crate::structured::TableInfo;
+use crate::model::{Cell, FormulaKind, SheetKind};
+use crate::structured::{rewrite_columns, ColumnFate, TableInfo};
+use crate::value::Value;
 use crate::workbook::Workbook;
 
 /// A table taken out of the model, whose part the save removes.
@@ -159,5 +161,412 @@ impl Workbook {
             })?;
         }
         self.reload_engine()
+    }
+}
+
+/// The style Excel gives a new table.
+const NEW_TABLE_STYLE: &str = "TableStyleMedium2";
+
+impl Workbook {
+    /// Formulas naming table `(si, ti)`'s columns follow `fates`: cells on every sheet (bare
+    /// references inside the table) and defined names now, the table part's own at the save.
+    pub(crate) fn follow_column_fates(&mut self, si: usize, ti: usize, fates: &[ColumnFate]) {
+        let t = &self.model.sheets[si].tables[ti];
+        let (name, area, part) = (t.display_name.clone(), t.area, t.part.clone());
+        for (s, sheet) in self.model.sheets.iter_mut().enumerate() {
+            for (&(r, c), cell) in sheet.cells.iter_mut() {
+                let Some(f) = cell.formula.as_deref() else { continue };
+                let inside = s == si && area.contains(r, c);
+                if let Some(new) = rewrite_columns(f, &name, inside, fates) {
+                    if let FormulaKind::Shared { master: true, si: group } = cell.kind {
+                        self.broken_shared.insert((s, group));
+                    }
+                    cell.formula = Some(new);
+                    cell.kind = FormulaKind::Normal;
+                    self.touched.insert((s, r, c));
+                    self.formulas_changed = true;
+                }
+            }
+        }
+        for d in &mut self.model.names {
+            if let Some(new) = rewrite_columns(&d.formula, &name, false, fates) {
+                d.formula = new;
+                self.names_changed = true;
+            }
+        }
+        self.column_fates.entry(part.clone()).or_default().extend(fates.iter().cloned());
+        self.tables_changed.insert(part);
+    }
+
+    /// Adds `count` columns to table `(si, ti)`'s model at column index `idx`, named as Excel
+    /// names them (`Column1`, `Column2`, … whichever are free), and writes their names into the
+    /// header cells (styled like their neighbour's) once the cells are where they belong.
+    pub(crate) fn add_table_columns_to_model(&mut self, si: usize, ti: usize, idx: usize, count: u32) {
+        let t = &mut self.model.sheets[si].tables[ti];
+        for k in 0..count as usize {
+            let name = free_column_name(&t.columns, "Column", 1);
+            let id = t.column_ids.iter().copied().max().unwrap_or(0) + 1;
+            t.columns.insert(idx + k, name);
+            t.column_ids.insert(idx + k, id);
+        }
+        self.tables_changed.insert(t.part.clone());
+    }
+
+    /// Writes each header cell of table `(si, ti)` that does not hold its column's name.
+    pub(crate) fn write_header_cells(&mut self, si: usize, ti: usize) {
+        let t = &self.model.sheets[si].tables[ti];
+        if t.header_rows == 0 {
+            return;
+        }
+        let row = t.area.first_row;
+        let first_col = t.area.first_col;
+        let names = t.columns.clone();
+        let sheet = &mut self.model.sheets[si];
+        for (k, name) in names.iter().enumerate() {
+            let col = first_col + k as u32;
+            let want = Value::Text(name.clone());
+            if sheet.cells.get(&(row, col)).is_some_and(|c| c.value == want && c.formula.is_none()) {
+                continue;
+            }
+            // A new header cell looks like the one before it.
+            let style =
+                sheet.cells.get(&(row, col)).map(|c| c.style).filter(|&s| s != 0).unwrap_or_else(|| {
+                    col.checked_sub(1).and_then(|p| sheet.cells.get(&(row, p))).map_or(0, |c| c.style)
+                });
+            if let Some(FormulaKind::Shared { master: true, si: group }) = sheet.cells.get(&(row, col)).map(|c| &c.kind)
+            {
+                self.broken_shared.insert((si, *group));
+            }
+            sheet.cells.insert((row, col), Cell { value: want, formula: None, kind: FormulaKind::Normal, style });
+            self.touched.insert((si, row, col));
+            self.dirty = true;
+        }
+    }
+
+    /// Adds a column to a table at `index` (at the end when `None`): cells from there move right
+    /// within the table's rows. `name` names it; `values` (one per row of the table, the header
+    /// first) fill it, a header value naming it as writing the header cell would.
+    pub(crate) fn add_table_column(
+        &mut self,
+        table: &str,
+        index: Option<u32>,
+        name: Option<&str>,
+        values: Option<&Vec<Option<CellInput>>>,
+    ) -> Result<()> {
+        let (si, ti) = self.find_table(table)?;
+        let t = &self.model.sheets[si].tables[ti];
+        let ncols = t.columns.len() as u32;
+        let idx = index.unwrap_or(ncols);
+        if idx > ncols {
+            return Err(BookError::InvalidEdit(format!("index {idx} is past the table's {ncols} columns")));
+        }
+        let rows = t.area.last_row - t.area.first_row + 1;
+        if let Some(v) = values {
+            if v.len() != rows as usize {
+                return Err(BookError::InvalidEdit(format!(
+                    "values has {} rows; the table's columns have {rows} (header and total rows included)",
+                    v.len()
+                )));
+            }
+            if t.header_rows > 0 {
+                check_header_input(v.first().and_then(|h| h.as_ref()))?;
+            }
+        }
+        if let Some(n) = name {
+            check_column_name(n, &t.columns, None)?;
+        }
+        let (sheet, first_row, first_col) = (self.model.sheets[si].name.clone(), t.area.first_row, t.area.first_col);
+        let at = first_col + idx;
+        if at >= crate::address::MAX_COLS {
+            return Err(BookError::InvalidEdit("the column would not fit on the sheet".into()));
+        }
+        let shift = crate::shift::Shift {
+            sheet: sheet.clone(),
+            axis: crate::shift::Axis::Cols,
+            at,
+            count: 1,
+            insert: true,
+            band: (t.area.first_row, t.area.last_row),
+        };
+        self.shift_model(&shift)?;
+        // A column after the last one: the shift moved what was beside the table, which takes
+        // the column in.
+        if idx == ncols {
+            self.model.sheets[si].tables[ti].area.last_col += 1;
+            self.add_table_columns_to_model(si, ti, idx as usize, 1);
+        }
+        if let Some(n) = name {
+            self.model.sheets[si].tables[ti].columns[idx as usize] = n.to_string();
+        }
+        self.write_header_cells(si, ti);
+        self.reload_engine()?;
+        if let Some(v) = values {
+            let inputs: Vec<Vec<Option<CellInput>>> = v.iter().map(|x| vec![x.clone()]).collect();
+            self.set_cells(&crate::edit::SetCells {
+                sheet,
+                row: first_row,
+                col: at,
+                rows,
+                cols: 1,
+                inputs: Some(inputs),
+                number_formats: None,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a table column (by name or id): cells to its right move left within the table's
+    /// rows; formulas naming it get `#REF!`.
+    pub(crate) fn delete_table_column(&mut self, table: &str, column: &str) -> Result<()> {
+        let (si, ti) = self.find_table(table)?;
+        let t = &self.model.sheets[si].tables[ti];
+        let idx = column_index(t, column)
+            .ok_or_else(|| BookError::InvalidEdit(format!("table '{}' has no column '{column}'", t.display_name)))?;
+        if t.columns.len() == 1 {
+            return Err(BookError::InvalidEdit(format!(
+                "'{column}' is the only column of table '{}'; delete the table instead",
+                t.display_name
+            )));
+        }
+        let shift = crate::shift::Shift {
+            sheet: self.model.sheets[si].name.clone(),
+            axis: crate::shift::Axis::Cols,
+            at: t.area.first_col + idx as u32,
+            count: 1,
+            insert: false,
+            band: (t.area.first_row, t.area.last_row),
+        };
+        self.shift_cells(&shift)
+    }
+
+    /// Adds a table over `area` of `sheet`. With `has_headers` its first row names the columns
+    /// (empty or repeated names made unique as Excel makes them); without, a header row is
+    /// inserted above the data, which moves down within the area's columns. Returns its name.
+    pub(crate) fn add_table(&mut self, sheet: &str, area: &Area, has_headers: bool) -> Result<String> {
+        let si = self.sheet_idx(sheet)?;
+        let sheet_name = self.model.sheets[si].name.clone();
+        if area.last_row >= crate::address::MAX_ROWS - 1 || area.last_col >= crate::address::MAX_COLS {
+            return Err(BookError::InvalidEdit("the table would not fit on the sheet".into()));
+        }
+        // A header row and at least one data row.
+        let mut target = *area;
+        if !has_headers || target.first_row == target.last_row {
+            target.last_row += 1;
+        }
+        let s = &self.model.sheets[si];
+        if let Some(t) = s.tables.iter().find(|t| crate::workbook::intersects(&t.area, &target)) {
+            return Err(BookError::InvalidEdit(format!(
+                "the range {} overlaps table '{}'",
+                target.to_a1(),
+                t.display_name
+            )));
+        }
+        if let Some(m) = s.merges.iter().find(|m| crate::workbook::intersects(m, &target)) {
+            return Err(BookError::InvalidEdit(format!("a table cannot hold the merged cells {}", m.to_a1())));
+        }
+        for (&(r, c), cell) in s.cells.range((target.first_row, 0)..=(target.last_row, u32::MAX)) {
+            if (target.first_col..=target.last_col).contains(&c)
+                && matches!(cell.kind, FormulaKind::Array { area: a, .. } if a.cell_count() > 1)
+            {
+                return Err(BookError::InvalidEdit(format!(
+                    "a table cannot hold the array formula at {}",
+                    crate::address::cell_name(r, c)
+                )));
+            }
+        }
+        if !has_headers {
+            self.shift_model(&crate::shift::Shift {
+                sheet: sheet_name.clone(),
+                axis: crate::shift::Axis::Rows,
+                at: area.first_row,
+                count: 1,
+                insert: true,
+                band: (area.first_col, area.last_col),
+            })?;
+            target = Area::cells(area.first_row, area.first_col, area.last_row + 1, area.last_col);
+        }
+        let s = &self.model.sheets[si];
+        let mut columns: Vec<String> = Vec::new();
+        for c in target.first_col..=target.last_col {
+            let text = if has_headers {
+                s.cells.get(&(target.first_row, c)).map(|cell| header_text(&cell.value)).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            let n = columns.len() as u32 + 1;
+            let name = if text.is_empty() {
+                free_column_name(&columns, "Column", n)
+            } else if columns.iter().any(|x| x.eq_ignore_ascii_case(&text)) {
+                free_column_name(&columns, &text, 2)
+            } else {
+                text
+            };
+            columns.push(name);
+        }
+        let all_tables = || self.model.sheets.iter().flat_map(|s| s.tables.iter());
+        let id = all_tables().map(|t| t.id).max().unwrap_or(0) + 1;
+        let taken = |n: &str| {
+            all_tables().any(|t| t.display_name.eq_ignore_ascii_case(n) || t.name.eq_ignore_ascii_case(n))
+                || self.model.names.iter().any(|d| d.name.eq_ignore_ascii_case(n))
+        };
+        let name = (1u32..).map(|n| format!("Table{n}")).find(|n| !taken(n)).unwrap_or_default();
+        let dir = self.model.workbook_part.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+        let part_taken = |p: &str| {
+            self.pkg.entry(p).is_some()
+                || all_tables().any(|t| t.part.eq_ignore_ascii_case(p))
+                || self.removed_tables.iter().any(|t| t.part.eq_ignore_ascii_case(p))
+        };
+        let part = (1u32..).map(|n| format!("{dir}tables/table{n}.xml")).find(|p| !part_taken(p)).unwrap_or_default();
+        let table = crate::model::Table {
+            id,
+            name: name.clone(),
+            display_name: name.clone(),
+            area: target,
+            header_rows: 1,
+            totals_rows: 0,
+            column_ids: (1..=columns.len() as u32).collect(),
+            columns,
+            part: part.clone(),
+            style: crate::model::TableStyle {
+                name: Some(NEW_TABLE_STYLE.into()),
+                show_row_stripes: true,
+                auto_filter: true,
+                ..Default::default()
+            },
+        };
+        self.model.sheets[si].tables.push(table);
+        let ti = self.model.sheets[si].tables.len() - 1;
+        self.added_tables.insert(part);
+        self.write_header_cells(si, ti);
+        self.reload_engine()?;
+        Ok(name)
+    }
+
+    /// Header cells written with new names rename their columns (formulas naming them follow),
+    /// as typing over a header does in Excel; a name another column has gets a number after it.
+    /// `writes` are (sheet, row, column, input) of cells about to be written.
+    pub(crate) fn header_renames(&self, si: usize, writes: &[(u32, u32, &CellInput)]) -> Result<Vec<HeaderRename>> {
+        let mut out = Vec::new();
+        for (ti, t) in self.model.sheets[si].tables.iter().enumerate() {
+            if t.header_rows == 0 {
+                continue;
+            }
+            let mut names = t.columns.clone();
+            let mut renamed = Vec::new();
+            for &(r, c, input) in writes {
+                if r != t.area.first_row || !(t.area.first_col..=t.area.last_col).contains(&c) {
+                    continue;
+                }
+                check_header_input(Some(input))?;
+                let k = (c - t.area.first_col) as usize;
+                let text = match input {
+                    CellInput::Text(s) => s.clone(),
+                    CellInput::Number(n) => header_text(&Value::Number(*n)),
+                    CellInput::Bool(b) => (if *b { "TRUE" } else { "FALSE" }).to_string(),
+                    _ => unreachable!("checked above"),
+                };
+                if text != names[k] {
+                    names[k] = text;
+                    renamed.push(k);
+                }
+            }
+            if renamed.is_empty() {
+                continue;
+            }
+            // Repeats get a number, as Excel gives them.
+            for &k in &renamed {
+                let others: Vec<String> =
+                    names.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, n)| n.clone()).collect();
+                if others.iter().any(|n| n.eq_ignore_ascii_case(&names[k])) {
+                    names[k] = free_column_name(&others, &names[k], 2);
+                }
+            }
+            out.push(HeaderRename { table: ti, columns: renamed.into_iter().map(|k| (k, names[k].clone())).collect() });
+        }
+        Ok(out)
+    }
+
+    /// Renames columns as [`Workbook::header_renames`] found, once the cells are written.
+    pub(crate) fn apply_header_renames(&mut self, si: usize, renames: Vec<HeaderRename>) -> Result<()> {
+        if renames.is_empty() {
+            return Ok(());
+        }
+        for HeaderRename { table: ti, columns } in renames {
+            // Through stand-ins first, so that names swapped between columns stay apart.
+            let mut fates = Vec::new();
+            let t = &self.model.sheets[si].tables[ti];
+            for (k, _) in &columns {
+                fates.push(ColumnFate::Renamed { from: t.columns[*k].clone(), to: format!("\u{1}{k}") });
+            }
+            for (k, to) in &columns {
+                fates.push(ColumnFate::Renamed { from: format!("\u{1}{k}"), to: to.clone() });
+            }
+            let t = &mut self.model.sheets[si].tables[ti];
+            for (k, to) in &columns {
+                t.columns[*k] = to.clone();
+            }
+            self.follow_column_fates(si, ti, &fates);
+            self.write_header_cells(si, ti);
+        }
+        self.reload_engine()
+    }
+}
+
+/// Columns renamed by writing a table's header cells: (column index, new name).
+#[derive(Debug)]
+pub(crate) struct HeaderRename {
+    table: usize,
+    columns: Vec<(usize, String)>,
+}
+
+/// A header cell holds text: a number or logical value becomes its text; a formula or nothing
+/// cannot name a column.
+fn check_header_input(input: Option<&CellInput>) -> Result<()> {
+    match input {
+        None | Some(CellInput::Text(_) | CellInput::Number(_) | CellInput::Bool(_)) => Ok(()),
+        Some(CellInput::Empty) => {
+            Err(BookError::InvalidEdit("a table's header cell names its column: it cannot be empty".into()))
+        }
+        Some(CellInput::Formula(_)) => {
+            Err(BookError::InvalidEdit("a table's header cell names its column: it cannot hold a formula".into()))
+        }
+    }
+}
+
+/// A new column name: not empty, not another column's (in any case).
+fn check_column_name(name: &str, columns: &[String], except: Option<usize>) -> Result<()> {
+    if name.trim().is_empty() || name.len() > 255 {
+        return Err(BookError::InvalidEdit("a table column has a name of 1 to 255 characters".into()));
+    }
+    if columns.iter().enumerate().any(|(k, c)| Some(k) != except && c.eq_ignore_ascii_case(name)) {
+        return Err(BookError::NameExists(name.to_string()));
+    }
+    Ok(())
+}
+
+/// `{base}{n}` for the first `n` from `from` that no column has.
+fn free_column_name(columns: &[String], base: &str, from: u32) -> String {
+    (from..)
+        .map(|n| format!("{base}{n}"))
+        .find(|c| !columns.iter().any(|x| x.eq_ignore_ascii_case(c)))
+        .unwrap_or_default()
+}
+
+/// A column by name or by its id (Graph's column ids are the part's `id` attributes).
+pub(crate) fn column_index(t: &crate::model::Table, key: &str) -> Option<usize> {
+    t.columns
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(key))
+        .or_else(|| t.column_ids.iter().position(|id| id.to_string() == key))
+}
+
+/// A header cell's value as a column name.
+fn header_text(v: &Value) -> String {
+    match v {
+        Value::Empty => String::new(),
+        Value::Text(s) => s.clone(),
+        Value::Number(n) => format!("{n}"),
+        Value::Bool(b) => (if *b { "TRUE" } else { "FALSE" }).to_string(),
+        Value::Error(e) => e.as_str().to_string(),
     }
 }

@@ -1,7 +1,7 @@
 //! The live workbook: the original package, its parsed model, the engine, and what edits changed.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::address::Area;
@@ -40,7 +40,7 @@ pub struct Workbook {
     /// Engine values are current (a recalculation ran after load).
     calculated: bool,
     /// Edits not yet recalculated.
-    dirty: bool,
+    pub(crate) dirty: bool,
     /// Insertions and deletions since the package was opened or saved, in order: the save
     /// applies them to the parts.
     pub(crate) pending_changes: Vec<crate::shift::Change>,
@@ -60,6 +60,11 @@ pub struct Workbook {
     pub(crate) names_changed: bool,
     /// Tables removed (deleted or converted to a range): their parts go at the save.
     pub(crate) removed_tables: Vec<crate::tables::RemovedTable>,
+    /// Columns renamed or deleted since the package was opened, per table part, in order: the
+    /// formulas the table part keeps follow them at the save.
+    pub(crate) column_fates: BTreeMap<String, Vec<crate::structured::ColumnFate>>,
+    /// Tables added since the package was opened: their parts are written at the save.
+    pub(crate) added_tables: BTreeSet<String>,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
@@ -112,6 +117,8 @@ impl Workbook {
             merges_changed: BTreeSet::new(),
             names_changed: false,
             removed_tables: Vec::new(),
+            column_fates: BTreeMap::new(),
+            added_tables: BTreeSet::new(),
             touched: BTreeSet::new(),
             formulas_changed: false,
             sheets_changed: false,
@@ -167,6 +174,13 @@ impl Workbook {
                 self.update_sheet(sheet, name.as_deref(), *position, *visibility)?
             }
             Edit::DeleteSheet { sheet } => self.delete_sheet(sheet)?,
+            Edit::AddTable { sheet, area, has_headers } => {
+                self.add_table(sheet, &Area::parse_a1(area)?, *has_headers)?;
+            }
+            Edit::AddTableColumn { table, index, name, values } => {
+                self.add_table_column(table, *index, name.as_deref(), values.as_ref())?
+            }
+            Edit::DeleteTableColumn { table, column } => self.delete_table_column(table, column)?,
             Edit::Merge { sheet, area, across } => self.merge(sheet, &Area::parse_a1(area)?, *across)?,
             Edit::Unmerge { sheet, area } => self.unmerge(sheet, &Area::parse_a1(area)?)?,
             Edit::RemoveTable { table, keep_cells } => self.remove_table(table, *keep_cells)?,
@@ -408,15 +422,24 @@ impl Workbook {
         let si = self.sheet_idx(&set.sheet)?;
         let area = Area::cells(set.row, set.col, set.row + set.rows - 1, set.col + set.cols - 1);
         self.check_arrays(si, &area, set)?;
+        // Header cells written anew rename their table's columns.
+        let mut header_writes: Vec<(u32, u32, &CellInput)> = Vec::new();
         if let Some(inputs) = &set.inputs {
-            for (r, row) in inputs.iter().enumerate() {
+            for t in &self.model.sheets[si].tables {
+                let hr = t.area.first_row;
+                if t.header_rows == 0 || hr < set.row || hr >= set.row + set.rows {
+                    continue;
+                }
+                let row = &inputs[(hr - set.row) as usize];
                 for (c, input) in row.iter().enumerate() {
-                    if let Some(input) = input {
-                        self.check_table_header(si, set.row + r as u32, set.col + c as u32, Some(input))?;
+                    let col = set.col + c as u32;
+                    if let (Some(input), true) = (input, (t.area.first_col..=t.area.last_col).contains(&col)) {
+                        header_writes.push((hr, col, input));
                     }
                 }
             }
         }
+        let renames = self.header_renames(si, &header_writes)?;
         // Resolve number formats to styles first: nothing is changed if one is invalid.
         let mut styles: Vec<Vec<Option<u32>>> = Vec::new();
         if let Some(formats) = &set.number_formats {
@@ -502,36 +525,10 @@ impl Workbook {
                 self.dirty = true;
             }
         }
-        if bulk {
+        if bulk && renames.is_empty() {
             self.reload_engine()?;
         }
-        Ok(())
-    }
-
-    /// A table's header cells hold its column names, which its table part repeats: Excel repairs
-    /// a file where they differ. Until renaming a column rewrites the table part, a header cell
-    /// may only be written with the name it has.
-    fn check_table_header(&self, si: usize, row: u32, col: u32, input: Option<&CellInput>) -> Result<()> {
-        for t in &self.model.sheets[si].tables {
-            if t.header_rows == 0 || row != t.area.first_row || !(t.area.first_col..=t.area.last_col).contains(&col) {
-                continue;
-            }
-            let name = t.columns.get((col - t.area.first_col) as usize).map(String::as_str).unwrap_or("");
-            let same = match input {
-                Some(CellInput::Text(s)) => s == name,
-                // A column named `2024` is typed as a number.
-                Some(CellInput::Number(n)) => n.to_string() == name,
-                _ => false,
-            };
-            if !same {
-                return Err(BookError::InvalidEdit(format!(
-                    "the header cell {} of table '{}' holds the column name '{name}'; renaming a table column is not supported yet",
-                    crate::address::cell_name(row, col),
-                    t.display_name
-                )));
-            }
-        }
-        Ok(())
+        self.apply_header_renames(si, renames)
     }
 
     /// Excel refuses to change part of an array formula; covering all of it replaces it.
@@ -757,6 +754,8 @@ impl Workbook {
         self.merges_changed.clear();
         self.names_changed = false;
         self.removed_tables.clear();
+        self.column_fates.clear();
+        self.added_tables.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;
         self.sheets_changed = false;
@@ -772,7 +771,7 @@ impl Workbook {
     }
 }
 
-fn intersects(a: &Area, b: &Area) -> bool {
+pub(crate) fn intersects(a: &Area, b: &Area) -> bool {
     a.first_row <= b.last_row && b.first_row <= a.last_row && a.first_col <= b.last_col && b.first_col <= a.last_col
 }
 

@@ -267,9 +267,10 @@ fn edits_excel_refuses_or_that_would_need_unmodelled_parts_are_refused() {
     }))
     .unwrap();
     conflict(far.edit(rows("Other", 0, 1, true)));
-    // Columns inside a table, its header row.
+    // Every column of a table, its header row.
     let mut wb = open(fixture());
-    let cols = Shift { sheet: "Data".into(), axis: Axis::Cols, at: 8, count: 1, insert: true, band: (0, MAX_ROWS - 1) };
+    let cols =
+        Shift { sheet: "Data".into(), axis: Axis::Cols, at: 7, count: 2, insert: false, band: (0, MAX_ROWS - 1) };
     conflict(wb.edit(Edit::ShiftCells(cols)));
     conflict(wb.edit(rows("Data", 0, 1, false)));
     // Nothing changed.
@@ -575,4 +576,172 @@ fn tables_are_renamed_and_restyled() {
         ("Fruit", Some("TableStyleMedium9"), false)
     );
     assert_eq!(num(&again, "Data", "J1"), Value::Number(15.0));
+}
+
+#[test]
+fn table_columns_are_added_renamed_and_deleted() {
+    use book::CellInput;
+    let mut wb = open(fixture());
+    // K1 names the Qty column from outside; a column inserted in the middle moves Qty right.
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "Data".into(),
+        row: 0,
+        col: 10,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(CellInput::Formula("MAX(Stock[Qty])".into()))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    let values = |h: &str, v: [f64; 3]| {
+        Some(
+            std::iter::once(Some(CellInput::Text(h.into())))
+                .chain(v.iter().map(|n| Some(CellInput::Number(*n))))
+                .collect(),
+        )
+    };
+    wb.edit(Edit::AddTableColumn {
+        table: "Stock".into(),
+        index: Some(1),
+        name: None,
+        values: values("Price", [1.5, 2.0, 0.5]),
+    })
+    .unwrap();
+    let t = &wb.model().sheets[0].tables[0];
+    assert_eq!(t.area.to_a1(), "H1:J4");
+    assert_eq!(t.columns, ["Fruit", "Price", "Qty"]);
+    assert_eq!(num(&wb, "Data", "J3"), Value::Number(5.0), "Qty moved right");
+    assert_eq!(formula(&wb, "Data", "K1").as_deref(), Some("=SUM(Stock[Qty])"), "J1 moved to K1");
+    assert_eq!(num(&wb, "Data", "K1"), Value::Number(15.0));
+    // Appended without values: named as Excel names a new column.
+    wb.edit(Edit::AddTableColumn { table: "Stock".into(), index: None, name: None, values: None }).unwrap();
+    assert_eq!(wb.model().sheets[0].tables[0].columns, ["Fruit", "Price", "Qty", "Column1"]);
+    assert_eq!(num(&wb, "Data", "K1"), Value::Text("Column1".into()));
+    assert_eq!(num(&wb, "Data", "L1"), Value::Number(15.0), "the sum beside the table moved right");
+    // Writing a header renames its column; formulas naming it follow. A repeat gets a number.
+    let header = |col: u32, text: &str| {
+        Edit::SetCells(book::SetCells {
+            sheet: "Data".into(),
+            row: 0,
+            col,
+            rows: 1,
+            cols: 1,
+            inputs: Some(vec![vec![Some(CellInput::Text(text.into()))]]),
+            number_formats: None,
+        })
+    };
+    wb.edit(header(9, "Count")).unwrap();
+    assert_eq!(formula(&wb, "Data", "L1").as_deref(), Some("=SUM(Stock[Count])"));
+    assert_eq!(formula(&wb, "Data", "M1").as_deref(), Some("=MAX(Stock[Count])"));
+    assert_eq!(num(&wb, "Data", "L1"), Value::Number(15.0));
+    wb.edit(header(10, "count")).unwrap();
+    assert_eq!(num(&wb, "Data", "K1"), Value::Text("count2".into()));
+    // A header cannot be emptied or hold a formula; a column index past the end is refused.
+    let mut bad = header(8, "x");
+    if let Edit::SetCells(s) = &mut bad {
+        s.inputs = Some(vec![vec![Some(CellInput::Formula("1+1".into()))]]);
+    }
+    assert!(wb.edit(bad).is_err());
+    assert!(wb.edit(Edit::AddTableColumn { table: "Stock".into(), index: Some(9), name: None, values: None }).is_err());
+    assert!(wb
+        .edit(Edit::AddTableColumn { table: "Stock".into(), index: None, name: Some("FRUIT".into()), values: None })
+        .is_err());
+    assert_eq!(wb.model().sheets[0].tables[0].columns, ["Fruit", "Price", "Count", "count2"]);
+    // Deleting Count: formulas naming it get #REF!, the columns after move left.
+    wb.edit(Edit::DeleteTableColumn { table: "Stock".into(), column: "Count".into() }).unwrap();
+    let t = &wb.model().sheets[0].tables[0];
+    assert_eq!(t.columns, ["Fruit", "Price", "count2"]);
+    assert_eq!(t.area.to_a1(), "H1:J4");
+    assert_eq!(formula(&wb, "Data", "K1").as_deref(), Some("=SUM(#REF!)"));
+    assert_eq!(num(&wb, "Data", "K1"), Value::Error(book::ErrorKind::Ref));
+
+    let saved = wb.save().unwrap();
+    let table = part(&saved, "xl/tables/table1.xml");
+    assert!(table.contains(r#"ref="H1:J4""#), "{table}");
+    assert!(table.contains(r#"<tableColumns count="3">"#), "{table}");
+    for name in ["Fruit", "Price", "count2"] {
+        assert!(table.contains(&format!(r#"name="{name}""#)), "{name}: {table}");
+    }
+    assert!(!table.contains("Qty") && !table.contains("Count\""), "{table}");
+    let again = open(saved.clone());
+    let t = &again.model().sheets[0].tables[0];
+    assert_eq!(t.columns, ["Fruit", "Price", "count2"]);
+    assert_eq!(num(&again, "Data", "I3"), Value::Number(2.0));
+    assert_eq!(num(&again, "Data", "J1"), Value::Text("count2".into()));
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
+    let data = x.worksheet_range("Data").unwrap();
+    assert_eq!(data.get_value((0, 8)), Some(&calamine::Data::String("Price".into())));
+}
+
+#[test]
+fn tables_are_added_with_or_without_headers() {
+    let mut wb = open(fixture());
+    // With headers over Other!A1:A4 (formulas): the header becomes text, a new part is written.
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "Other".into(),
+        row: 0,
+        col: 2,
+        rows: 3,
+        cols: 2,
+        inputs: Some(vec![
+            vec![Some(book::CellInput::Text("Name".into())), None],
+            vec![Some(book::CellInput::Text("a".into())), Some(book::CellInput::Number(1.0))],
+            vec![Some(book::CellInput::Text("b".into())), Some(book::CellInput::Number(2.0))],
+        ]),
+        number_formats: None,
+    }))
+    .unwrap();
+    wb.edit(Edit::AddTable { sheet: "Other".into(), area: "C1:D3".into(), has_headers: true }).unwrap();
+    let t = &wb.model().sheets[1].tables[0];
+    assert_eq!((t.name.as_str(), t.area.to_a1().as_str()), ("Table1", "C1:D3"));
+    assert_eq!(t.columns, ["Name", "Column2"]);
+    assert_eq!(num(&wb, "Other", "D1"), Value::Text("Column2".into()));
+    // Without headers: a header row is inserted above, the data moves down in its columns only.
+    wb.edit(Edit::AddTable { sheet: "Data".into(), area: "A1:A10".into(), has_headers: false }).unwrap();
+    let t = &wb.model().sheets[0].tables[1];
+    assert_eq!((t.name.as_str(), t.area.to_a1().as_str()), ("Table2", "A1:A11"));
+    assert_eq!(num(&wb, "Data", "A1"), Value::Text("Column1".into()));
+    assert_eq!(num(&wb, "Data", "A2"), Value::Number(1.0));
+    assert_eq!(num(&wb, "Data", "B1"), Value::Number(2.0), "B moved not");
+    assert_eq!(formula(&wb, "Data", "B1").as_deref(), Some("=A2*2"), "references follow the data");
+    // A formula on the new table's column.
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "Other".into(),
+        row: 5,
+        col: 0,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(book::CellInput::Formula("SUM(Table1[Column2])+SUM(Table2[Column1])".into()))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    assert_eq!(num(&wb, "Other", "A6"), Value::Number(58.0));
+    // Overlapping another table, or past the sheet: refused, nothing changed.
+    assert!(wb.edit(Edit::AddTable { sheet: "Data".into(), area: "I2:K3".into(), has_headers: true }).is_err());
+    assert!(wb.edit(Edit::AddTable { sheet: "Nope".into(), area: "A1:B2".into(), has_headers: true }).is_err());
+    assert_eq!(wb.model().sheets[0].tables.len(), 2);
+
+    let saved = wb.save().unwrap();
+    let files = unzip(&saved);
+    let new_part = String::from_utf8(files["xl/tables/table2.xml"].clone()).unwrap();
+    assert!(new_part.contains(r#"ref="C1:D3""#) && new_part.contains(r#"name="Column2""#), "{new_part}");
+    let rels = String::from_utf8(files["xl/worksheets/_rels/sheet2.xml.rels"].clone()).unwrap();
+    assert!(rels.contains(r#"Target="../tables/table2.xml""#), "{rels}");
+    let sheet = String::from_utf8(files["xl/worksheets/sheet2.xml"].clone()).unwrap();
+    assert!(sheet.contains("<tableParts count=\"1\"><tablePart"), "{sheet}");
+    let data = String::from_utf8(files["xl/worksheets/sheet1.xml"].clone()).unwrap();
+    assert!(data.contains("<tableParts count=\"2\">"), "{data}");
+    let ct = String::from_utf8(files["[Content_Types].xml"].clone()).unwrap();
+    assert!(ct.contains("/xl/tables/table3.xml"), "{ct}");
+    let again = open(saved.clone());
+    assert_eq!(again.model().sheets[1].tables[0].columns, ["Name", "Column2"]);
+    assert_eq!(again.model().sheets[0].tables[1].area.to_a1(), "A1:A11");
+    assert_eq!(num(&again, "Other", "A6"), Value::Number(58.0));
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
+    x.load_tables().unwrap();
+    let mut names = x.table_names().into_iter().cloned().collect::<Vec<_>>();
+    names.sort();
+    assert_eq!(names, ["Stock", "Table1", "Table2"]);
 }
