@@ -48,7 +48,6 @@ NOT_APPLICABLE = {
     ("workbook-createsession", 1): "posts createSession under /worksheets({id}): an erratum of the page",
     ("table-post-rows", 0): "its body's values is a string holding invalid JSON",
     ("table-post-rows", 1): "its body's values is a string holding invalid JSON",
-    ("worksheet-post-tables", 0): "its URL has a bogus /tables/{id}/add segment",
     ("workbook-tablerowoperationresult", 0): "its key is an operation of the page's own tenant;"
     " the async row add, its operation and this result are run in crates/workbookd/tests/workbook_api.rs",
     ("workbookrange-rowsabove", 0): "rows above a whole worksheet lie outside it",
@@ -163,6 +162,10 @@ BODIES = {
     "tablerowcollection-add": {"index": 5, "values": [["kiwi", 1, 2, 3], ["date", 4, 5, 6]]},
     # The shift placeholder filled for a delete (insert takes Down).
     "range-delete": {"shift": "Up"},
+    # A column's values: one per row of the fixture's table (header, five rows, total row).
+    "tablecolumncollection-add": {"index": 3, "values": [["Tax"], [1], [2], [3], [4], [5], [None]]},
+    "table-post-columns": {"name": "Added", "index": 1, "values": [[None], [1], [2], [3], [4], [5], [None]]},
+    "tablecolumn-update": {"name": "Amount", "values": [[None], [1], [2], [3], [4], [5], [None]]},
 }
 
 

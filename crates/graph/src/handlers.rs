@@ -57,6 +57,14 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::NameGet { item, sheet, name } => name_get(ctx, item, sheet, name).await,
         Operation::TableList { item, sheet } => table_list(ctx, item, sheet).await,
         Operation::TableGet { item, sheet, table } => table_get(ctx, item, sheet, table).await,
+        Operation::TableAdd { item, sheet, created } => table_add(ctx, item, sheet, created).await,
+        Operation::TableColumnAdd { item, sheet, table, created } => column_add(ctx, item, sheet, table, created).await,
+        Operation::TableColumnUpdate { item, sheet, table, column } => {
+            column_update(ctx, item, sheet, table, column).await
+        }
+        Operation::TableColumnDelete { item, sheet, table, column } => {
+            column_delete(ctx, item, sheet, table, column).await
+        }
         Operation::TableColumnList { item, sheet, table } => column_list(ctx, item, sheet, table).await,
         Operation::TableColumnGet { item, sheet, table, column } => column_get(ctx, item, sheet, table, column).await,
         Operation::TableRowList { item, sheet, table } => row_list(ctx, item, sheet, table).await,
@@ -941,6 +949,231 @@ async fn table_remove(
         Some(read) => Ok(range_response(&ctx, &read)),
         None => Ok(StatusCode::OK.into_response()),
     }
+}
+
+/// `tables/add` (200) and `worksheets/{w}/tables/add` (201): a table over `address` (with its
+/// sheet, or on the URL's worksheet; without either, the first visible worksheet), whose first
+/// row names the columns when `hasHeaders` (the default: nothing moves); without headers a
+/// header row is inserted above the data. Answers the table.
+async fn table_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, created: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let text = body_string(&body, "address")?.ok_or_else(|| GraphError::invalid_argument("address is required."))?;
+    let has_headers = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("hasHeaders")).map(|(_, v)| v) {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(GraphError::invalid_argument(format!("hasHeaders must be true or false, not {other}.")))
+        }
+    };
+    let (sheet_name, area) = lookup(&ctx, &address, move |wb| {
+        let parsed = match book::SheetArea::parse(&text) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(GraphError::invalid_argument(format!("The address '{text}' is not valid: {e}.")))),
+        };
+        let on = match (&sheet, &parsed.sheet) {
+            (Some(s), _) => range::find_worksheet(wb, s)?,
+            (None, Some(s)) => range::find_worksheet(wb, s)?,
+            (None, None) => match wb.model().sheets.iter().find(|s| {
+                s.kind == book::model::SheetKind::Worksheet && s.visibility == book::model::Visibility::Visible
+            }) {
+                Some(s) => s.name.clone(),
+                None => return Ok(Err(GraphError::invalid_argument("The workbook has no visible worksheet."))),
+            },
+        };
+        Ok(range::parse_area(&on, Some(&text)).map(|area| (on, area)))
+    })
+    .await?;
+    let edit = book::Edit::AddTable { sheet: sheet_name, area: area.to_a1(), has_headers };
+    // The new table has the highest id.
+    let read_back = |wb: &book::Workbook| -> Result<Value, BookError> {
+        let newest = wb.model().sheets.iter().flat_map(|s| s.tables.iter()).max_by_key(|t| t.id);
+        Ok(newest.map(items::table_json).unwrap_or(Value::Null))
+    };
+    let user = ctx.who.drive_owner();
+    let json =
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))?;
+    let mut response = entity(&ctx, "tables/$entity", json);
+    if created {
+        *response.status_mut() = StatusCode::CREATED;
+    }
+    Ok(response)
+}
+
+/// A table column's `values` from a body: one value per row of the table (a 2-D array of one
+/// column, header first), read as a range update of that shape would read them.
+fn column_values(
+    body: &serde_json::Map<String, Value>,
+    rows: u32,
+) -> Result<Option<Vec<Option<book::CellInput>>>, GraphError> {
+    let Some(v) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("values")).map(|(_, v)| v).filter(|v| !v.is_null())
+    else {
+        return Ok(None);
+    };
+    let mut one = serde_json::Map::new();
+    one.insert("values".into(), v.clone());
+    let block = book::Area::cells(0, 0, rows - 1, 0);
+    match range::patch_edit("-", &block, &one)? {
+        Some(book::Edit::SetCells(set)) => {
+            Ok(set.inputs.map(|rows| rows.into_iter().map(|mut r| r.pop().flatten()).collect()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The table a column call names: its display name, rows, whether it has a header row.
+async fn table_shape(
+    ctx: &Ctx,
+    address: &ItemAddress,
+    sheet: &Option<String>,
+    table: &str,
+) -> Result<(String, u32, bool), GraphError> {
+    let (sheet, table) = (sheet.clone(), table.to_string());
+    lookup(ctx, address, move |wb| {
+        Ok(navigate::find_table(wb, sheet.as_deref(), &table)?
+            .map(|(_, t)| (t.display_name.clone(), t.area.rows() as u32, t.header_rows > 0)))
+    })
+    .await
+}
+
+/// `columns/add` (200) and `POST columns` (201): `index` (null: at the end), `name` and
+/// `values` (one per row of the table, header first; `name` wins over a header value).
+/// Answers the new column.
+async fn column_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, created: bool) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let (table_name, rows, headers) = table_shape(&ctx, &address, &sheet, &table).await?;
+    let mut index = None;
+    for (k, v) in &body {
+        match k.to_ascii_lowercase().as_str() {
+            "index" => {
+                index = match v {
+                    Value::Null => None,
+                    v => Some(v.as_u64().and_then(|i| u32::try_from(i).ok()).ok_or_else(|| {
+                        GraphError::invalid_argument(format!("index must be null or a column number, not {v}."))
+                    })?),
+                }
+            }
+            "name" | "values" | "id" => {}
+            k if k.starts_with('@') => {}
+            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a column."))),
+        }
+    }
+    let name = body_string(&body, "name")?;
+    let mut values = column_values(&body, rows)?;
+    if let (Some(v), true, true) = (values.as_mut(), name.is_some(), headers) {
+        v[0] = None;
+    }
+    let edit = book::Edit::AddTableColumn { table: table_name.clone(), index, name, values };
+    let read_back = move |wb: &book::Workbook| {
+        let at = match index {
+            Some(i) => i64::from(i),
+            None => match navigate::find_table(wb, sheet.as_deref(), &table_name)? {
+                Ok((_, t)) => t.columns.len() as i64 - 1,
+                Err(e) => return Ok(Err(e)),
+            },
+        };
+        items::column_get(wb, sheet.as_deref(), &table_name, Err(at))
+    };
+    let user = ctx.who.drive_owner();
+    let json =
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    let mut response = entity(&ctx, "columns/$entity", json);
+    if created {
+        *response.status_mut() = StatusCode::CREATED;
+    }
+    Ok(response)
+}
+
+/// PATCH of a table column: its `values` (one per row, header first; a new header renames the
+/// column, formulas naming it follow) and `name` (the header cell's text, winning over a header
+/// value). Its `id` and `index` may be sent back as they are.
+async fn column_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, column: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let body = json_body(&ctx)?;
+    let current = {
+        let (sheet, table, column) = (sheet.clone(), table.clone(), column.clone());
+        lookup(&ctx, &address, move |wb| items::column_get(wb, sheet.as_deref(), &table, Ok(&column))).await?
+    };
+    let (table_name, rows, headers) = table_shape(&ctx, &address, &sheet, &table).await?;
+    // `2` and `"2"` are the same id.
+    let same = |a: &Value, b: &Value| a.to_string().trim_matches('"') == b.to_string().trim_matches('"');
+    for (k, v) in &body {
+        match k.to_ascii_lowercase().as_str() {
+            "name" | "values" => {}
+            key @ ("id" | "index") if v.is_null() || same(&current[key], v) => {}
+            "id" | "index" => return Err(GraphError::invalid_argument(format!("A column's {k} cannot be changed."))),
+            k if k.starts_with('@') => {}
+            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a column."))),
+        }
+    }
+    let name = body_string(&body, "name")?;
+    if name.is_some() && !headers {
+        return Err(GraphError::invalid_argument(format!(
+            "Table '{table_name}' shows no header row to hold a column name."
+        )));
+    }
+    let mut values = column_values(&body, rows)?;
+    if let Some(n) = &name {
+        values.get_or_insert_with(|| vec![None; rows as usize])[0] = Some(book::CellInput::Text(n.clone()));
+    }
+    let index = current["index"].as_i64().unwrap_or_default();
+    let on_sheet = sheet.clone();
+    let read_back = move |wb: &book::Workbook| items::column_get(wb, sheet.as_deref(), &table_name, Err(index));
+    let located = locate(
+        &ctx,
+        &item.id,
+        RangeRef {
+            base: RangeBase::TableColumn {
+                sheet: on_sheet,
+                table: table.clone(),
+                column: current["name"].as_str().unwrap_or(&column).to_string(),
+                part: navigate::TablePart::Range,
+            },
+            steps: vec![],
+        },
+    )
+    .await?;
+    let user = ctx.who.drive_owner();
+    let result = match values {
+        Some(v) => {
+            let edit = book::Edit::SetCells(book::SetCells {
+                sheet: located.sheet.clone(),
+                row: located.area.first_row,
+                col: located.area.first_col,
+                rows,
+                cols: 1,
+                inputs: Some(v.into_iter().map(|x| vec![x]).collect()),
+                number_formats: None,
+            });
+            ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await
+        }
+        None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
+    };
+    let json = result.map_err(|e| host_error(e, true))??;
+    Ok(entity(&ctx, "columns/$entity", json))
+}
+
+/// `DELETE columns/{c}`: the column goes, the columns after it move left; formulas naming it
+/// get `#REF!`. 200 with no body.
+async fn column_delete(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, column: String) -> Answer {
+    let item = workbook_item(&ctx, &address).await?;
+    let (table_name, column_name) = {
+        let (sheet, table, column) = (sheet.clone(), table.clone(), column.clone());
+        lookup(&ctx, &address, move |wb| {
+            let json = match items::column_get(wb, sheet.as_deref(), &table, Ok(&column))? {
+                Ok(j) => j,
+                Err(e) => return Ok(Err(e)),
+            };
+            Ok(navigate::find_table(wb, sheet.as_deref(), &table)?
+                .map(|(_, t)| (t.display_name.clone(), json["name"].as_str().unwrap_or_default().to_string())))
+        })
+        .await?
+    };
+    let edit = book::Edit::DeleteTableColumn { table: table_name, column: column_name };
+    let user = ctx.who.drive_owner();
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    Ok(StatusCode::OK.into_response())
 }
 
 /// A string property of a JSON body, in any case; `Ok(None)` when absent or null.

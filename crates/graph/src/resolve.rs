@@ -169,6 +169,32 @@ pub enum Operation {
         table: String,
         keep_cells: bool,
     },
+    /// `POST tables/add` (200) or `POST worksheets/{w}/tables/add` (`created`, 201).
+    TableAdd {
+        item: ItemAddress,
+        sheet: Option<String>,
+        created: bool,
+    },
+    /// `POST tables/{t}/columns/add` (200) or `POST tables/{t}/columns` (`created`, 201).
+    TableColumnAdd {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        created: bool,
+    },
+    /// PATCH `tables/{t}/columns/{c}`: its `values` and `name`.
+    TableColumnUpdate {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        column: String,
+    },
+    TableColumnDelete {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+        column: String,
+    },
     TableColumnList {
         item: ItemAddress,
         sheet: Option<String>,
@@ -267,6 +293,12 @@ impl Operation {
             Operation::TableUpdate { .. } => "table-update",
             Operation::TableRemove { keep_cells: false, .. } => "table-delete",
             Operation::TableRemove { keep_cells: true, .. } => "table-converttorange",
+            Operation::TableAdd { sheet: Some(_), created: true, .. } => "worksheet-post-tables",
+            Operation::TableAdd { .. } => "tablecollection-add",
+            Operation::TableColumnAdd { created: false, .. } => "tablecolumncollection-add",
+            Operation::TableColumnAdd { created: true, .. } => "table-post-columns",
+            Operation::TableColumnUpdate { .. } => "tablecolumn-update",
+            Operation::TableColumnDelete { .. } => "tablecolumn-delete",
             Operation::TableColumnList { .. } => "tablecolumn-list",
             Operation::TableColumnGet { column: MemberKey::Key(_), .. } => "tablecolumn-get",
             Operation::TableColumnGet { column: MemberKey::At(_), .. } => "tablecolumncollection-itemat",
@@ -823,6 +855,24 @@ fn workbook_resource(m: &str, item: &ItemAddress, segs: &[Segment]) -> Result<Op
             if table.args.is_some() {
                 return Ok(None);
             }
+            let is_add = |s: &Segment| s.is("add") && s.args.is_none();
+            if m == "POST" {
+                // `worksheets/{w}/tables/add` (201, as worksheet-post-tables documents it; the
+                // page's example URL has a stray `/{id}` before `add`, accepted too).
+                match &rest[1..] {
+                    [a] if is_add(a) => {
+                        return Ok(Some(Operation::TableAdd {
+                            item: item(),
+                            sheet: sheet.clone(),
+                            created: sheet.is_some(),
+                        }))
+                    }
+                    [_, a] if is_add(a) && sheet.is_some() => {
+                        return Ok(Some(Operation::TableAdd { item: item(), sheet: sheet.clone(), created: true }))
+                    }
+                    _ => {}
+                }
+            }
             let table = table.name.to_string();
             table_operation(m, item(), sheet, table, &rest[2..])
         }
@@ -898,6 +948,27 @@ fn table_operation(
                 return Ok(Some(Operation::TableRowAdd { item, sheet, table, created: false }))
             }
             _ => {}
+        }
+    }
+    if columns && m == "POST" {
+        match &segs[1..] {
+            [] => return Ok(Some(Operation::TableColumnAdd { item, sheet, table, created: true })),
+            [s] if s.is("add") && s.args.is_none() => {
+                return Ok(Some(Operation::TableColumnAdd { item, sheet, table, created: false }))
+            }
+            _ => {}
+        }
+    }
+    if columns && matches!(m, "DELETE" | "PATCH") {
+        if let [s] = &segs[1..] {
+            if s.args.is_none() {
+                let column = s.name.to_string();
+                return Ok(Some(if m == "DELETE" {
+                    Operation::TableColumnDelete { item, sheet, table, column }
+                } else {
+                    Operation::TableColumnUpdate { item, sheet, table, column }
+                }));
+            }
         }
     }
     if rows && m == "DELETE" {
@@ -1184,10 +1255,36 @@ mod tests {
             Operation::NotImplemented { operation, .. } => assert_eq!(operation, "chart-delete"),
             other => panic!("{other:?}"),
         }
-        match op("POST", "/v1.0/me/drive/items/1/workbook/tables/add") {
-            Operation::NotImplemented { operation, .. } => assert_eq!(operation, "tablecollection-add"),
+        match op("POST", "/v1.0/me/drive/items/1/workbook/tables/T/sort/apply") {
+            Operation::NotImplemented { operation, .. } => assert_eq!(operation, "tablesort-apply"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn tables_and_columns_are_added_updated_and_deleted() {
+        let w = |p: &str| format!("/v1.0/me/drive/items/1/workbook/{p}");
+        assert_eq!(op("POST", &w("tables/add")), Operation::TableAdd { item: me("1"), sheet: None, created: false });
+        let on_sheet = Operation::TableAdd { item: me("1"), sheet: Some("S".into()), created: true };
+        assert_eq!(op("POST", &w("worksheets/S/tables/add")), on_sheet);
+        assert_eq!(op("POST", &w("worksheets/S/tables/7/add")), on_sheet);
+        let (t, s) = ("T".to_string(), None::<String>);
+        assert_eq!(
+            op("POST", &w("tables/T/columns/add")),
+            Operation::TableColumnAdd { item: me("1"), sheet: s.clone(), table: t.clone(), created: false }
+        );
+        assert_eq!(
+            op("POST", &w("tables/T/columns")),
+            Operation::TableColumnAdd { item: me("1"), sheet: s.clone(), table: t.clone(), created: true }
+        );
+        assert_eq!(
+            op("PATCH", &w("tables/T/columns/Qty")),
+            Operation::TableColumnUpdate { item: me("1"), sheet: s.clone(), table: t.clone(), column: "Qty".into() }
+        );
+        assert_eq!(
+            op("DELETE", &w("worksheets/S/tables/T/columns/2")),
+            Operation::TableColumnDelete { item: me("1"), sheet: Some("S".into()), table: t, column: "2".into() }
+        );
     }
 
     #[test]

@@ -34,8 +34,8 @@ fn every_documented_request_resolves() {
         }
     }
     assert!(failures.is_empty(), "{} unresolved:\n{}", failures.len(), failures.join("\n"));
-    // The session, worksheet and range requests are served; all others are recognised.
-    assert!(served >= 50, "served {served}");
-    assert!(named >= 90, "named {named}");
+    // Served requests only grow; every other one is recognised.
+    assert!(served >= 81, "served {served}");
+    assert!(served + named >= 170, "served {served}, named {named}");
     assert!(placeholders <= 2, "placeholders {placeholders}");
 }

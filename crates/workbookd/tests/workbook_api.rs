@@ -229,17 +229,17 @@ fn tables_columns_and_rows_read_as_graph_shows_them() {
     assert_eq!(b.error("POST", "tables/Sales/rows/itemAt", r#"{"index":"x"}"#).2, "invalidArgument");
     assert_eq!(b.error("GET", "tables/Sales/columns?$top=x", "").2, "invalidArgument");
 
-    // A header cell holds its column's name, which the table part repeats: writing another
-    // name there (or clearing it) is refused until renaming columns is built; the same name is fine.
-    assert_eq!(
-        b.error("PATCH", "tables/Sales/headerRowRange", r#"{"values":[["Kind",null,null]]}"#).2,
-        "invalidArgument"
-    );
+    // A header cell holds its column's name: writing another renames the column (formulas
+    // naming it follow), clearing it is refused, the same name changes nothing.
+    b.ok("PATCH", "tables/Sales/headerRowRange", r#"{"values":[[null,"Count",null]]}"#);
+    assert_eq!(b.ok("GET", "tables/Sales/columns/2", "")["name"], "Count");
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='E1')", "")["formulas"], json!([["=SUM(Sales[Count])*2"]]));
     assert_eq!(b.error("POST", "tables/Sales/range/clear", "{}").2, "invalidArgument");
     assert_eq!(
-        b.ok("PATCH", "tables/Sales/headerRowRange", r#"{"values":[["Fruit","Qty",null]]}"#)["values"][0][0],
-        "Fruit"
+        b.ok("PATCH", "tables/Sales/headerRowRange", r#"{"values":[["Fruit","Qty",null]]}"#)["values"][0],
+        json!(["Fruit", "Qty", "Price"])
     );
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='E1')", "")["formulas"], json!([["=SUM(Sales[Qty])*2"]]));
 
     // A row is written by its values; the total and formulas over the table follow.
     let row = b.ok("PATCH", "tables/Sales/rows/1", r#"{"index":1,"values":[["date",null,4]]}"#);
@@ -759,4 +759,110 @@ fn tables_are_renamed_and_restyled() {
     assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"showBandedRows":"no"}"#).2, "invalidArgument");
     assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"showTotals":false}"#).0, 501);
     assert_eq!(b.ok("GET", "tables/Fruit", "")["showTotals"], true);
+}
+
+#[test]
+fn tables_are_added_over_ranges() {
+    let b = Book::new();
+    b.ok(
+        "PATCH",
+        "worksheets('Sheet%202')/range(address='D1:E3')",
+        r#"{"values":[["City","Pop"],["Oslo",7],["Rome",3]]}"#,
+    );
+    // With headers, on the worksheet: 201 and the new table.
+    let r = b.call("POST", "worksheets/Sheet%202/tables/add", r#"{"address":"D1:E3","hasHeaders":true}"#);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let t = r.json();
+    assert_eq!(
+        (t["name"].as_str(), t["showHeaders"].as_bool(), t["showTotals"].as_bool()),
+        (Some("Table1"), Some(true), Some(false))
+    );
+    assert_eq!(b.ok("GET", "tables/Table1/range", "")["address"], "'Sheet 2'!D1:E3");
+    assert_eq!(
+        b.ok("GET", "tables/Table1/columns", "")["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].clone())
+            .collect::<Vec<_>>(),
+        [json!("City"), json!("Pop")]
+    );
+    // Without headers, from the workbook with the sheet in the address: 200, a header row is
+    // inserted above the data.
+    let t = b.ok("POST", "tables/add", r#"{"address":"'Sheet 2'!G1:G2","hasHeaders":false}"#);
+    assert_eq!(t["name"], "Table2");
+    let range = b.ok("GET", "tables/Table2/range", "");
+    assert_eq!(
+        (range["address"].clone(), range["values"].clone()),
+        (json!("'Sheet 2'!G1:G3"), json!([["Column1"], [""], [""]]))
+    );
+    // A formula over the new table calculates.
+    let f = b.ok("PATCH", "worksheets('Sheet%202')/range(address='A1')", r#"{"formulas":[["=SUM(Table1[Pop])"]]}"#);
+    assert_eq!(f["values"], json!([[10]]));
+    // Overlapping a table, bad addresses, unknown sheets: nothing changes.
+    assert_eq!(b.error("POST", "tables/add", r#"{"address":"Sheet1!B2:F3","hasHeaders":true}"#).2, "invalidArgument");
+    assert_eq!(b.error("POST", "tables/add", r#"{"address":"nonsense!!","hasHeaders":true}"#).2, "invalidArgument");
+    assert_eq!(b.error("POST", "tables/add", r#"{"hasHeaders":true}"#).2, "invalidArgument");
+    assert_eq!(b.error("POST", "worksheets/Nope/tables/add", r#"{"address":"A1:B2"}"#).2, "itemNotFound");
+    assert_eq!(b.ok("GET", "tables", "")["value"].as_array().unwrap().len(), 3);
+    // The saved file holds real table parts that another reader opens.
+    let saved = b.server.download(&b.token, &b.item);
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
+    x.load_tables().unwrap();
+    let mut names = x.table_names().into_iter().cloned().collect::<Vec<_>>();
+    names.sort();
+    assert_eq!(names, ["Sales", "Table1", "Table2"]);
+    let pop = x.table_by_name("Table1").unwrap();
+    assert_eq!(pop.columns(), ["City", "Pop"]);
+}
+
+#[test]
+fn table_columns_are_added_updated_and_deleted() {
+    let b = Book::new();
+    // Added at index 1 with a name and values (the header's value gives way to the name): 200.
+    let c = b.ok(
+        "POST",
+        "tables/Sales/columns/add",
+        r#"{"index":1,"name":"Origin","values":[["x"],["NO"],["IT"],["ES"],[null]]}"#,
+    );
+    assert_eq!((c["index"].clone(), c["name"].clone()), (json!(1), json!("Origin")));
+    assert_eq!(c["values"], json!([["Origin"], ["NO"], ["IT"], ["ES"], [""]]));
+    assert_eq!(b.ok("GET", "tables/Sales/range", "")["address"], "Sheet1!A1:D5");
+    // E1 (now F1) still sums Qty, which moved right.
+    let f1 = b.ok("GET", "worksheets/Sheet1/range(address='F1')", "");
+    assert_eq!((f1["formulas"].clone(), f1["values"].clone()), (json!([["=SUM(Sales[Qty])*2"]]), json!([[30]])));
+    // POST columns: 201, at the end when no index, named as Excel names new columns.
+    let r = b.call("POST", "tables/Sales/columns", "{}");
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!((r.json()["index"].clone(), r.json()["name"].clone()), (json!(4), json!("Column1")));
+    // PATCH: a new name renames it (formulas follow), values fill it.
+    let c = b.ok("PATCH", "tables/Sales/columns/Qty", r#"{"name":"Count","values":[[null],[1],[2],[3],[null]]}"#);
+    assert_eq!((c["name"].clone(), c["values"][1].clone()), (json!("Count"), json!([1])));
+    let g1 = b.ok("GET", "worksheets/Sheet1/range(address='G1')", "");
+    assert_eq!((g1["formulas"].clone(), g1["values"].clone()), (json!([["=SUM(Sales[Count])*2"]]), json!([[12]])));
+    // Bad input changes nothing.
+    assert_eq!(b.error("PATCH", "tables/Sales/columns/Count", r#"{"values":[[1],[2]]}"#).2, "invalidArgument");
+    assert_eq!(b.error("PATCH", "tables/Sales/columns/Count", r#"{"index":0}"#).2, "invalidArgument");
+    assert_eq!(b.error("POST", "tables/Sales/columns/add", r#"{"index":9}"#).2, "invalidArgument");
+    assert_eq!(b.error("POST", "tables/Sales/columns/add", r#"{"name":"fruit"}"#).2, "itemAlreadyExists");
+    assert_eq!(b.error("DELETE", "tables/Sales/columns/Nope", "").2, "itemNotFound");
+    assert_eq!(b.ok("GET", "tables/Sales/columns", "")["value"].as_array().unwrap().len(), 5);
+    // Deleted: 200 with no body; the formula naming it gets #REF!, the columns after move left.
+    let r = b.call("DELETE", "tables/Sales/columns/Count", "");
+    assert_eq!((r.status, r.text().as_str()), (200, ""));
+    let f1 = b.ok("GET", "worksheets/Sheet1/range(address='F1')", "");
+    assert_eq!((f1["formulas"].clone(), f1["values"].clone()), (json!([["=SUM(#REF!)*2"]]), json!([["#REF!"]])));
+    let names: Vec<Value> = b.ok("GET", "tables/Sales/columns", "")["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("Fruit"), json!("Origin"), json!("Price"), json!("Column1")]);
+    let saved = b.server.download(&b.token, &b.item);
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
+    x.load_tables().unwrap();
+    assert_eq!(x.table_by_name("Sales").unwrap().columns(), ["Fruit", "Origin", "Price", "Column1"]);
 }
