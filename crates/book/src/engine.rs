@@ -26,6 +26,9 @@ pub trait CalcEngine: Send + Sync {
     fn value(&self, sheet: &str, row: u32, col: u32) -> Value;
     /// A new, empty sheet after the others.
     fn add_sheet(&mut self, name: &str) -> Result<()>;
+    /// The value of `formula` (without the leading `=`) as if it stood in a cell of `sheet`,
+    /// reading the cells as they are now; nothing changes.
+    fn evaluate(&self, sheet: &str, formula: &str) -> Result<Value>;
 }
 
 /// Loads a parsed workbook into formualizer.
@@ -419,6 +422,16 @@ impl CalcEngine for Formualizer {
             }
         }
         Ok(())
+    }
+
+    fn evaluate(&self, sheet: &str, formula: &str) -> Result<Value> {
+        let ast = formualizer_parse::parser::parse(format!("={formula}"))
+            .map_err(|e| BookError::InvalidEdit(format!("the formula ={formula} does not parse: {e}")))?;
+        let interpreter = formualizer_eval::interpreter::Interpreter::new(self.wb.engine(), sheet);
+        Ok(match interpreter.evaluate_ast(&ast) {
+            Ok(v) => from_literal(&v.into_literal()),
+            Err(e) => from_literal(&LiteralValue::Error(e)),
+        })
     }
 
     fn value(&self, sheet: &str, row: u32, col: u32) -> Value {

@@ -766,6 +766,37 @@ impl Workbook {
         Ok(())
     }
 
+    /// Readies the engine for [`Workbook::evaluate`]: a workbook opened and not calculated since
+    /// shows its file's values, which the engine does not hold; it is calculated now, as Excel
+    /// calculates a workbook it opens. In manual mode the cells keep showing their stale values
+    /// (only the engine calculates), so evaluated formulas read what `calculate` would give.
+    pub fn ready_for_evaluation(&mut self) -> Result<()> {
+        if self.calculated {
+            return Ok(());
+        }
+        if self.model.calc_mode == CalcMode::Manual {
+            return self.engine.recalc();
+        }
+        self.recalc()
+    }
+
+    /// Whether [`Workbook::evaluate`] can run without [`Workbook::ready_for_evaluation`].
+    pub fn is_ready_for_evaluation(&self) -> bool {
+        self.calculated
+    }
+
+    /// The value of `formula` (without the leading `=`) as if it stood in a cell of `sheet`,
+    /// over the cells' current values; the workbook does not change (Graph's workbook functions).
+    pub fn evaluate(&self, sheet: &str, formula: &str) -> Result<Value> {
+        let si = self.sheet_idx(sheet)?;
+        self.engine.evaluate(&self.model.sheets[si].name, formula)
+    }
+
+    /// Whether the engine has the function of this (Excel, upper-case) name.
+    pub fn has_function(name: &str) -> bool {
+        formualizer_eval::function_registry::get("", name).is_some()
+    }
+
     pub(crate) fn is_calculated(&self) -> bool {
         self.calculated
     }

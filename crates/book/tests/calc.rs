@@ -59,3 +59,25 @@ fn a_run_of_hidden_rows_is_skipped_whole() {
     assert_eq!(wb.cell("Sheet1", 0, 1).unwrap().value, Value::Number(6.0));
     assert_eq!(wb.cell("Sheet1", 0, 2).unwrap().value, Value::Number(15.0));
 }
+
+#[test]
+fn formulas_evaluate_against_the_book_without_changing_it() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("Data").unwrap();
+    for r in 0..5u32 {
+        ws.write_string(r, 0, ["pear", "fig", "plum", "kiwi", "lime"][r as usize]).unwrap();
+        ws.write_number(r, 1, f64::from(r + 1)).unwrap();
+        ws.write_formula(r, 2, rust_xlsxwriter::Formula::new(format!("=B{}*10", r + 1))).unwrap();
+    }
+    let mut book = book::Workbook::open(wb.save_to_buffer().unwrap()).unwrap();
+    // Freshly opened: formula cells read as calculated once the book is readied.
+    assert!(!book.is_ready_for_evaluation());
+    book.ready_for_evaluation().unwrap();
+    let v = |f: &str| book.evaluate("Data", f).unwrap();
+    assert_eq!(v("VLOOKUP(\"plum\",Data!A1:C5,3,FALSE)"), book::Value::Number(30.0));
+    assert_eq!(v("MEDIAN(Data!C1:C5)"), book::Value::Number(30.0));
+    assert!(matches!(v("PMT(0.01,12,1000)"), book::Value::Number(n) if (n + 88.8487886783417).abs() < 1e-9));
+    assert_eq!(v("VLOOKUP(\"nope\",Data!A1:C5,3,FALSE)"), book::Value::Error(book::ErrorKind::NA));
+    assert!(book::Workbook::has_function("VLOOKUP") && book::Workbook::has_function("T.DIST"));
+    assert!(!book::Workbook::has_function("NOSUCHFUNCTION"));
+}

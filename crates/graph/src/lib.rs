@@ -5,6 +5,7 @@
 pub mod auth;
 mod drive;
 pub mod error;
+mod functions;
 mod handlers;
 pub mod http;
 mod items;

@@ -240,6 +240,11 @@ pub enum Operation {
         table: String,
         index: i64,
     },
+    /// `POST functions/{name}`: an Excel function over the body's named arguments.
+    FunctionCall {
+        item: ItemAddress,
+        name: String,
+    },
     ApplicationGet(ItemAddress),
     ApplicationCalculate(ItemAddress),
     /// A documented workbook operation not built yet: answered 501 with its name.
@@ -309,6 +314,7 @@ impl Operation {
             Operation::TableRowAdd { created: false, .. } => "tablerowcollection-add",
             Operation::TableRowAdd { created: true, .. } => "table-post-rows",
             Operation::TableRowDelete { .. } => "tablerow-delete",
+            Operation::FunctionCall { .. } => "workbook-functions",
             Operation::ApplicationGet(_) => "workbookapplication-get",
             Operation::ApplicationCalculate(_) => "workbookapplication-calculate",
             Operation::NotImplemented { operation, .. } => operation,
@@ -742,6 +748,10 @@ fn workbook_operation(m: &str, method: &str, item: ItemAddress, segs: &[Segment]
             // Without a key no operation matches: 404 from the handler.
             let key = segs[0].arg("key").map(str::to_string).unwrap_or_default();
             Some(Operation::TableRowOperationResult { item: item.clone(), key })
+        }
+        // Any name: the handler knows which functions there are (an unknown one is 400).
+        ("POST", 2) if first.is_some_and(|s| s.is("functions") && s.args.is_none()) && segs[1].args.is_none() => {
+            Some(Operation::FunctionCall { item: item.clone(), name: segs[1].name.to_string() })
         }
         ("GET", 2) if first.is_some_and(|s| s.is("operations")) && !segs[1].name.is_empty() => {
             Some(Operation::OperationGet { item: item.clone(), id: segs[1].name.to_string() })

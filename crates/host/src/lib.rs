@@ -416,6 +416,48 @@ impl Host {
         }
     }
 
+    /// Like [`Host::read`] for evaluating formulas over the workbook (Graph's functions): a
+    /// workbook not calculated since it was opened is readied first, under the write lock; that
+    /// changes no cell anyone wrote, so nothing is journaled.
+    pub async fn evaluate<R: Send + 'static>(
+        &self,
+        user: &str,
+        item_id: &str,
+        target: Target<'_>,
+        f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
+    ) -> Result<R> {
+        match self.handle(user, item_id, target)? {
+            Handle::Private(wb) => {
+                let mut guard = wb.write_owned().await;
+                blocking(move || {
+                    guard.ready_for_evaluation().map_err(HostError::Book)?;
+                    f(&guard).map_err(HostError::Book)
+                })
+                .await
+            }
+            Handle::Shared(state) => {
+                let guard = state.clone().read_owned().await;
+                if guard.workbook.as_ref().is_some_and(Workbook::is_ready_for_evaluation) {
+                    return blocking(move || {
+                        let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
+                        f(wb).map_err(HostError::Book)
+                    })
+                    .await;
+                }
+                drop(guard);
+                let mut guard = state.write_owned().await;
+                let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
+                blocking(move || {
+                    Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
+                    let wb = guard.workbook.as_mut().ok_or(HostError::ItemNotFound)?;
+                    wb.ready_for_evaluation().map_err(HostError::Book)?;
+                    f(wb).map_err(HostError::Book)
+                })
+                .await
+            }
+        }
+    }
+
     /// Like [`Host::read`] for reads that take microseconds (a few cells, the sheet list): when the
     /// workbook is loaded they run on the calling task, sparing two thread hand-offs.
     pub async fn peek<R: Send + 'static>(
