@@ -160,6 +160,15 @@ pub enum Edit {
         table: String,
         column: String,
     },
+    /// Hides or shows whole rows (or columns) `first..=last`, 0-based (Graph's `rowHidden` and
+    /// `columnHidden`).
+    SetHidden {
+        sheet: String,
+        axis: crate::shift::Axis,
+        first: u32,
+        last: u32,
+        hidden: bool,
+    },
     /// Deletes a worksheet; references to it become `#REF!`.
     DeleteSheet {
         sheet: String,
@@ -267,6 +276,7 @@ mod tests {
                 values: Some(vec![Some(CellInput::Text("H".into())), None]),
             },
             Edit::DeleteTableColumn { table: "T".into(), column: "2".into() },
+            Edit::SetHidden { sheet: "S".into(), axis: crate::shift::Axis::Rows, first: 1, last: 3, hidden: true },
         ];
         for (i, edit) in edits.into_iter().enumerate() {
             let r = Record::new(i as u64 + 1, edit);

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod formula;
 pub mod functions;
+mod hidden_xml;
 pub mod legacy;
 pub mod model;
 pub mod names;

@@ -129,6 +129,8 @@ pub struct Sheet {
     pub features: FeatureCounts,
     /// Hidden rows (0-based, ascending), as SUBTOTAL and AGGREGATE need them.
     pub hidden_rows: Vec<u32>,
+    /// Hidden columns (0-based, ascending).
+    pub hidden_cols: Vec<u32>,
     /// The sheet's autoFilter range: hidden rows inside it count as filtered out.
     pub auto_filter: Option<Area>,
 }
@@ -243,6 +245,7 @@ impl BookModel {
             sheet.merges = parsed.merges;
             sheet.features = parsed.features;
             sheet.hidden_rows = parsed.hidden_rows;
+            sheet.hidden_cols = parsed.hidden_cols;
             sheet.auto_filter = parsed.auto_filter;
             let sheet_rels = pkg.rels(&sheet.part)?;
             for rid in parsed.table_rel_ids {
@@ -291,6 +294,7 @@ fn parse_workbook_xml(data: &[u8], part: &str, model: &mut BookModel) -> Result<
                     cells: BTreeMap::new(),
                     merges: Vec::new(),
                     hidden_rows: Vec::new(),
+                    hidden_cols: Vec::new(),
                     auto_filter: None,
                     tables: Vec::new(),
                     features: FeatureCounts::default(),
@@ -447,6 +451,7 @@ pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
 
 #[derive(Debug, PartialEq)]
 pub struct ParsedSheet {
+    pub hidden_cols: Vec<u32>,
     pub cells: BTreeMap<(u32, u32), Cell>,
     pub merges: Vec<Area>,
     pub table_rel_ids: Vec<String>,
@@ -637,6 +642,17 @@ fn check_cell_value(t: Option<&str>, v: Option<&str>, sst: &[String]) -> std::re
     }
 }
 
+/// The indices a list of inclusive spans covers, ascending and once each.
+pub(crate) fn spans_to_indices(mut spans: Vec<(u32, u32)>) -> Vec<u32> {
+    spans.sort_unstable();
+    let mut out: Vec<u32> = Vec::new();
+    for (lo, hi) in spans {
+        let from = out.last().map_or(lo, |&l| lo.max(l + 1));
+        out.extend(from..=hi);
+    }
+    out
+}
+
 /// Reads a worksheet part. `max_cells` bounds memory on hostile or oversize sheets.
 pub fn parse_sheet_xml(data: &[u8], part: &str, sst: &[String], max_cells: u64) -> Result<ParsedSheet> {
     read_sheet(data, part, sst, max_cells, true)
@@ -650,6 +666,8 @@ fn read_sheet(data: &[u8], part: &str, sst: &[String], max_cells: u64, scan_cell
     let mut table_rel_ids = Vec::new();
     let mut features = FeatureCounts::default();
     let mut hidden_rows = Vec::new();
+    // (first, last) 0-based: a hostile sheet may repeat wide ranges, merged once at the end.
+    let mut hidden_col_spans: Vec<(u32, u32)> = Vec::new();
     let mut auto_filter = None;
 
     loop {
@@ -685,6 +703,14 @@ fn read_sheet(data: &[u8], part: &str, sst: &[String], max_cells: u64, scan_cell
                     hidden_rows.push(row);
                 }
             }
+            b"col" if attr_cow(&e, b"hidden").is_some_and(|v| v == "1" || v == "true") => {
+                let bound = |k: &[u8]| {
+                    attr_cow(&e, k).and_then(|v| v.parse::<u32>().ok()).filter(|n| (1..=MAX_COLS).contains(n))
+                };
+                if let (Some(lo), Some(hi)) = (bound(b"min"), bound(b"max")) {
+                    hidden_col_spans.push((lo - 1, hi.max(lo) - 1));
+                }
+            }
             // The sheet's own filter (a custom view's copy comes later, inside `customSheetView`).
             b"autoFilter" if auto_filter.is_none() => {
                 auto_filter = attr_cow(&e, b"ref").and_then(|a| Area::parse_a1(&a).ok());
@@ -715,7 +741,8 @@ fn read_sheet(data: &[u8], part: &str, sst: &[String], max_cells: u64, scan_cell
         }
     }
     let cells = cells.finish();
-    Ok(ParsedSheet { cells, merges, table_rel_ids, features, hidden_rows, auto_filter })
+    let hidden_cols = spans_to_indices(hidden_col_spans);
+    Ok(ParsedSheet { hidden_cols, cells, merges, table_rel_ids, features, hidden_rows, auto_filter })
 }
 
 /// The cells of a sheet as they are read, and what reading them needs to remember.

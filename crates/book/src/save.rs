@@ -137,21 +137,17 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     let mut shifted = shift_parts(wb, &mut replaced)?;
     // Cells merged or unmerged: the sheet's `<mergeCells>` is written from the model.
     for si in wb.merges_changed.clone() {
-        let sheet = &wb.model.sheets[si];
-        let base = match (shifted.remove(&si), new_sheets.get(&si)) {
-            (Some(b), _) => b,
-            (None, Some(empty)) => empty.clone(),
-            (None, None) => wb.pkg.read(&sheet.part)?.ok_or_else(|| BookError::MissingPart(sheet.part.clone()))?,
-        };
-        let bytes = keep_bom(&base, |d| crate::shift_xml::set_merges(d, &sheet.part, &sheet.merges))?;
-        let counts = model::verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
-        wb.model.sheets[si].features = counts;
-        match new_sheets.get_mut(&si) {
-            Some(b) => *b = bytes,
-            None => {
-                shifted.insert(si, bytes);
-            }
-        }
+        rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
+            crate::shift_xml::set_merges(d, &sheet.part, &sheet.merges)
+        })?;
+        per_sheet.entry(si).or_default();
+    }
+    // Rows or columns hidden or shown: the rows' `hidden` and the sheet's `<cols>` follow the model.
+    for si in wb.hidden_changed.clone() {
+        rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
+            let rows = crate::hidden_xml::set_hidden_rows(d, &sheet.part, &sheet.hidden_rows)?;
+            crate::hidden_xml::set_hidden_cols(&rows, &sheet.part, &sheet.hidden_cols)
+        })?;
         per_sheet.entry(si).or_default();
     }
     // Tables removed: the sheet's `<tablePart>`, its relationship, the part and its content type.
@@ -225,20 +221,9 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
             added.push((rels_name.clone(), rels));
         }
         let rel_ns = if wb.model.strict { REL_NS_STRICT } else { REL_NS };
-        let base = match (new_sheets.get(&si), shifted.remove(&si)) {
-            (Some(b), _) => b.clone(),
-            (None, Some(b)) => b,
-            (None, None) => wb.pkg.read(&sheet_part)?.ok_or_else(|| BookError::MissingPart(sheet_part.clone()))?,
-        };
-        let bytes = keep_bom(&base, |d| crate::shift_xml::add_table_part(d, &sheet_part, &rel_id, rel_ns))?;
-        wb.model.sheets[si].features =
-            model::verify_sheet_xml_except(&bytes, &sheet_part, &wb.model.shared_strings, &[], &[])?;
-        match new_sheets.get_mut(&si) {
-            Some(b) => *b = bytes,
-            None => {
-                shifted.insert(si, bytes);
-            }
-        }
+        rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
+            crate::shift_xml::add_table_part(d, &sheet.part, &rel_id, rel_ns)
+        })?;
         let ct = current(&wb.pkg, &replaced, "[Content_Types].xml")?;
         replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), add_override(&ct, &t.part, TABLE_CONTENT_TYPE));
         added.push((t.part.clone(), crate::shift_xml::new_table_part(&t, wb.model.strict)));
@@ -456,6 +441,33 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
         replaced.insert(real_name(&wb.pkg, &wb_part), current_xml);
     }
     Ok(sheets)
+}
+
+/// Rewrites sheet `si` as this save has it so far (shifted, new, or as stored) and keeps the
+/// result for the cell patches; its guarded-element counts become the rewritten sheet's.
+fn rewrite_sheet(
+    wb: &mut Workbook,
+    si: usize,
+    shifted: &mut BTreeMap<usize, Vec<u8>>,
+    new_sheets: &mut BTreeMap<usize, Vec<u8>>,
+    rewrite: impl FnOnce(&model::Sheet, &[u8]) -> Result<Vec<u8>>,
+) -> Result<()> {
+    let sheet = &wb.model.sheets[si];
+    let base = match (new_sheets.get(&si), shifted.remove(&si)) {
+        (Some(b), _) => b.clone(),
+        (None, Some(b)) => b,
+        (None, None) => wb.pkg.read(&sheet.part)?.ok_or_else(|| BookError::MissingPart(sheet.part.clone()))?,
+    };
+    let bytes = keep_bom(&base, |d| rewrite(sheet, d))?;
+    let counts = model::verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
+    wb.model.sheets[si].features = counts;
+    match new_sheets.get_mut(&si) {
+        Some(b) => *b = bytes,
+        None => {
+            shifted.insert(si, bytes);
+        }
+    }
+    Ok(())
 }
 
 /// A part's bytes as this save has them so far.

@@ -167,6 +167,8 @@ impl Workbook {
             .collect::<BTreeSet<_>>();
         self.broken_shared =
             std::mem::take(&mut self.broken_shared).into_iter().filter_map(|(s, g)| map(s).map(|s| (s, g))).collect();
+        self.merges_changed = std::mem::take(&mut self.merges_changed).into_iter().filter_map(&map).collect();
+        self.hidden_changed = std::mem::take(&mut self.hidden_changed).into_iter().filter_map(&map).collect();
     }
 
     /// Excel's rules for the characters of a sheet name (without the uniqueness check).

@@ -207,6 +207,9 @@ impl Workbook {
         if shift.axis == Axis::Rows && shift.whole() {
             sheet.hidden_rows = sheet.hidden_rows.iter().filter_map(|&r| shift.map_index(r)).collect();
         }
+        if shift.axis == Axis::Cols && shift.whole() {
+            sheet.hidden_cols = sheet.hidden_cols.iter().filter_map(|&c| shift.map_index(c)).collect();
+        }
         sheet.auto_filter = sheet.auto_filter.and_then(|a| shift.map_area(&a));
         for ti in added_columns {
             self.write_header_cells(si, ti);

@@ -65,6 +65,8 @@ pub struct Workbook {
     pub(crate) column_fates: BTreeMap<String, Vec<crate::structured::ColumnFate>>,
     /// Tables added since the package was opened: their parts are written at the save.
     pub(crate) added_tables: BTreeSet<String>,
+    /// Sheets whose hidden rows or columns changed: their rows and `<cols>` follow at the save.
+    pub(crate) hidden_changed: BTreeSet<usize>,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
@@ -119,6 +121,7 @@ impl Workbook {
             removed_tables: Vec::new(),
             column_fates: BTreeMap::new(),
             added_tables: BTreeSet::new(),
+            hidden_changed: BTreeSet::new(),
             touched: BTreeSet::new(),
             formulas_changed: false,
             sheets_changed: false,
@@ -181,6 +184,9 @@ impl Workbook {
                 self.add_table_column(table, *index, name.as_deref(), values.as_ref())?
             }
             Edit::DeleteTableColumn { table, column } => self.delete_table_column(table, column)?,
+            Edit::SetHidden { sheet, axis, first, last, hidden } => {
+                self.set_hidden(sheet, *axis, *first, *last, *hidden)?
+            }
             Edit::Merge { sheet, area, across } => self.merge(sheet, &Area::parse_a1(area)?, *across)?,
             Edit::Unmerge { sheet, area } => self.unmerge(sheet, &Area::parse_a1(area)?)?,
             Edit::RemoveTable { table, keep_cells } => self.remove_table(table, *keep_cells)?,
@@ -255,6 +261,7 @@ impl Workbook {
             tables: Vec::new(),
             features: Default::default(),
             hidden_rows: Vec::new(),
+            hidden_cols: Vec::new(),
             auto_filter: None,
         });
         self.sheets_changed = true;
@@ -756,6 +763,7 @@ impl Workbook {
         self.removed_tables.clear();
         self.column_fates.clear();
         self.added_tables.clear();
+        self.hidden_changed.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;
         self.sheets_changed = false;
@@ -763,6 +771,52 @@ impl Workbook {
         self.new_xfs.clear();
         self.xf_cache.clear();
         self.base_xf_count = self.model.styles.xf_num_fmt.len() as u32;
+        Ok(())
+    }
+
+    /// Hides or shows whole rows or columns. Hidden rows change what SUBTOTAL and AGGREGATE
+    /// count, so the engine is reloaded when rows change.
+    pub(crate) fn set_hidden(
+        &mut self,
+        sheet: &str,
+        axis: crate::shift::Axis,
+        first: u32,
+        last: u32,
+        hidden: bool,
+    ) -> Result<()> {
+        let si = self.sheet_idx(sheet)?;
+        let limit = match axis {
+            crate::shift::Axis::Rows => crate::address::MAX_ROWS,
+            crate::shift::Axis::Cols => crate::address::MAX_COLS,
+        };
+        if first > last || last >= limit {
+            return Err(BookError::InvalidEdit("the rows or columns lie outside the sheet".into()));
+        }
+        let s = &mut self.model.sheets[si];
+        let list = match axis {
+            crate::shift::Axis::Rows => &mut s.hidden_rows,
+            crate::shift::Axis::Cols => &mut s.hidden_cols,
+        };
+        let before = list.len();
+        let had_all =
+            list.iter().filter(|&&i| (first..=last).contains(&i)).count() as u64 == u64::from(last - first) + 1;
+        if hidden {
+            if had_all {
+                return Ok(());
+            }
+            list.retain(|&i| !(first..=last).contains(&i));
+            list.extend(first..=last);
+            list.sort_unstable();
+        } else {
+            list.retain(|&i| !(first..=last).contains(&i));
+            if list.len() == before {
+                return Ok(());
+            }
+        }
+        self.hidden_changed.insert(si);
+        if axis == crate::shift::Axis::Rows {
+            self.reload_engine()?;
+        }
         Ok(())
     }
 

@@ -745,3 +745,45 @@ fn tables_are_added_with_or_without_headers() {
     names.sort();
     assert_eq!(names, ["Stock", "Table1", "Table2"]);
 }
+
+#[test]
+fn rows_and_columns_are_hidden_and_shown() {
+    let mut wb = open(fixture());
+    let hide = |axis, first, last, hidden| Edit::SetHidden { sheet: "Data".into(), axis, first, last, hidden };
+    // SUBTOTAL(109) leaves hidden rows out.
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "Data".into(),
+        row: 0,
+        col: 11,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(book::CellInput::Formula("SUBTOTAL(109,A1:A10)".into()))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    assert_eq!(num(&wb, "Data", "L1"), Value::Number(55.0));
+    wb.edit(hide(Axis::Rows, 1, 2, true)).unwrap(); // rows 2-3
+    assert_eq!(num(&wb, "Data", "L1"), Value::Number(50.0));
+    wb.edit(hide(Axis::Rows, 11, 11, true)).unwrap(); // row 12, which has no cells
+    wb.edit(hide(Axis::Cols, 3, 4, true)).unwrap(); // D:E
+    wb.edit(hide(Axis::Cols, 4, 4, false)).unwrap(); // E shown again
+    assert!(wb.edit(hide(Axis::Cols, 5, MAX_COLS, true)).is_err());
+    let s = &wb.model().sheets[0];
+    assert_eq!((s.hidden_rows.clone(), s.hidden_cols.clone()), (vec![1, 2, 11], vec![3]));
+
+    let saved = wb.save().unwrap();
+    let sheet = part(&saved, "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(r#"<row hidden="1" r="2""#) || sheet.contains(r#"r="2" hidden="1""#), "{sheet}");
+    assert!(sheet.contains(r#"<row r="12" hidden="1"/>"#), "{sheet}");
+    assert!(sheet.contains(r#"<col min="4" max="4" width="9.140625" hidden="1"/>"#), "{sheet}");
+    let again = open(saved);
+    let s = &again.model().sheets[0];
+    assert_eq!((s.hidden_rows.clone(), s.hidden_cols.clone()), (vec![1, 2, 11], vec![3]));
+    assert_eq!(num(&again, "Data", "L1"), Value::Number(50.0));
+    // Shown again: the saved sheet has no hidden row or column left.
+    let mut wb = again;
+    wb.edit(hide(Axis::Rows, 0, 20, false)).unwrap();
+    wb.edit(hide(Axis::Cols, 0, 20, false)).unwrap();
+    let sheet = part(&wb.save().unwrap(), "xl/worksheets/sheet1.xml");
+    assert!(!sheet.contains("hidden"), "{sheet}");
+}

@@ -822,12 +822,18 @@ async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer
     let body = json_body(&ctx)?;
     let user = ctx.who.drive_owner();
     let found = locate(&ctx, &item.id, range).await?;
-    let edit = range::patch_edit(&found.sheet, &found.area, &body)?;
+    // Every part of the body is checked before anything is written: cells first, then hiding.
+    let mut edits: Vec<book::Edit> = range::patch_edit(&found.sheet, &found.area, &body)?.into_iter().collect();
+    edits.extend(range::hidden_edits(&found.sheet, &found.area, &body)?);
     let read_back = {
         let (name, area) = (found.sheet.clone(), found.area);
         move |wb: &book::Workbook| -> Result<range::RangeRead, BookError> { range::RangeRead::read(wb, &name, area) }
     };
-    let result = match edit {
+    let last = edits.pop();
+    for edit in edits {
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    }
+    let result = match last {
         Some(edit) => ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await,
         None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
     };

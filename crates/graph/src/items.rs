@@ -229,10 +229,12 @@ pub fn visible_rows(wb: &Workbook, sheet: &str, area: &Area) -> Vec<u32> {
     (area.first_row..=area.last_row).filter(|r| hidden.binary_search(r).is_err()).collect()
 }
 
-/// A `workbookRangeView` of some rows of an area: each property a 2-D array over those rows.
-/// Hidden columns are not modelled, so every column of the area shows.
+/// A `workbookRangeView` of some rows of an area: each property a 2-D array over those rows
+/// and the area's columns that are not hidden.
 pub fn view_json(wb: &Workbook, sheet: &str, area: &Area, rows: &[u32], index: usize) -> Result<Json, BookError> {
     let prefix = format!("{}!", book::address::quote_sheet_name(sheet));
+    let hidden_cols: &[u32] = wb.model().sheet_index(sheet).map_or(&[], |i| &wb.model().sheets[i].hidden_cols);
+    let shown = |col: u32| hidden_cols.binary_search(&col).is_err();
     let mut grids: [Vec<Json>; 8] = Default::default();
     for &row in rows {
         let cells = wb.read_range(sheet, &Area::cells(row, area.first_col, row, area.last_col))?;
@@ -240,6 +242,9 @@ pub fn view_json(wb: &Workbook, sheet: &str, area: &Area, rows: &[u32], index: u
         let mut lines: [Vec<Json>; 8] = Default::default();
         for (j, c) in cells.iter().enumerate() {
             let col = area.first_col + j as u32;
+            if !shown(col) {
+                continue;
+            }
             let formula = match &c.formula {
                 Some(f) => json!(f),
                 None => value_json(&c.value),
@@ -270,7 +275,7 @@ pub fn view_json(wb: &Workbook, sheet: &str, area: &Area, rows: &[u32], index: u
     Ok(json!({
         "index": index,
         "rowCount": rows.len(),
-        "columnCount": area.cols(),
+        "columnCount": (area.first_col..=area.last_col).filter(|&c| shown(c)).count(),
         "cellAddresses": addresses,
         "values": values,
         "formulas": formulas,

@@ -75,6 +75,9 @@ pub fn parse_area(sheet: &str, address: Option<&str>) -> Result<Area, GraphError
 pub struct RangeRead {
     pub sheet: String,
     pub area: Area,
+    /// Every row (column) of the range is hidden.
+    pub row_hidden: bool,
+    pub column_hidden: bool,
     /// `None` when the range is too large to show its cells (a PATCH of a whole column).
     pub cells: Option<Vec<Vec<CellView>>>,
 }
@@ -88,7 +91,14 @@ impl RangeRead {
     pub fn read_if(wb: &Workbook, sheet: &str, area: Area, cells: bool) -> Result<RangeRead, BookError> {
         let cells =
             if !cells || area.cell_count() > MAX_READ_CELLS { None } else { Some(wb.read_range(sheet, &area)?) };
-        Ok(RangeRead { sheet: sheet.to_string(), area, cells })
+        let (row_hidden, column_hidden) = match wb.model().sheet_index(sheet).map(|i| &wb.model().sheets[i]) {
+            Some(s) => (
+                all_in(&s.hidden_rows, area.first_row, area.last_row),
+                all_in(&s.hidden_cols, area.first_col, area.last_col),
+            ),
+            None => (false, false),
+        };
+        Ok(RangeRead { sheet: sheet.to_string(), area, row_hidden, column_hidden, cells })
     }
 }
 
@@ -164,8 +174,10 @@ pub fn render_range(r: &RangeRead, context: &str, keep: &dyn Fn(&str) -> bool) -
     for (name, n) in numbers {
         field(&mut out, name, &|o| write_int(o, n));
     }
-    for name in ["columnHidden", "rowHidden", "hidden"] {
-        field(&mut out, name, &|o| o.extend_from_slice(b"false"));
+    let flags =
+        [("columnHidden", r.column_hidden), ("rowHidden", r.row_hidden), ("hidden", r.row_hidden || r.column_hidden)];
+    for (name, on) in flags {
+        field(&mut out, name, &|o| o.extend_from_slice(if on { b"true" } else { b"false" }));
     }
     if r.cells.is_some() {
         let formula = |o: &mut Vec<u8>, c: &CellView| match &c.formula {
@@ -351,9 +363,8 @@ pub fn patch_edit(sheet: &str, area: &Area, body: &Map<String, Json>) -> Result<
                     other => Err(invalid(format!("{key}: {other} is not a number format"))),
                 })?);
             }
-            "rowhidden" | "columnhidden" => {
-                return Err(GraphError::not_implemented(&format!("range-update ({key})")));
-            }
+            // Whole rows or columns: `hidden_edits`.
+            "rowhidden" | "columnhidden" => {}
             k if k.starts_with('@') => {}
             _ => return Err(invalid(format!("The property '{key}' cannot be set on a range."))),
         }
@@ -373,6 +384,35 @@ pub fn patch_edit(sheet: &str, area: &Area, body: &Map<String, Json>) -> Result<
         inputs,
         number_formats: formats,
     })))
+}
+
+/// `rowHidden` and `columnHidden` of a range PATCH: the range's whole rows (columns) hidden or
+/// shown, as Excel does.
+pub fn hidden_edits(sheet: &str, area: &Area, body: &Map<String, Json>) -> Result<Vec<Edit>, GraphError> {
+    let mut out = Vec::new();
+    let axes = [
+        ("rowHidden", book::Axis::Rows, area.first_row, area.last_row),
+        ("columnHidden", book::Axis::Cols, area.first_col, area.last_col),
+    ];
+    for (key, axis, first, last) in axes {
+        match body.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) {
+            None | Some(Json::Null) => {}
+            Some(Json::Bool(hidden)) => {
+                out.push(Edit::SetHidden { sheet: sheet.to_string(), axis, first, last, hidden: *hidden });
+            }
+            Some(other) => {
+                return Err(GraphError::invalid_argument(format!("{key} must be true or false, not {other}.")))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether every index of `first..=last` is in `sorted`.
+fn all_in(sorted: &[u32], first: u32, last: u32) -> bool {
+    let lo = sorted.partition_point(|&i| i < first);
+    let hi = sorted.partition_point(|&i| i <= last);
+    (hi - lo) as u64 == u64::from(last - first) + 1
 }
 
 #[cfg(test)]
@@ -414,7 +454,8 @@ mod tests {
             let e = patch_edit("S", &area, bad.as_object().unwrap()).unwrap_err();
             assert_eq!((e.status, e.inner_code), (400, Some("invalidArgument")), "{bad}");
         }
-        assert_eq!(patch_edit("S", &area, json!({"rowHidden": true}).as_object().unwrap()).unwrap_err().status, 501);
+        assert_eq!(patch_edit("S", &area, json!({"rowHidden": true}).as_object().unwrap()).unwrap(), None);
+        assert_eq!(hidden_edits("S", &area, json!({"rowHidden": "yes"}).as_object().unwrap()).unwrap_err().status, 400);
         assert!(patch_edit("S", &area, &Map::new()).unwrap().is_none());
     }
 
@@ -429,6 +470,8 @@ mod tests {
         let r = RangeRead {
             sheet: "My Sheet".into(),
             area: Area::parse_a1("B2:C2").unwrap(),
+            row_hidden: true,
+            column_hidden: false,
             cells: Some(vec![vec![
                 cell(Value::Number(1.5), None, "1.5"),
                 cell(Value::Text("a\"b".into()), Some("=X"), "a\"b"),
@@ -444,6 +487,10 @@ mod tests {
         assert_eq!(all["formulas"], json!([[1.5, "=X"]]));
         assert_eq!(all["valueTypes"], json!([["Double", "String"]]));
         assert_eq!(all["@odata.context"], "ctx");
+        assert_eq!(
+            (all["rowHidden"].clone(), all["columnHidden"].clone(), all["hidden"].clone()),
+            (json!(true), json!(false), json!(true))
+        );
         let some: Json = serde_json::from_slice(&render_range(&r, "ctx", &|k| k == "values")).unwrap();
         assert_eq!(some.as_object().unwrap().keys().filter(|k| !k.starts_with('@')).count(), 1);
     }

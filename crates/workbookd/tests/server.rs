@@ -265,11 +265,12 @@ fn bad_range_requests_leave_the_file_unchanged() {
         ("GET", "Sheet1/range(address='Other!A1')", "", (400, "badRequest", "invalidArgument")),
         ("GET", "Nope/range(address='A1')", "", (404, "notFound", "itemNotFound")),
         ("GET", "Sheet1/range", "", (400, "badRequest", "rangeExceedsLimit")),
+        // A bad part after a good one: nothing of the body is written.
         (
             "PATCH",
             "Sheet1/range(address='A1')",
-            r#"{"rowHidden":true}"#,
-            (501, "notImplemented", "notImplementedUncategorized"),
+            r#"{"values":[[5]],"rowHidden":"yes"}"#,
+            (400, "badRequest", "invalidArgument"),
         ),
     ];
     for (method, path, body, expect) in cases {

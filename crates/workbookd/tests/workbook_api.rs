@@ -936,3 +936,35 @@ fn every_graph_function_is_evaluated_or_named_as_not_built() {
         assert!(e.text().contains("workbook-functions (vdb)"), "{}", e.text());
     }
 }
+
+#[test]
+fn rows_and_columns_are_hidden_through_ranges() {
+    let b = Book::new();
+    let r = b.ok("PATCH", "worksheets/Sheet1/range(address='B3:C4')", r#"{"rowHidden":true,"values":[[8,9],[10,11]]}"#);
+    assert_eq!(
+        (r["rowHidden"].clone(), r["columnHidden"].clone(), r["hidden"].clone()),
+        (json!(true), json!(false), json!(true))
+    );
+    assert_eq!(r["values"], json!([[8, 9], [10, 11]]));
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='A2:A3')", "")["rowHidden"], false, "row 2 shows");
+    // The total row's SUBTOTAL(109) leaves the hidden rows out.
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='B5')", "")["values"], json!([[3]]));
+    let r = b.ok("PATCH", "worksheets/Sheet1/range(address='C:C')", r#"{"columnHidden":true}"#);
+    assert_eq!(r["columnHidden"], true);
+    // The visible view leaves hidden rows and columns out.
+    let view = b.ok("GET", "worksheets/Sheet1/range(address='A1:C5')/visibleView", "");
+    assert_eq!(view["values"], json!([["Fruit", "Qty"], ["pear", 3], ["Total", 3]]));
+    assert_eq!(view["columnCount"], 2);
+    assert_eq!(
+        b.error("PATCH", "worksheets/Sheet1/range(address='C:C')", r#"{"columnHidden":"yes"}"#).2,
+        "invalidArgument"
+    );
+    // Saved: the rows and the column are hidden in the file; shown again, they are not.
+    let saved = b.server.download(&b.token, &b.item);
+    let sheet = support::part(&saved, "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(r#"hidden="1""#) && sheet.contains(r#"min="3" max="3""#), "{sheet}");
+    b.ok("PATCH", "worksheets/Sheet1/range(address='A1:C5')", r#"{"rowHidden":false,"columnHidden":false}"#);
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='B5')", "")["values"], json!([[21]]));
+    let sheet = support::part(&b.server.download(&b.token, &b.item), "xl/worksheets/sheet1.xml");
+    assert!(!sheet.contains(r#"hidden="1""#), "{sheet}");
+}

@@ -268,3 +268,13 @@ pub fn cell(bytes: &[u8], sheet: &str, row: u32, col: u32) -> calamine::Data {
     let range = xlsx.worksheet_range(sheet).expect("the sheet");
     range.get_value((row, col)).cloned().unwrap_or(calamine::Data::Empty)
 }
+
+/// A part of a downloaded workbook, as text.
+pub fn part(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    let mut file = zip.by_name(name).expect("the part");
+    let mut text = String::new();
+    file.read_to_string(&mut text).expect("text");
+    text
+}
