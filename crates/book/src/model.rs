@@ -55,8 +55,18 @@ pub struct Table {
     pub columns: Vec<String>,
     /// Each column's `id` attribute, beside `columns`.
     pub column_ids: Vec<u32>,
+    /// Each column's total-row definition (`totalsRowLabel`, `totalsRowFunction`), beside
+    /// `columns`: what a total row shown again holds.
+    pub totals: Vec<ColumnTotal>,
     pub part: String,
     pub style: TableStyle,
+}
+
+/// What a column's cell in the total row holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnTotal {
+    pub label: Option<String>,
+    pub function: Option<String>,
 }
 
 /// A table's `tableStyleInfo`, and whether it has an autoFilter (its filter buttons).
@@ -417,6 +427,7 @@ pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
                     totals_rows: attr(&e, b"totalsRowCount").and_then(|v| v.parse().ok()).unwrap_or(0),
                     columns: Vec::new(),
                     column_ids: Vec::new(),
+                    totals: Vec::new(),
                     part: part.to_string(),
                     style: TableStyle::default(),
                 });
@@ -426,6 +437,10 @@ pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
                     t.columns.push(decode_x_escapes(&attr(&e, b"name").unwrap_or_default()).into_owned());
                     let id = attr(&e, b"id").and_then(|v| v.parse().ok()).unwrap_or(t.columns.len() as u32);
                     t.column_ids.push(id);
+                    t.totals.push(ColumnTotal {
+                        label: attr(&e, b"totalsRowLabel").map(|v| decode_x_escapes(&v).into_owned()),
+                        function: attr(&e, b"totalsRowFunction"),
+                    });
                 }
             }
             Ev::Start(e) | Ev::Empty(e) if local(&e) == b"tableStyleInfo" && r.depth() <= 2 => {

@@ -417,7 +417,8 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
         let Some(t) = wb.model.sheets.iter().flat_map(|s| s.tables.iter()).find(|t| t.part == part) else { continue };
         let xml = current(&wb.pkg, replaced, &part)?;
         let fates = wb.column_fates.get(&part).map_or(&[][..], Vec::as_slice);
-        let bytes = keep_bom(&xml, |d| crate::shift_xml::write_table_part(d, &part, t, fates))?;
+        let totals_added = wb.totals_added.contains(&part);
+        let bytes = keep_bom(&xml, |d| crate::shift_xml::write_table_part(d, &part, t, fates, totals_added))?;
         replaced.insert(real_name(&wb.pkg, &part), bytes);
     }
     // Defined names: local ones are read against their sheet as it was named at each change.

@@ -405,7 +405,26 @@ pub(crate) fn write_table_part(
     part: &str,
     t: &crate::model::Table,
     fates: &[crate::structured::ColumnFate],
+    totals_added: bool,
 ) -> Result<Vec<u8>> {
+    // Whether the part has a filter of its own (not an extension's).
+    let mut has_filter = false;
+    let mut scan = RawEvents::new(data, part);
+    let mut depth = 0usize;
+    while let Some((ev, _, _)) = scan.next()? {
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                has_filter |= depth == 1 && local(e.name().into_inner().as_bytes()) == b"autoFilter";
+                if matches!(ev, Event::Start(_)) {
+                    depth += 1;
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    // Inside an element being dropped: how deep.
+    let mut skipping = 0usize;
     let mut events = RawEvents::new(data, part);
     let mut out = Vec::with_capacity(data.len() + 16);
     let area = &t.area;
@@ -430,18 +449,60 @@ pub(crate) fn write_table_part(
             set_attr(&tag, key, Some(if want { "1" } else { "0" }))
         }
     };
+    let count_attr = |e: &quick_xml::events::BytesStart<'_>, key: &[u8], default: u32| {
+        crate::xml::attr_cow(e, key).and_then(|v| v.parse::<u32>().ok()).unwrap_or(default)
+    };
+    let mut depth = 0usize;
     while let Some((ev, raw, _)) = events.next()? {
+        if skipping > 0 {
+            match ev {
+                Event::Start(_) => skipping += 1,
+                Event::End(_) => skipping -= 1,
+                _ => {}
+            }
+            continue;
+        }
         let mut bytes = raw.to_vec();
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let q = e.name();
                 let name = local(q.into_inner().as_bytes());
+                let at_depth = depth;
+                if matches!(ev, Event::Start(_)) {
+                    depth += 1;
+                }
                 match name {
-                    b"table" => {
+                    b"table" if at_depth == 0 => {
                         old_name = crate::xml::attr_cow(e, b"displayName").map(|v| v.into_owned());
                         bytes = set_if(bytes, e, b"ref", &area.to_a1());
                         bytes = set_if(bytes, e, b"name", &t.name);
                         bytes = set_if(bytes, e, b"displayName", &t.display_name);
+                        if count_attr(e, b"headerRowCount", 1) != t.header_rows.min(1) {
+                            bytes = set_attr(&bytes, b"headerRowCount", (t.header_rows == 0).then_some("0"));
+                        }
+                        if count_attr(e, b"totalsRowCount", 0) != t.totals_rows.min(1) {
+                            bytes = set_attr(&bytes, b"totalsRowCount", (t.totals_rows > 0).then_some("1"));
+                            if t.totals_rows > 0 {
+                                bytes = set_attr(&bytes, b"totalsRowShown", None);
+                            }
+                        }
+                        if t.style.auto_filter && !has_filter {
+                            // A new filter is the table's first child.
+                            let prefix =
+                                q.into_inner().rsplit_once(':').map(|(p, _)| format!("{p}:")).unwrap_or_default();
+                            out.extend_from_slice(&bytes);
+                            out.extend_from_slice(
+                                format!("<{prefix}autoFilter ref=\"{}\"/>", filter.to_a1()).as_bytes(),
+                            );
+                            continue;
+                        }
+                    }
+                    b"autoFilter" if at_depth == 1 && !t.style.auto_filter => {
+                        if matches!(ev, Event::Start(_)) {
+                            depth -= 1;
+                            skipping = 1;
+                        }
+                        continue;
                     }
                     b"autoFilter" => bytes = set_if(bytes, e, b"ref", &filter.to_a1()),
                     b"tableStyleInfo" => {
@@ -466,6 +527,15 @@ pub(crate) fn write_table_part(
                     b"tableColumn" if columns_tag.is_some() && column.is_none() => {
                         let id = crate::xml::attr_cow(e, b"id").and_then(|v| v.parse().ok()).unwrap_or(0);
                         if let Some(k) = t.column_ids.iter().position(|&c| c == id) {
+                            // A total row added: labelled in the first column, summed in the last.
+                            if totals_added && k == 0 && t.columns.len() > 1 {
+                                bytes = set_attr(&bytes, b"totalsRowLabel", Some("Total"));
+                                bytes = set_attr(&bytes, b"totalsRowFunction", None);
+                            }
+                            if totals_added && k + 1 == t.columns.len() {
+                                bytes = set_attr(&bytes, b"totalsRowFunction", Some("sum"));
+                                bytes = set_attr(&bytes, b"totalsRowLabel", None);
+                            }
                             let now =
                                 crate::xml::attr_cow(e, b"name").map(|v| crate::xml::decode_x_escapes(&v).into_owned());
                             if now.as_deref() != Some(t.columns[k].as_str()) {
@@ -506,6 +576,7 @@ pub(crate) fn write_table_part(
             }
             Event::End(ref e) => {
                 in_formula = false;
+                depth = depth.saturating_sub(1);
                 let name = local(e.name().into_inner().as_bytes());
                 if name == b"tableColumn" {
                     if let Some((id, mut buf)) = column.take() {

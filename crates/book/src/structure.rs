@@ -253,6 +253,9 @@ impl Workbook {
             let t = &mut self.model.sheets[si].tables[ti];
             t.columns.drain(k1..=k2);
             t.column_ids.drain(k1..=k2);
+            if t.totals.len() > k2 {
+                t.totals.drain(k1..=k2);
+            }
         }
         added
     }

@@ -34,12 +34,38 @@ pub struct TableUpdate {
     pub row_stripes: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column_stripes: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_headers: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_totals: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_filter_button: Option<bool>,
 }
 
 impl Workbook {
     /// Renames a table (formulas naming it follow) and sets its style and style options.
     pub(crate) fn update_table(&mut self, table: &str, update: &TableUpdate) -> Result<()> {
         let (si, ti) = self.find_table(table)?;
+        // The rows first: they are what can be refused, and then nothing has changed.
+        if let Some(on) = update.show_totals {
+            self.set_total_row(si, ti, on)?;
+        }
+        if let Some(on) = update.show_headers {
+            self.set_header_row(si, ti, on)?;
+        }
+        if let Some(on) = update.show_filter_button {
+            let t = &mut self.model.sheets[si].tables[ti];
+            if on && t.header_rows == 0 {
+                return Err(BookError::InvalidEdit(format!(
+                    "table '{}' shows no header row to hold filter buttons",
+                    t.display_name
+                )));
+            }
+            if t.style.auto_filter != on {
+                t.style.auto_filter = on;
+                self.tables_changed.insert(t.part.clone());
+            }
+        }
         let old = self.model.sheets[si].tables[ti].display_name.clone();
         let rename = update.name.as_deref().filter(|n| *n != old);
         if let Some(n) = rename {
@@ -208,6 +234,9 @@ impl Workbook {
             let id = t.column_ids.iter().copied().max().unwrap_or(0) + 1;
             t.columns.insert(idx + k, name);
             t.column_ids.insert(idx + k, id);
+            if t.totals.len() >= idx + k {
+                t.totals.insert(idx + k, crate::model::ColumnTotal::default());
+            }
         }
         self.tables_changed.insert(t.part.clone());
     }
@@ -425,6 +454,7 @@ impl Workbook {
             header_rows: 1,
             totals_rows: 0,
             column_ids: (1..=columns.len() as u32).collect(),
+            totals: vec![crate::model::ColumnTotal::default(); columns.len()],
             columns,
             part: part.clone(),
             style: crate::model::TableStyle {
@@ -510,6 +540,180 @@ impl Workbook {
         }
         self.reload_engine()
     }
+}
+
+impl Workbook {
+    /// Shows a total row below the table (the row below is used when empty, else cells move down
+    /// within the table's columns), labelled `Total` in the first column with the sum of the last,
+    /// as Excel adds one; or takes it away (its cells cleared, nothing moves).
+    fn set_total_row(&mut self, si: usize, ti: usize, on: bool) -> Result<()> {
+        let t = self.model.sheets[si].tables[ti].clone();
+        if on == (t.totals_rows > 0) {
+            return Ok(());
+        }
+        let sheet = self.model.sheets[si].name.clone();
+        if !on {
+            self.refuse_special_references(si, ti, "#totals")?;
+            let row = t.area.last_row;
+            let t = &mut self.model.sheets[si].tables[ti];
+            t.area.last_row -= 1;
+            t.totals_rows = 0;
+            self.tables_changed.insert(t.part.clone());
+            let (c1, c2) = (t.area.first_col, t.area.last_col);
+            self.clear_row(&sheet, row, c1, c2)?;
+            return self.reload_engine();
+        }
+        let row = t.area.last_row + 1;
+        if row >= crate::address::MAX_ROWS {
+            return Err(BookError::InvalidEdit("the total row would not fit on the sheet".into()));
+        }
+        if !self.row_is_empty(si, row, t.area.first_col, t.area.last_col) {
+            self.shift_model(&crate::shift::Shift {
+                sheet: sheet.clone(),
+                axis: crate::shift::Axis::Rows,
+                at: row,
+                count: 1,
+                insert: true,
+                band: (t.area.first_col, t.area.last_col),
+            })?;
+        }
+        let t = &mut self.model.sheets[si].tables[ti];
+        t.area.last_row = row;
+        t.totals_rows = 1;
+        self.tables_changed.insert(t.part.clone());
+        let cols = t.columns.len();
+        // What the table's columns say a total row holds; without a word of it, Excel's default.
+        let defined = t.totals.iter().any(|d| d.label.is_some() || d.function.is_some());
+        if !defined {
+            t.totals = vec![crate::model::ColumnTotal::default(); cols];
+            if cols > 1 {
+                t.totals[0].label = Some("Total".into());
+            }
+            t.totals[cols - 1].function = Some("sum".into());
+            self.totals_added.insert(t.part.clone());
+        }
+        let name = t.display_name.clone();
+        let inputs: Vec<Option<CellInput>> = (0..cols)
+            .map(|k| {
+                let def = t.totals.get(k).cloned().unwrap_or_default();
+                let column = crate::structured::escape_column(&t.columns[k]);
+                match (def.label, def.function.as_deref().and_then(subtotal_code)) {
+                    (Some(label), _) => Some(CellInput::Text(label)),
+                    (None, Some(code)) => Some(CellInput::Formula(format!("SUBTOTAL({code},{name}[{column}])"))),
+                    (None, None) => None,
+                }
+            })
+            .collect();
+        let cols = cols as u32;
+        self.reload_engine()?;
+        self.set_cells(&crate::edit::SetCells {
+            sheet,
+            row,
+            col: self.model.sheets[si].tables[ti].area.first_col,
+            rows: 1,
+            cols,
+            inputs: Some(vec![inputs]),
+            number_formats: None,
+        })
+    }
+
+    /// Shows the header row above the table (the row above is used when empty, else the table
+    /// moves down within its columns) with the column names; or hides it (its cells cleared,
+    /// the filter buttons go with it).
+    fn set_header_row(&mut self, si: usize, ti: usize, on: bool) -> Result<()> {
+        let t = self.model.sheets[si].tables[ti].clone();
+        if on == (t.header_rows > 0) {
+            return Ok(());
+        }
+        let sheet = self.model.sheets[si].name.clone();
+        if !on {
+            self.refuse_special_references(si, ti, "#headers")?;
+            let row = t.area.first_row;
+            let t = &mut self.model.sheets[si].tables[ti];
+            t.area.first_row += 1;
+            t.header_rows = 0;
+            t.style.auto_filter = false;
+            self.tables_changed.insert(t.part.clone());
+            let (c1, c2) = (t.area.first_col, t.area.last_col);
+            self.clear_row(&sheet, row, c1, c2)?;
+            return self.reload_engine();
+        }
+        let free_above =
+            t.area.first_row > 0 && self.row_is_empty(si, t.area.first_row - 1, t.area.first_col, t.area.last_col);
+        if !free_above {
+            self.shift_model(&crate::shift::Shift {
+                sheet,
+                axis: crate::shift::Axis::Rows,
+                at: t.area.first_row,
+                count: 1,
+                insert: true,
+                band: (t.area.first_col, t.area.last_col),
+            })?;
+            // The whole table moved down a row: its old first row holds the header.
+            let t = &mut self.model.sheets[si].tables[ti];
+            t.area.first_row -= 1;
+        } else {
+            self.model.sheets[si].tables[ti].area.first_row -= 1;
+        }
+        let t = &mut self.model.sheets[si].tables[ti];
+        t.header_rows = 1;
+        self.tables_changed.insert(t.part.clone());
+        self.write_header_cells(si, ti);
+        self.reload_engine()
+    }
+
+    fn row_is_empty(&self, si: usize, row: u32, c1: u32, c2: u32) -> bool {
+        self.model.sheets[si].cells.range((row, c1)..=(row, c2)).all(|(_, c)| c.value.is_empty() && c.formula.is_none())
+    }
+
+    fn clear_row(&mut self, sheet: &str, row: u32, c1: u32, c2: u32) -> Result<()> {
+        self.clear_cells(&ClearCells {
+            sheet: sheet.to_string(),
+            first_row: row,
+            first_col: c1,
+            last_row: row,
+            last_col: c2,
+            contents: true,
+            formats: false,
+        })
+    }
+
+    /// A row the table loses may not be one that formulas name (`Table1[#Totals]`).
+    fn refuse_special_references(&self, si: usize, ti: usize, item: &str) -> Result<()> {
+        let t = &self.model.sheets[si].tables[ti];
+        let needle = format!("{}[", t.display_name.to_ascii_lowercase());
+        let names_it = |f: &str| {
+            let f = f.to_ascii_lowercase();
+            f.contains(&needle) && f.contains(item)
+        };
+        let used =
+            self.model.sheets.iter().any(|s| s.cells.values().any(|c| c.formula.as_deref().is_some_and(names_it)))
+                || self.model.names.iter().any(|n| names_it(&n.formula));
+        if used {
+            return Err(BookError::StructureConflict(format!(
+                "formulas name the {} row of table '{}'",
+                item.trim_start_matches('#'),
+                t.display_name
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The SUBTOTAL function number of a total-row function (`custom` ones keep their own formula,
+/// which is not modelled: their cell is left empty).
+fn subtotal_code(function: &str) -> Option<u32> {
+    Some(match function {
+        "average" => 101,
+        "countNums" => 102,
+        "count" => 103,
+        "max" => 104,
+        "min" => 105,
+        "stdDev" => 107,
+        "sum" => 109,
+        "var" => 110,
+        _ => return None,
+    })
 }
 
 /// Columns renamed by writing a table's header cells: (column index, new name).

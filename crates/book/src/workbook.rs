@@ -67,6 +67,8 @@ pub struct Workbook {
     pub(crate) added_tables: BTreeSet<String>,
     /// Sheets whose hidden rows or columns changed: their rows and `<cols>` follow at the save.
     pub(crate) hidden_changed: BTreeSet<usize>,
+    /// Table parts given a total row: their first and last columns get its label and function.
+    pub(crate) totals_added: BTreeSet<String>,
     /// Cells whose content or style an edit changed: (sheet index, row, col).
     pub(crate) touched: BTreeSet<(usize, u32, u32)>,
     /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
@@ -122,6 +124,7 @@ impl Workbook {
             column_fates: BTreeMap::new(),
             added_tables: BTreeSet::new(),
             hidden_changed: BTreeSet::new(),
+            totals_added: BTreeSet::new(),
             touched: BTreeSet::new(),
             formulas_changed: false,
             sheets_changed: false,
@@ -764,6 +767,7 @@ impl Workbook {
         self.column_fates.clear();
         self.added_tables.clear();
         self.hidden_changed.clear();
+        self.totals_added.clear();
         self.broken_shared.clear();
         self.formulas_changed = false;
         self.sheets_changed = false;

@@ -787,3 +787,81 @@ fn rows_and_columns_are_hidden_and_shown() {
     let sheet = part(&wb.save().unwrap(), "xl/worksheets/sheet1.xml");
     assert!(!sheet.contains("hidden"), "{sheet}");
 }
+
+#[test]
+fn tables_show_and_hide_their_header_and_total_rows() {
+    let update = |u: book::tables::TableUpdate| Edit::UpdateTable { table: "Stock".into(), update: u };
+    let totals = |on| update(book::tables::TableUpdate { show_totals: Some(on), ..Default::default() });
+    let headers = |on| update(book::tables::TableUpdate { show_headers: Some(on), ..Default::default() });
+    let mut wb = open(fixture());
+    // A total row in the empty row below: labelled and summed as Excel adds one.
+    wb.edit(totals(true)).unwrap();
+    let t = &wb.model().sheets[0].tables[0];
+    assert_eq!((t.area.to_a1().as_str(), t.totals_rows), ("H1:I5", 1));
+    assert_eq!(num(&wb, "Data", "H5"), Value::Text("Total".into()));
+    assert_eq!(formula(&wb, "Data", "I5").as_deref(), Some("=SUBTOTAL(109,Stock[Qty])"));
+    assert_eq!(num(&wb, "Data", "I5"), Value::Number(15.0));
+    assert_eq!(num(&wb, "Data", "J1"), Value::Number(15.0), "Stock[Qty] is still the data rows");
+    let saved = wb.save().unwrap();
+    let part_xml = part(&saved, "xl/tables/table1.xml");
+    assert!(
+        part_xml.contains(r#"totalsRowCount="1""#) && part_xml.contains(r#"totalsRowFunction="sum""#),
+        "{part_xml}"
+    );
+    assert!(part_xml.contains(r#"totalsRowLabel="Total""#) && part_xml.contains(r#"ref="H1:I4""#), "{part_xml}");
+    let mut wb = open(saved);
+    assert_eq!(wb.model().sheets[0].tables[0].totals_rows, 1);
+    // Hidden again: its cells are cleared, nothing moves.
+    wb.edit(totals(false)).unwrap();
+    assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H1:I4");
+    assert_eq!(num(&wb, "Data", "I5"), Value::Empty);
+    // The header row hidden: cleared, the filter buttons go; shown again in the row above.
+    wb.edit(headers(false)).unwrap();
+    let t = &wb.model().sheets[0].tables[0];
+    assert_eq!((t.area.to_a1().as_str(), t.header_rows, t.style.auto_filter), ("H2:I4", 0, false));
+    assert_eq!(num(&wb, "Data", "H1"), Value::Empty);
+    assert_eq!(num(&wb, "Data", "J1"), Value::Number(15.0));
+    let saved = wb.save().unwrap();
+    let part_xml = part(&saved, "xl/tables/table1.xml");
+    assert!(part_xml.contains(r#"headerRowCount="0""#) && !part_xml.contains("autoFilter"), "{part_xml}");
+    assert!(!part_xml.contains("totalsRowCount"), "{part_xml}");
+    let mut wb = open(saved);
+    assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H2:I4");
+    // With the row above taken, the table moves down a row to make room for its header.
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "Data".into(),
+        row: 0,
+        col: 7,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(book::CellInput::Text("note".into()))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    wb.edit(headers(true)).unwrap();
+    let t = &wb.model().sheets[0].tables[0];
+    assert_eq!((t.area.to_a1().as_str(), t.header_rows), ("H2:I5", 1));
+    assert_eq!(
+        (num(&wb, "Data", "H1"), num(&wb, "Data", "H2"), num(&wb, "Data", "I2")),
+        (Value::Text("note".into()), Value::Text("Fruit".into()), Value::Text("Qty".into()))
+    );
+    assert_eq!(num(&wb, "Data", "J1"), Value::Number(15.0));
+    let again = open(wb.save().unwrap());
+    assert_eq!(again.model().sheets[0].tables[0].area.to_a1(), "H2:I5");
+    assert_eq!(again.model().sheets[0].tables[0].header_rows, 1);
+    // A row that formulas name is not taken away.
+    let mut wb = open(fixture());
+    wb.edit(totals(true)).unwrap();
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "Other".into(),
+        row: 5,
+        col: 0,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(book::CellInput::Formula("Stock[[#Totals],[Qty]]".into()))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    assert!(matches!(wb.edit(totals(false)), Err(BookError::StructureConflict(_))));
+    assert_eq!(wb.model().sheets[0].tables[0].totals_rows, 1);
+}

@@ -872,8 +872,8 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
 }
 
 /// PATCH of a table: `name` (formulas naming it follow), `style`, `highlightFirstColumn`,
-/// `highlightLastColumn`, `showBandedRows`, `showBandedColumns`. `showHeaders`, `showTotals` and
-/// `showFilterButton` changes are not built yet (501); sent back unchanged they are accepted.
+/// `highlightLastColumn`, `showBandedRows`, `showBandedColumns`, `showHeaders`, `showTotals`,
+/// `showFilterButton`.
 async fn table_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
     let body = json_body(&ctx)?;
@@ -903,12 +903,9 @@ async fn table_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, tab
             "highlightlastcolumn" => update.last_column = Some(flag(v)?),
             "showbandedrows" => update.row_stripes = Some(flag(v)?),
             "showbandedcolumns" => update.column_stripes = Some(flag(v)?),
-            "showheaders" | "showtotals" | "showfilterbutton" => {
-                let key = current.as_object().and_then(|o| o.iter().find(|(ck, _)| ck.eq_ignore_ascii_case(k)));
-                if key.map(|(_, cv)| cv) != Some(v) {
-                    return Err(GraphError::not_implemented(&format!("table-update ({k})")));
-                }
-            }
+            "showheaders" => update.show_headers = Some(flag(v)?),
+            "showtotals" => update.show_totals = Some(flag(v)?),
+            "showfilterbutton" => update.show_filter_button = Some(flag(v)?),
             "id" | "legacyid" => {}
             k if k.starts_with('@') => {}
             _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a table."))),

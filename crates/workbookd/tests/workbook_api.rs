@@ -757,8 +757,41 @@ fn tables_are_renamed_and_restyled() {
     assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"name":"Rate"}"#).2, "itemAlreadyExists");
     assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"name":"A1"}"#).2, "invalidArgument");
     assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"showBandedRows":"no"}"#).2, "invalidArgument");
-    assert_eq!(b.error("PATCH", "tables/Fruit", r#"{"showTotals":false}"#).0, 501);
     assert_eq!(b.ok("GET", "tables/Fruit", "")["showTotals"], true);
+}
+
+#[test]
+fn tables_show_and_hide_header_and_total_rows() {
+    let b = Book::new();
+    // The total row hidden: the table ends above it, its cells are cleared.
+    let t = b.ok("PATCH", "tables/Sales", r#"{"showTotals":false}"#);
+    assert_eq!(t["showTotals"], false);
+    assert_eq!(b.ok("GET", "tables/Sales/range", "")["address"], "Sheet1!A1:C4");
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='A5:B5')", "")["values"], json!([["", ""]]));
+    // Shown again in the empty row below, as the table's columns define it (a label, a sum).
+    b.ok("PATCH", "tables/Sales", r#"{"showTotals":true}"#);
+    let total = b.ok("GET", "tables/Sales/totalRowRange", "");
+    assert_eq!(
+        (total["address"].clone(), total["values"].clone()),
+        (json!("Sheet1!A5:C5"), json!([["Total", 15, ""]]))
+    );
+    assert_eq!(total["formulas"][0][1], "=SUBTOTAL(109,Sales[Qty])");
+    // The header row and its filter buttons.
+    let t = b.ok("PATCH", "tables/Sales", r#"{"showHeaders":false}"#);
+    assert_eq!((t["showHeaders"].clone(), t["showFilterButton"].clone()), (json!(false), json!(false)));
+    assert_eq!(b.error("PATCH", "tables/Sales", r#"{"showFilterButton":true}"#).2, "invalidArgument");
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='E1')", "")["values"], json!([[30]]));
+    let t = b.ok("PATCH", "tables/Sales", r#"{"showHeaders":true,"showFilterButton":true}"#);
+    assert_eq!((t["showHeaders"].clone(), t["showFilterButton"].clone()), (json!(true), json!(true)));
+    assert_eq!(b.ok("GET", "tables/Sales/headerRowRange", "")["values"], json!([["Fruit", "Qty", "Price"]]));
+    assert_eq!(b.error("PATCH", "tables/Sales", r#"{"showTotals":"no"}"#).2, "invalidArgument");
+    // The saved file opens with the table as it now is.
+    let saved = b.server.download(&b.token, &b.item);
+    let table = support::part(&saved, "xl/tables/table1.xml");
+    assert!(
+        table.contains(r#"ref="A1:C5""#) && table.contains("autoFilter") && table.contains(r#"totalsRowCount="1""#),
+        "{table}"
+    );
 }
 
 #[test]
