@@ -45,7 +45,8 @@ ALSO_ACCEPTED = {
 
 # Examples that cannot pass as written, and why (a fact about the example, not about workbookd).
 NOT_APPLICABLE = {
-    ("workbook-createsession", 1): "posts createSession under /worksheets({id}): an erratum of the page",
+    ("workbook-createsession", 1): "posts createSession under /worksheets({id}): an erratum of the page"
+    " (sessions belong to the workbook; workbookd answers that path 400 `badRequest` as an unknown one)",
     ("table-post-rows", 0): "its body's values is a string holding invalid JSON",
     ("table-post-rows", 1): "its body's values is a string holding invalid JSON",
     ("workbook-tablerowoperationresult", 0): "its key is an operation of the page's own tenant;"
