@@ -58,6 +58,9 @@ pub struct Table {
     /// Each column's total-row definition (`totalsRowLabel`, `totalsRowFunction`), beside
     /// `columns`: what a total row shown again holds.
     pub totals: Vec<ColumnTotal>,
+    /// Each column's calculated-column formula (without `=`), beside `columns`: what a row
+    /// added to the table gets in that column.
+    pub calculated: Vec<Option<String>>,
     pub part: String,
     pub style: TableStyle,
 }
@@ -428,6 +431,7 @@ pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
                     columns: Vec::new(),
                     column_ids: Vec::new(),
                     totals: Vec::new(),
+                    calculated: Vec::new(),
                     part: part.to_string(),
                     style: TableStyle::default(),
                 });
@@ -441,6 +445,14 @@ pub fn parse_table(data: &[u8], part: &str) -> Result<Table> {
                         label: attr(&e, b"totalsRowLabel").map(|v| decode_x_escapes(&v).into_owned()),
                         function: attr(&e, b"totalsRowFunction"),
                     });
+                    t.calculated.push(None);
+                }
+            }
+            // Array formulas are not filled into new rows (Excel does not make them calculated).
+            Ev::Start(e) if local(&e) == b"calculatedColumnFormula" && !attr_bool(&e, b"array").unwrap_or(false) => {
+                let text = r.text_content()?;
+                if let Some(slot) = table.as_mut().and_then(|t| t.calculated.last_mut()) {
+                    *slot = Some(text.trim_start_matches('=').to_string());
                 }
             }
             Ev::Start(e) | Ev::Empty(e) if local(&e) == b"tableStyleInfo" && r.depth() <= 2 => {

@@ -68,7 +68,7 @@ impl Workbook {
         if count == 0 || u64::from(at) + u64::from(count) > u64::from(MAX_ROWS) {
             return Err(BookError::InvalidEdit("the rows would not fit on the sheet".into()));
         }
-        let set = inputs.map(|inputs| crate::edit::SetCells {
+        let mut set = inputs.map(|inputs| crate::edit::SetCells {
             sheet: self.model.sheets[si].name.clone(),
             row: at,
             col: t.area.first_col,
@@ -95,6 +95,32 @@ impl Workbook {
         if t.area.last_row < at + count - 1 {
             t.area.last_row = at + count - 1;
             self.tables_changed.insert(t.part.clone());
+        }
+        // Calculated columns fill the new rows where no value was given, as in Excel.
+        let t = &self.model.sheets[si].tables[ti];
+        if t.calculated.iter().any(Option::is_some) {
+            let calculated = t.calculated.clone();
+            let first_col = t.area.first_col;
+            let mut inputs = set
+                .as_ref()
+                .and_then(|s| s.inputs.clone())
+                .unwrap_or_else(|| vec![vec![None; cols as usize]; count as usize]);
+            for row in &mut inputs {
+                for (k, cell) in row.iter_mut().enumerate() {
+                    if let (None, Some(Some(f))) = (&cell, calculated.get(k)) {
+                        *cell = Some(crate::edit::CellInput::Formula(f.clone()));
+                    }
+                }
+            }
+            set = Some(crate::edit::SetCells {
+                sheet: self.model.sheets[si].name.clone(),
+                row: at,
+                col: first_col,
+                rows: count,
+                cols,
+                inputs: Some(inputs),
+                number_formats: None,
+            });
         }
         self.reload_engine()?;
         if let Some(set) = set {
@@ -255,6 +281,9 @@ impl Workbook {
             t.column_ids.drain(k1..=k2);
             if t.totals.len() > k2 {
                 t.totals.drain(k1..=k2);
+            }
+            if t.calculated.len() > k2 {
+                t.calculated.drain(k1..=k2);
             }
         }
         added

@@ -143,7 +143,8 @@ pub fn rewrite_columns(formula: &str, table: &str, inside: bool, fates: &[Column
 }
 
 /// Where a structured reference's inside (between the table's brackets) names columns, as byte
-/// ranges of their escaped text: `Qty`, `@Qty`, `[Qty]`, `@[Qty]`, `[#Headers],[Qty]:[Price]`.
+/// ranges of their escaped text: `Qty`, `@Qty`, `[Qty]`, `@[Qty]`, `[#Headers],[Qty]:[Price]`
+/// (and the unbracketed `[#This Row],Qty` some writers use).
 fn column_tokens(inner: &str) -> Vec<(usize, usize)> {
     let body_from = usize::from(inner.starts_with('@'));
     let body = &inner[body_from..];
@@ -158,9 +159,24 @@ fn column_tokens(inner: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let bytes = inner.as_bytes();
     let mut k = body_from;
+    // A bare item runs from here to the next `,` or `:` at the top level.
+    let mut bare: Option<usize> = None;
+    let close_bare = |from: Option<usize>, to: usize, out: &mut Vec<(usize, usize)>| {
+        if let Some(a) = from {
+            let text = &inner[a..to];
+            let t = text.trim();
+            if !t.is_empty() && !t.starts_with('#') {
+                let lead = text.len() - text.trim_start().len();
+                out.push((a + lead, a + lead + t.len()));
+            }
+        }
+    };
     while k < bytes.len() {
         match bytes[k] {
-            b'\'' => k += 2,
+            b'\'' => {
+                bare.get_or_insert(k);
+                k += 2;
+            }
             b'[' => {
                 let open = k;
                 k += 1;
@@ -173,9 +189,19 @@ fn column_tokens(inner: &str) -> Vec<(usize, usize)> {
                 }
                 k += 1;
             }
-            _ => k += 1,
+            b',' | b':' => {
+                close_bare(bare.take(), k, &mut out);
+                k += 1;
+            }
+            b' ' => k += 1,
+            _ => {
+                bare.get_or_insert(k);
+                k += 1;
+            }
         }
     }
+    close_bare(bare.take(), bytes.len().min(inner.len()), &mut out);
+    out.sort_unstable();
     out
 }
 
@@ -491,5 +517,8 @@ mod tests {
             Some("SUM(#REF!)+Sales[[#Totals],[Item]]")
         );
         assert_eq!(rewrite_columns("COUNTA(Sales[#All])", "Sales", false, &deleted), None);
+        // Unbracketed items after a special one, as some writers put them.
+        let r = rewrite_columns("[[#This Row],Sales Amount]*2", "Sales", true, &renamed);
+        assert_eq!(r.as_deref(), Some("[[#This Row],Net '[EUR']]*2"));
     }
 }

@@ -87,6 +87,11 @@ impl Workbook {
         if let Some(n) = rename {
             t.display_name = n.to_string();
             t.name = n.to_string();
+            for f in t.calculated.iter_mut().flatten() {
+                if let Some(new) = crate::structured::rename_table(f, &old, n) {
+                    *f = new;
+                }
+            }
         }
         let st = &mut t.style;
         if let Some(s) = &update.style {
@@ -220,6 +225,11 @@ impl Workbook {
                 self.names_changed = true;
             }
         }
+        for f in self.model.sheets[si].tables[ti].calculated.iter_mut().flatten() {
+            if let Some(new) = rewrite_columns(f, &name, true, fates) {
+                *f = new;
+            }
+        }
         self.column_fates.entry(part.clone()).or_default().extend(fates.iter().cloned());
         self.tables_changed.insert(part);
     }
@@ -236,6 +246,9 @@ impl Workbook {
             t.column_ids.insert(idx + k, id);
             if t.totals.len() >= idx + k {
                 t.totals.insert(idx + k, crate::model::ColumnTotal::default());
+            }
+            if t.calculated.len() >= idx + k {
+                t.calculated.insert(idx + k, None);
             }
         }
         self.tables_changed.insert(t.part.clone());
@@ -455,6 +468,7 @@ impl Workbook {
             totals_rows: 0,
             column_ids: (1..=columns.len() as u32).collect(),
             totals: vec![crate::model::ColumnTotal::default(); columns.len()],
+            calculated: vec![None; columns.len()],
             columns,
             part: part.clone(),
             style: crate::model::TableStyle {

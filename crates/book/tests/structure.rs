@@ -865,3 +865,58 @@ fn tables_show_and_hide_their_header_and_total_rows() {
     assert!(matches!(wb.edit(totals(false)), Err(BookError::StructureConflict(_))));
     assert_eq!(wb.model().sheets[0].tables[0].totals_rows, 1);
 }
+
+#[test]
+fn rows_added_to_a_table_get_its_calculated_columns() {
+    use book::CellInput;
+    let mut x = rust_xlsxwriter::Workbook::new();
+    let ws = x.add_worksheet().set_name("S").unwrap();
+    for (i, (q, p)) in [(2.0, 1.5), (4.0, 0.5)].iter().enumerate() {
+        ws.write_number(i as u32 + 1, 0, *q).unwrap();
+        ws.write_number(i as u32 + 1, 1, *p).unwrap();
+    }
+    let table = Table::new().set_name("Orders").set_columns(&[
+        TableColumn::new().set_header("Qty"),
+        TableColumn::new().set_header("Price"),
+        TableColumn::new().set_header("Cost").set_formula(Formula::new("=[@Qty]*[@Price]")),
+    ]);
+    ws.add_table(0, 0, 2, 2, &table).unwrap();
+    let mut wb = open(x.save_to_buffer().unwrap());
+    assert!(wb.model().sheets[0].tables[0].calculated[2].is_some());
+    let row = |q: f64, p: f64| vec![Some(CellInput::Number(q)), Some(CellInput::Number(p)), None];
+    wb.edit(Edit::AddTableRows { table: "Orders".into(), index: None, count: 1, inputs: Some(vec![row(3.0, 2.0)]) })
+        .unwrap();
+    assert_eq!(num(&wb, "S", "C4"), Value::Number(6.0));
+    assert!(formula(&wb, "S", "C4").unwrap().contains("Qty"), "{:?}", formula(&wb, "S", "C4"));
+    // A value given for the calculated column wins; blank rows get the formula too.
+    wb.edit(Edit::AddTableRows {
+        table: "Orders".into(),
+        index: Some(0),
+        count: 1,
+        inputs: Some(vec![vec![
+            Some(CellInput::Number(1.0)),
+            Some(CellInput::Number(1.0)),
+            Some(CellInput::Number(99.0)),
+        ]]),
+    })
+    .unwrap();
+    assert_eq!((num(&wb, "S", "C2"), formula(&wb, "S", "C2")), (Value::Number(99.0), None));
+    // Renamed through its header, the column's formula follows into the next new row.
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "S".into(),
+        row: 0,
+        col: 0,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(CellInput::Text("Units".into()))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    wb.edit(Edit::AddTableRows { table: "Orders".into(), index: None, count: 1, inputs: Some(vec![row(5.0, 2.0)]) })
+        .unwrap();
+    assert_eq!(num(&wb, "S", "C6"), Value::Number(10.0));
+    assert!(formula(&wb, "S", "C6").unwrap().contains("Units"), "{:?}", formula(&wb, "S", "C6"));
+    let again = open(wb.save().unwrap());
+    assert_eq!((num(&again, "S", "C5"), num(&again, "S", "C6")), (Value::Number(6.0), Value::Number(10.0)));
+    assert!(again.model().sheets[0].tables[0].calculated[2].as_deref().unwrap().contains("Units"));
+}
