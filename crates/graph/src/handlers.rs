@@ -789,13 +789,14 @@ async fn range_get(ctx: Ctx, address: ItemAddress, mut range: RangeRef) -> Answe
         _ => false,
     };
     let cells = range::shows_cells(ctx.select().as_deref());
+    let max_read = ctx.app.config.max_read_cells;
     let read = move |wb: &book::Workbook| {
         let found = match navigate::locate(wb, &range)? {
             Ok(found) => found,
             Err(e) => return Ok(Err(e)),
         };
-        if cells && found.area.cell_count() > range::MAX_READ_CELLS {
-            return Ok(Err(range::too_large(found.area.cell_count(), range::MAX_READ_CELLS)));
+        if cells && found.area.cell_count() > max_read {
+            return Ok(Err(range::too_large(found.area.cell_count(), max_read)));
         }
         Ok(Ok(range::RangeRead::read_if(wb, &found.sheet, found.area, cells)?))
     };
@@ -823,11 +824,15 @@ async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer
     let user = ctx.who.drive_owner();
     let found = locate(&ctx, &item.id, range).await?;
     // Every part of the body is checked before anything is written: cells first, then hiding.
-    let mut edits: Vec<book::Edit> = range::patch_edit(&found.sheet, &found.area, &body)?.into_iter().collect();
+    let (max_read, max_write) = (ctx.app.config.max_read_cells, ctx.app.config.max_write_cells);
+    let mut edits: Vec<book::Edit> =
+        range::patch_edit(&found.sheet, &found.area, &body, max_write)?.into_iter().collect();
     edits.extend(range::hidden_edits(&found.sheet, &found.area, &body)?);
     let read_back = {
         let (name, area) = (found.sheet.clone(), found.area);
-        move |wb: &book::Workbook| -> Result<range::RangeRead, BookError> { range::RangeRead::read(wb, &name, area) }
+        move |wb: &book::Workbook| -> Result<range::RangeRead, BookError> {
+            range::RangeRead::read(wb, &name, area, max_read)
+        }
     };
     let last = edits.pop();
     for edit in edits {
@@ -939,9 +944,10 @@ async fn table_remove(
     })
     .await?;
     let edit = book::Edit::RemoveTable { table: name, keep_cells };
+    let max_read = ctx.app.config.max_read_cells;
     let read_back = move |wb: &book::Workbook| -> Result<Option<range::RangeRead>, BookError> {
         if keep_cells {
-            range::RangeRead::read(wb, &sheet_name, area).map(Some)
+            range::RangeRead::read(wb, &sheet_name, area, max_read).map(Some)
         } else {
             Ok(None)
         }
@@ -1009,6 +1015,7 @@ async fn table_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, create
 fn column_values(
     body: &serde_json::Map<String, Value>,
     rows: u32,
+    max_write: u64,
 ) -> Result<Option<Vec<Option<book::CellInput>>>, GraphError> {
     let Some(v) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("values")).map(|(_, v)| v).filter(|v| !v.is_null())
     else {
@@ -1017,7 +1024,7 @@ fn column_values(
     let mut one = serde_json::Map::new();
     one.insert("values".into(), v.clone());
     let block = book::Area::cells(0, 0, rows - 1, 0);
-    match range::patch_edit("-", &block, &one)? {
+    match range::patch_edit("-", &block, &one, max_write)? {
         Some(book::Edit::SetCells(set)) => {
             Ok(set.inputs.map(|rows| rows.into_iter().map(|mut r| r.pop().flatten()).collect()))
         }
@@ -1064,7 +1071,7 @@ async fn column_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
         }
     }
     let name = body_string(&body, "name")?;
-    let mut values = column_values(&body, rows)?;
+    let mut values = column_values(&body, rows, ctx.app.config.max_write_cells)?;
     if let (Some(v), true, true) = (values.as_mut(), name.is_some(), headers) {
         v[0] = None;
     }
@@ -1117,7 +1124,7 @@ async fn column_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, ta
             "Table '{table_name}' shows no header row to hold a column name."
         )));
     }
-    let mut values = column_values(&body, rows)?;
+    let mut values = column_values(&body, rows, ctx.app.config.max_write_cells)?;
     if let Some(n) = &name {
         values.get_or_insert_with(|| vec![None; rows as usize])[0] = Some(book::CellInput::Text(n.clone()));
     }
@@ -1295,12 +1302,12 @@ async fn range_shift(ctx: Ctx, address: ItemAddress, range: RangeRef, insert: bo
     let found = locate(&ctx, &item.id, range).await?;
     let edit = book::Edit::ShiftCells(book::Shift::of_area(&found.sheet, &found.area, axis, insert));
     let (name, area) = (found.sheet.clone(), found.area);
+    let max_read = ctx.app.config.max_read_cells;
     let read_back = move |wb: &book::Workbook| -> Result<Option<range::RangeRead>, BookError> {
         if !insert {
             return Ok(None);
         }
-        let cells = area.cell_count() <= range::MAX_READ_CELLS;
-        range::RangeRead::read_if(wb, &name, area, cells).map(Some)
+        range::RangeRead::read(wb, &name, area, max_read).map(Some)
     };
     let result =
         ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))?;
@@ -1319,13 +1326,14 @@ async fn range_view(ctx: Ctx, address: ItemAddress, range: RangeRef, part: ViewP
         Views(Vec<Value>),
         Range(range::RangeRead),
     }
+    let max_read = ctx.app.config.max_read_cells;
     let answer = lookup(&ctx, &address, move |wb| {
         let found = match navigate::locate(wb, &range)? {
             Ok(found) => found,
             Err(e) => return Ok(Err(e)),
         };
-        if found.area.cell_count() > range::MAX_READ_CELLS {
-            return Ok(Err(range::too_large(found.area.cell_count(), range::MAX_READ_CELLS)));
+        if found.area.cell_count() > max_read {
+            return Ok(Err(range::too_large(found.area.cell_count(), max_read)));
         }
         let (sheet, area) = (&found.sheet, &found.area);
         let rows = items::visible_rows(wb, sheet, area);
@@ -1341,7 +1349,7 @@ async fn range_view(ctx: Ctx, address: ItemAddress, range: RangeRef, part: ViewP
                 Some((i, r)) => Answered::View(items::view_json(wb, sheet, area, &[r], i)?),
                 None => return Ok(Err(GraphError::item_not_found(format!("The view has no row {i}.")))),
             },
-            ViewPart::Range => Answered::Range(range::RangeRead::read(wb, sheet, *area)?),
+            ViewPart::Range => Answered::Range(range::RangeRead::read(wb, sheet, *area, max_read)?),
         }))
     })
     .await?;
@@ -1482,7 +1490,7 @@ async fn row_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
         RangeRef { base: RangeBase::TableRow { sheet: sheet.clone(), table: table.clone(), index }, steps: vec![] };
     let found = locate(&ctx, &item.id, range).await?;
     let read_back = move |wb: &book::Workbook| items::row_get(wb, sheet.as_deref(), &table, index);
-    let result = match range::patch_edit(&found.sheet, &found.area, &values)? {
+    let result = match range::patch_edit(&found.sheet, &found.area, &values, ctx.app.config.max_write_cells)? {
         Some(edit) => ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await,
         None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
     };
@@ -1536,7 +1544,7 @@ async fn row_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: S
             let block = book::Area::cells(0, 0, count as u32 - 1, width - 1);
             let mut one = serde_json::Map::new();
             one.insert("values".into(), v);
-            match range::patch_edit("-", &block, &one)? {
+            match range::patch_edit("-", &block, &one, ctx.app.config.max_write_cells)? {
                 Some(book::Edit::SetCells(set)) => set.inputs,
                 _ => None,
             }

@@ -33,6 +33,10 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Largest JSON body of a workbook call, in bytes.
     pub max_json_bytes: usize,
+    /// Most cells one range read returns (more: 400 `rangeExceedsLimit`).
+    pub max_read_cells: u64,
+    /// Most cells one range write changes.
+    pub max_write_cells: u64,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +46,8 @@ impl Default for ServerConfig {
             https: false,
             max_upload_bytes: 250 * 1024 * 1024,
             max_json_bytes: 16 * 1024 * 1024,
+            max_read_cells: crate::range::DEFAULT_MAX_READ_CELLS,
+            max_write_cells: crate::range::DEFAULT_MAX_WRITE_CELLS,
         }
     }
 }

@@ -16,4 +16,5 @@ pub mod resolve;
 pub use auth::{AuthMode, KeySource, Principal, Verifier};
 pub use error::GraphError;
 pub use http::{router, ServerConfig};
+pub use range::{DEFAULT_MAX_READ_CELLS, DEFAULT_MAX_WRITE_CELLS};
 pub use resolve::{resolve, ApiVersion, DriveRef, ItemAddress, ItemRef, Operation, Resolved};

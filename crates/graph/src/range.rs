@@ -7,12 +7,12 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::error::GraphError;
 
-/// Most cells a range read returns.
-pub const MAX_READ_CELLS: u64 = 5_000_000;
+/// Most cells a range read returns, unless configured otherwise.
+pub const DEFAULT_MAX_READ_CELLS: u64 = 5_000_000;
 /// Reads up to this many cells are quick enough to run on the request's own task.
 pub const SMALL_READ_CELLS: u64 = 4096;
-/// Most cells one PATCH writes.
-pub const MAX_WRITE_CELLS: u64 = MAX_ROWS as u64;
+/// Most cells one PATCH writes, unless configured otherwise: a whole column.
+pub const DEFAULT_MAX_WRITE_CELLS: u64 = MAX_ROWS as u64;
 
 /// A worksheet's Graph id: stable, derived from its sheetId.
 pub fn worksheet_id(sheet_id: u32) -> String {
@@ -83,14 +83,14 @@ pub struct RangeRead {
 }
 
 impl RangeRead {
-    pub fn read(wb: &Workbook, sheet: &str, area: Area) -> Result<RangeRead, BookError> {
-        RangeRead::read_if(wb, sheet, area, true)
+    /// Reads the range, its cells when there are at most `max_cells`.
+    pub fn read(wb: &Workbook, sheet: &str, area: Area, max_cells: u64) -> Result<RangeRead, BookError> {
+        RangeRead::read_if(wb, sheet, area, area.cell_count() <= max_cells)
     }
 
     /// Reads the cells only when `cells` says the response shows them.
     pub fn read_if(wb: &Workbook, sheet: &str, area: Area, cells: bool) -> Result<RangeRead, BookError> {
-        let cells =
-            if !cells || area.cell_count() > MAX_READ_CELLS { None } else { Some(wb.read_range(sheet, &area)?) };
+        let cells = if !cells { None } else { Some(wb.read_range(sheet, &area)?) };
         let (row_hidden, column_hidden) = match wb.model().sheet_index(sheet).map(|i| &wb.model().sheets[i]) {
             Some(s) => (
                 all_in(&s.hidden_rows, area.first_row, area.last_row),
@@ -314,10 +314,15 @@ fn grid<T: Clone>(
 }
 
 /// A range PATCH body as one edit. Returns `None` when it changes nothing.
-pub fn patch_edit(sheet: &str, area: &Area, body: &Map<String, Json>) -> Result<Option<Edit>, GraphError> {
+pub fn patch_edit(
+    sheet: &str,
+    area: &Area,
+    body: &Map<String, Json>,
+    max_cells: u64,
+) -> Result<Option<Edit>, GraphError> {
     let (rows, cols) = (area.rows(), area.cols());
-    if rows * cols > MAX_WRITE_CELLS {
-        return Err(too_large(rows * cols, MAX_WRITE_CELLS));
+    if rows * cols > max_cells {
+        return Err(too_large(rows * cols, max_cells));
     }
     let (rows, cols) = (rows as usize, cols as usize);
     let mut inputs: Option<Vec<Vec<Option<CellInput>>>> = None;
@@ -436,14 +441,22 @@ mod tests {
     fn patch_bodies_become_edits() {
         let area = Area::parse_a1("B2:C3").unwrap();
         let body = json!({"values": [[1, null], ["x", true]], "formulas": [[null, "=B2*2"], [null, null]]});
-        let Some(Edit::SetCells(set)) = patch_edit("S", &area, body.as_object().unwrap()).unwrap() else { panic!() };
+        let Some(Edit::SetCells(set)) =
+            patch_edit("S", &area, body.as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!((set.row, set.col, set.rows, set.cols), (1, 1, 2, 2));
         let inputs = set.inputs.unwrap();
         assert_eq!(inputs[0], vec![Some(CellInput::Number(1.0)), Some(CellInput::Formula("B2*2".into()))]);
         assert_eq!(inputs[1], vec![Some(CellInput::Text("x".into())), Some(CellInput::Bool(true))]);
         // A scalar fills the range.
         let body = json!({"numberFormat": "0.00"});
-        let Some(Edit::SetCells(set)) = patch_edit("S", &area, body.as_object().unwrap()).unwrap() else { panic!() };
+        let Some(Edit::SetCells(set)) =
+            patch_edit("S", &area, body.as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(set.number_formats.unwrap(), vec![vec![Some("0.00".to_string()); 2]; 2]);
         for bad in [
             json!({"values": [[1]]}),
@@ -451,12 +464,15 @@ mod tests {
             json!({"values": [[{}, 1], [1, 1]]}),
             json!({"bogus": 1}),
         ] {
-            let e = patch_edit("S", &area, bad.as_object().unwrap()).unwrap_err();
+            let e = patch_edit("S", &area, bad.as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap_err();
             assert_eq!((e.status, e.inner_code), (400, Some("invalidArgument")), "{bad}");
         }
-        assert_eq!(patch_edit("S", &area, json!({"rowHidden": true}).as_object().unwrap()).unwrap(), None);
+        assert_eq!(
+            patch_edit("S", &area, json!({"rowHidden": true}).as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap(),
+            None
+        );
         assert_eq!(hidden_edits("S", &area, json!({"rowHidden": "yes"}).as_object().unwrap()).unwrap_err().status, 400);
-        assert!(patch_edit("S", &area, &Map::new()).unwrap().is_none());
+        assert!(patch_edit("S", &area, &Map::new(), DEFAULT_MAX_WRITE_CELLS).unwrap().is_none());
     }
 
     #[test]

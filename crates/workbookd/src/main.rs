@@ -73,6 +73,12 @@ struct ServeArgs {
     /// Idle time after which a non-persistent session ends.
     #[arg(long, env = "WORKBOOKD_NONPERSISTENT_SESSION_IDLE", default_value = "7m", value_parser = parse_duration)]
     nonpersistent_session_idle: Duration,
+    /// Most cells one range read returns (more: 400 rangeExceedsLimit).
+    #[arg(long, env = "WORKBOOKD_MAX_READ_CELLS", default_value_t = graph::DEFAULT_MAX_READ_CELLS)]
+    max_read_cells: u64,
+    /// Most cells one range write changes.
+    #[arg(long, env = "WORKBOOKD_MAX_WRITE_CELLS", default_value_t = graph::DEFAULT_MAX_WRITE_CELLS)]
+    max_write_cells: u64,
     /// Answer every `Prefer: respond-async` createSession with 202, so clients can test polling.
     #[arg(long, env = "WORKBOOKD_FORCE_ASYNC_SESSIONS")]
     force_async_sessions: bool,
@@ -101,6 +107,8 @@ impl Default for ServeArgs {
             issuer: None,
             persistent_session_idle: Duration::from_secs(300),
             nonpersistent_session_idle: Duration::from_secs(420),
+            max_read_cells: graph::DEFAULT_MAX_READ_CELLS,
+            max_write_cells: graph::DEFAULT_MAX_WRITE_CELLS,
             force_async_sessions: false,
             tls: false,
             cert: None,
@@ -318,7 +326,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let server_config = graph::ServerConfig { auth, https: tls_files.is_some(), ..graph::ServerConfig::default() };
+    let server_config = graph::ServerConfig {
+        auth,
+        https: tls_files.is_some(),
+        max_read_cells: args.max_read_cells,
+        max_write_cells: args.max_write_cells,
+        ..graph::ServerConfig::default()
+    };
     let app = graph::router(host.clone(), server_config);
     let served = match tls_files {
         Some((cert, key)) => {

@@ -1001,3 +1001,19 @@ fn rows_and_columns_are_hidden_through_ranges() {
     let sheet = support::part(&b.server.download(&b.token, &b.item), "xl/worksheets/sheet1.xml");
     assert!(!sheet.contains(r#"hidden="1""#), "{sheet}");
 }
+
+#[test]
+fn range_cell_limits_are_configurable() {
+    let server = Server::start(&["--max-read-cells", "6", "--max-write-cells", "4"]);
+    let token = user("alice");
+    let item = server.upload(&token, "Fixture.xlsx", &fixture());
+    let path = |a: &str| format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/range(address='{a}')");
+    let call = |m: &str, a: &str, body: &str| server.as_user(&token, m, &path(a), None, body);
+    assert_eq!(call("GET", "A1:C2", "").status, 200);
+    let e = call("GET", "A1:C3", "").error();
+    assert_eq!((e.0, e.2.as_str()), (400, "rangeExceedsLimit"));
+    assert_eq!(call("PATCH", "G1:H2", r#"{"values":[[1,2],[3,4]]}"#).status, 200);
+    let e = call("PATCH", "G1:I2", r#"{"values":[[1,2,3],[4,5,6]]}"#).error();
+    assert_eq!((e.0, e.2.as_str()), (400, "rangeExceedsLimit"));
+    assert_eq!(call("GET", "G1:I1", "").json()["values"], json!([[1, 2, ""]]), "the refused write changed nothing");
+}
