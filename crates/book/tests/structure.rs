@@ -920,3 +920,35 @@ fn rows_added_to_a_table_get_its_calculated_columns() {
     assert_eq!((num(&again, "S", "C5"), num(&again, "S", "C6")), (Value::Number(6.0), Value::Number(10.0)));
     assert!(again.model().sheets[0].tables[0].calculated[2].as_deref().unwrap().contains("Units"));
 }
+
+#[test]
+fn a_table_on_a_sheet_added_in_the_same_session_is_saved_with_it() {
+    let mut wb = open(fixture());
+    wb.edit(Edit::AddSheet { name: "Fresh".into() }).unwrap();
+    wb.edit(Edit::SetCells(book::SetCells {
+        sheet: "Fresh".into(),
+        row: 0,
+        col: 0,
+        rows: 2,
+        cols: 1,
+        inputs: Some(vec![vec![Some(book::CellInput::Text("N".into()))], vec![Some(book::CellInput::Number(7.0))]]),
+        number_formats: None,
+    }))
+    .unwrap();
+    wb.edit(Edit::AddTable { sheet: "Fresh".into(), area: "A1:A2".into(), has_headers: true }).unwrap();
+    // A sheet added and deleted takes its new table along.
+    wb.edit(Edit::AddSheet { name: "Gone".into() }).unwrap();
+    wb.edit(Edit::AddTable { sheet: "Gone".into(), area: "B2:C3".into(), has_headers: false }).unwrap();
+    wb.edit(Edit::DeleteSheet { sheet: "Gone".into() }).unwrap();
+    let saved = wb.save().unwrap();
+    let files = unzip(&saved);
+    let tables: Vec<&String> = files.keys().filter(|k| k.starts_with("xl/tables/")).collect();
+    assert_eq!(tables.len(), 2, "{tables:?}");
+    let again = open(saved.clone());
+    let fresh = again.model().sheets.iter().find(|s| s.name == "Fresh").unwrap();
+    assert_eq!((fresh.tables.len(), fresh.tables[0].columns.clone()), (1, vec!["N".to_string()]));
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(saved)).unwrap();
+    x.load_tables().unwrap();
+    assert_eq!(x.table_names_in_sheet("Fresh"), [&"Table1".to_string()]);
+}

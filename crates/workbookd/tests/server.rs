@@ -465,6 +465,17 @@ fn acknowledged_structural_edits_survive_sigkill() {
     assert_eq!(r.status, 200, "{}", r.text());
     post(&server, "names/add", r#"{"name":"Total","reference":"=Sheet1!$A$4"}"#);
     post(&server, "worksheets/Notes/range(address='A1:B1')/merge", "{}");
+    // A table added, a column added to it, a row hidden.
+    post(&server, "tables/add", r#"{"address":"Notes!C1:D2","hasHeaders":false}"#);
+    post(&server, "tables/Table1/columns/add", r#"{"name":"Extra"}"#);
+    let r = server.as_user(
+        &alice,
+        "PATCH",
+        &format!("{wb}/worksheets/Sheet1/range(address='2:2')"),
+        Some(&session),
+        r#"{"rowHidden":true}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
     server.kill();
     let server = Server::on_disk(dir.path(), &[]);
     let bytes = server.download(&alice, &item);
@@ -477,6 +488,10 @@ fn acknowledged_structural_edits_survive_sigkill() {
     assert_eq!(x.merge_cells_by_sheet_name("Notes").unwrap().len(), 1);
     let names: Vec<String> = x.defined_names().iter().map(|(n, _)| n.clone()).collect();
     assert!(names.contains(&"Total".to_string()), "{names:?}");
+    x.load_tables().unwrap();
+    assert_eq!(x.table_by_name("Table1").unwrap().columns(), ["Column1", "Column2", "Extra"]);
+    let sheet = support::part(&server.download(&alice, &item), "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(r#"hidden="1""#), "{sheet}");
 }
 
 #[test]
