@@ -33,8 +33,21 @@ impl TableInfo {
 /// The formula with references to table `from` naming table `to` (`From[Qty]` becomes
 /// `To[Qty]`); `None` when it names no such table.
 pub fn rename_table(formula: &str, from: &str, to: &str) -> Option<String> {
+    replace_references(formula, |name, inner| {
+        (!name.is_empty() && name.eq_ignore_ascii_case(from)).then(|| format!("{to}[{inner}]"))
+    })
+}
+
+/// Calls `f` with each bracketed reference of a formula outside strings and quoted sheet names:
+/// the word before the bracket (a table's name, or empty) and the text between the outer
+/// brackets. What `f` returns replaces the reference, word and brackets. `None` when nothing
+/// was replaced, or a bracket is left open.
+fn replace_references(formula: &str, mut f: impl FnMut(&str, &str) -> Option<String>) -> Option<String> {
+    if !formula.contains('[') {
+        return None;
+    }
     let chars: Vec<(usize, char)> = formula.char_indices().collect();
-    let mut out = String::with_capacity(formula.len() + to.len());
+    let mut out = String::with_capacity(formula.len() + 16);
     let (mut last, mut changed, mut i) = (0usize, false, 0usize);
     while i < chars.len() {
         match chars[i].1 {
@@ -44,14 +57,16 @@ pub fn rename_table(formula: &str, from: &str, to: &str) -> Option<String> {
                 while start > 0 && is_name_char(chars[start - 1].1) {
                     start -= 1;
                 }
-                let name: String = chars[start..i].iter().map(|x| x.1).collect();
-                if !name.is_empty() && name.eq_ignore_ascii_case(from) {
+                let end = matching_bracket(&chars, i)?;
+                let name = &formula[chars[start].0..chars[i].0];
+                let inner = &formula[chars[i].0 + 1..chars[end].0];
+                if let Some(text) = f(name, inner) {
                     out.push_str(&formula[last..chars[start].0]);
-                    out.push_str(to);
-                    last = chars[i].0;
+                    out.push_str(&text);
+                    last = chars.get(end + 1).map_or(formula.len(), |x| x.0);
                     changed = true;
                 }
-                i = matching_bracket(&chars, i).map_or(chars.len(), |e| e + 1);
+                i = end + 1;
             }
             _ => i += 1,
         }
@@ -75,71 +90,35 @@ pub enum ColumnFate {
 /// as Excel writes it. Bare references (`[Qty]`, `[@Qty]`) are the table's when `inside` (the
 /// formula's cell lies in the table). `None` when nothing changes.
 pub fn rewrite_columns(formula: &str, table: &str, inside: bool, fates: &[ColumnFate]) -> Option<String> {
-    if !formula.contains('[') || fates.is_empty() {
+    if fates.is_empty() {
         return None;
     }
-    let chars: Vec<(usize, char)> = formula.char_indices().collect();
-    let mut out = String::with_capacity(formula.len());
-    let (mut last, mut changed, mut i) = (0usize, false, 0usize);
-    while i < chars.len() {
-        match chars[i].1 {
-            '"' | '\'' => i = after_quoted(&chars, i),
-            '[' => {
-                let mut start = i;
-                while start > 0 && is_name_char(chars[start - 1].1) {
-                    start -= 1;
-                }
-                let Some(end) = matching_bracket(&chars, i) else { break };
-                let name: String = chars[start..i].iter().map(|x| x.1).collect();
-                let ours = if name.is_empty() { inside } else { name.eq_ignore_ascii_case(table) };
-                if ours {
-                    let inner_from = chars[i].0 + 1;
-                    let inner_to = chars[end].0;
-                    let inner = &formula[inner_from..inner_to];
-                    let mut text = inner.to_string();
-                    let mut gone = false;
-                    for fate in fates {
-                        match column_tokens(&text).into_iter().rev().try_fold(text.clone(), |mut acc, (a, b)| {
-                            let col = unescape(acc[a..b].trim());
-                            match fate {
-                                ColumnFate::Renamed { from, to } if col.eq_ignore_ascii_case(from) => {
-                                    acc.replace_range(a..b, &escape_column(to));
-                                    Some(acc)
-                                }
-                                ColumnFate::Deleted(d) if col.eq_ignore_ascii_case(d) => None,
-                                _ => Some(acc),
-                            }
-                        }) {
-                            Some(t) => text = t,
-                            None => {
-                                gone = true;
-                                break;
-                            }
-                        }
-                    }
-                    if gone || text != inner {
-                        out.push_str(&formula[last..chars[start].0]);
-                        if gone {
-                            out.push_str("#REF!");
-                        } else {
-                            out.push_str(&formula[chars[start].0..inner_from]);
-                            out.push_str(&text);
-                            out.push(']');
-                        }
-                        last = chars.get(end + 1).map_or(formula.len(), |x| x.0);
-                        changed = true;
-                    }
-                }
-                i = end + 1;
-            }
-            _ => i += 1,
+    replace_references(formula, |name, inner| {
+        let ours = if name.is_empty() { inside } else { name.eq_ignore_ascii_case(table) };
+        if !ours {
+            return None;
         }
-    }
-    if !changed {
-        return None;
-    }
-    out.push_str(&formula[last..]);
-    Some(out)
+        let mut text = inner.to_string();
+        for fate in fates {
+            let next = column_tokens(&text).into_iter().rev().try_fold(text.clone(), |mut acc, (a, b)| {
+                let col = unescape(acc[a..b].trim());
+                match fate {
+                    ColumnFate::Renamed { from, to } if col.eq_ignore_ascii_case(from) => {
+                        acc.replace_range(a..b, &escape_column(to));
+                        Some(acc)
+                    }
+                    ColumnFate::Deleted(d) if col.eq_ignore_ascii_case(d) => None,
+                    _ => Some(acc),
+                }
+            });
+            match next {
+                Some(t) => text = t,
+                // A deleted column named: the whole reference is gone.
+                None => return Some("#REF!".to_string()),
+            }
+        }
+        (text != inner).then(|| format!("{name}[{text}]"))
+    })
 }
 
 /// Where a structured reference's inside (between the table's brackets) names columns, as byte
@@ -240,51 +219,18 @@ fn is_name_char(c: char) -> bool {
 /// The formula with row-relative structured references replaced, or `None` if it has none.
 /// `row` and `col` are the formula's 0-based cell on `sheet`.
 pub fn resolve(formula: &str, sheet: &str, row: u32, col: u32, tables: &[TableInfo]) -> Option<String> {
-    if !formula.contains('[') || tables.is_empty() {
+    if tables.is_empty() {
         return None;
     }
-    let chars: Vec<(usize, char)> = formula.char_indices().collect();
-    let mut out = String::with_capacity(formula.len());
-    let mut last = 0usize;
-    let mut changed = false;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i].1;
-        match c {
-            '"' | '\'' => i = after_quoted(&chars, i),
-            '[' => {
-                // The table name, if any, is the word right before the bracket.
-                let mut start = i;
-                while start > 0 && is_name_char(chars[start - 1].1) {
-                    start -= 1;
-                }
-                let end = matching_bracket(&chars, i)?;
-                let name: String = chars[start..i].iter().map(|x| x.1).collect();
-                let inner: String = chars[i + 1..end].iter().map(|x| x.1).collect();
-                let table = if name.is_empty() {
-                    tables.iter().find(|t| t.sheet == sheet && t.area.contains(row, col))
-                } else {
-                    tables.iter().find(|t| t.name.eq_ignore_ascii_case(&name))
-                };
-                // A bracket after a word that is not a table (an external book `[1]`) is left.
-                if let Some(t) = table {
-                    if let Some(text) = rewrite(t, &inner, name.is_empty(), row) {
-                        out.push_str(&formula[last..chars[start].0]);
-                        out.push_str(&text);
-                        last = chars.get(end + 1).map_or(formula.len(), |x| x.0);
-                        changed = true;
-                    }
-                }
-                i = end + 1;
-            }
-            _ => i += 1,
-        }
-    }
-    if !changed {
-        return None;
-    }
-    out.push_str(&formula[last..]);
-    Some(out)
+    replace_references(formula, |name, inner| {
+        let table = if name.is_empty() {
+            tables.iter().find(|t| t.sheet == sheet && t.area.contains(row, col))
+        } else {
+            tables.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+        };
+        // A bracket after a word that is not a table (an external book `[1]`) is left.
+        rewrite(table?, inner, name.is_empty(), row)
+    })
 }
 
 /// The index after a string or quoted sheet name starting at `open` (doubled quotes inside).

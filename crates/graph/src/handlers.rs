@@ -1057,14 +1057,7 @@ async fn column_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
     let mut index = None;
     for (k, v) in &body {
         match k.to_ascii_lowercase().as_str() {
-            "index" => {
-                index = match v {
-                    Value::Null => None,
-                    v => Some(v.as_u64().and_then(|i| u32::try_from(i).ok()).ok_or_else(|| {
-                        GraphError::invalid_argument(format!("index must be null or a column number, not {v}."))
-                    })?),
-                }
-            }
+            "index" => index = optional_index(v, "column")?,
             "name" | "values" | "id" => {}
             k if k.starts_with('@') => {}
             _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a column."))),
@@ -1185,6 +1178,18 @@ async fn column_delete(ctx: Ctx, address: ItemAddress, sheet: Option<String>, ta
     let user = ctx.who.drive_owner();
     ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
     Ok(StatusCode::OK.into_response())
+}
+
+/// An `index` of a body: null (at the end) or a 0-based row or column number.
+fn optional_index(v: &Value, what: &str) -> Result<Option<u32>, GraphError> {
+    match v {
+        Value::Null => Ok(None),
+        v => v
+            .as_u64()
+            .and_then(|i| u32::try_from(i).ok())
+            .map(Some)
+            .ok_or_else(|| GraphError::invalid_argument(format!("index must be null or a {what} number, not {v}."))),
+    }
 }
 
 /// A string property of a JSON body, in any case; `Ok(None)` when absent or null.
@@ -1508,14 +1513,7 @@ async fn row_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: S
     let mut values: Option<Value> = None;
     for (k, v) in &body {
         match k.to_ascii_lowercase().as_str() {
-            "index" => {
-                index = match v {
-                    Value::Null => None,
-                    v => Some(v.as_u64().and_then(|i| u32::try_from(i).ok()).ok_or_else(|| {
-                        GraphError::invalid_argument(format!("index must be null or a row number, not {v}."))
-                    })?),
-                }
-            }
+            "index" => index = optional_index(v, "row")?,
             "values" => values = Some(v.clone()).filter(|v| !v.is_null()),
             k if k.starts_with('@') => {}
             _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a table row."))),

@@ -379,8 +379,7 @@ impl Host {
         reg.ended.insert(session_id.to_string(), (EndReason::Closed, Instant::now()));
         Ok(())
     }
-
-    /// Reads from the workbook a call targets.
+    /// Runs `f` over the workbook a call targets, sharing it with other reads.
     pub async fn read<R: Send + 'static>(
         &self,
         user: &str,
@@ -388,32 +387,7 @@ impl Host {
         target: Target<'_>,
         f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
     ) -> Result<R> {
-        match self.handle(user, item_id, target)? {
-            Handle::Private(wb) => {
-                let guard = wb.read_owned().await;
-                blocking(move || f(&guard).map_err(HostError::Book)).await
-            }
-            Handle::Shared(state) => {
-                // Reads share the workbook; only loading it needs it to themselves.
-                let guard = state.clone().read_owned().await;
-                if guard.workbook.is_some() {
-                    return blocking(move || {
-                        let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
-                        f(wb).map_err(HostError::Book)
-                    })
-                    .await;
-                }
-                drop(guard);
-                let mut guard = state.write_owned().await;
-                let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
-                blocking(move || {
-                    Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
-                    let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
-                    f(wb).map_err(HostError::Book)
-                })
-                .await
-            }
-        }
+        self.read_readied(user, item_id, target, false, f).await
     }
 
     /// Like [`Host::read`] for evaluating formulas over the workbook (Graph's functions): a
@@ -426,18 +400,37 @@ impl Host {
         target: Target<'_>,
         f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
     ) -> Result<R> {
+        self.read_readied(user, item_id, target, true, f).await
+    }
+
+    async fn read_readied<R: Send + 'static>(
+        &self,
+        user: &str,
+        item_id: &str,
+        target: Target<'_>,
+        for_evaluation: bool,
+        f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
+    ) -> Result<R> {
+        let ready = |wb: &Workbook| !for_evaluation || wb.is_ready_for_evaluation();
+        let make_ready = move |wb: &mut Workbook| if for_evaluation { wb.ready_for_evaluation() } else { Ok(()) };
         match self.handle(user, item_id, target)? {
             Handle::Private(wb) => {
+                let guard = wb.clone().read_owned().await;
+                if ready(&guard) {
+                    return blocking(move || f(&guard).map_err(HostError::Book)).await;
+                }
+                drop(guard);
                 let mut guard = wb.write_owned().await;
                 blocking(move || {
-                    guard.ready_for_evaluation().map_err(HostError::Book)?;
+                    make_ready(&mut guard).map_err(HostError::Book)?;
                     f(&guard).map_err(HostError::Book)
                 })
                 .await
             }
             Handle::Shared(state) => {
+                // Reads share the workbook; only loading (or readying) it needs it to themselves.
                 let guard = state.clone().read_owned().await;
-                if guard.workbook.as_ref().is_some_and(Workbook::is_ready_for_evaluation) {
+                if guard.workbook.as_ref().is_some_and(ready) {
                     return blocking(move || {
                         let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
                         f(wb).map_err(HostError::Book)
@@ -450,7 +443,7 @@ impl Host {
                 blocking(move || {
                     Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
                     let wb = guard.workbook.as_mut().ok_or(HostError::ItemNotFound)?;
-                    wb.ready_for_evaluation().map_err(HostError::Book)?;
+                    make_ready(wb).map_err(HostError::Book)?;
                     f(wb).map_err(HostError::Book)
                 })
                 .await
