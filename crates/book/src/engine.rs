@@ -29,6 +29,11 @@ pub trait CalcEngine: Send + Sync {
     /// The value of `formula` (without the leading `=`) as if it stood in a cell of `sheet`,
     /// reading the cells as they are now; nothing changes.
     fn evaluate(&self, sheet: &str, formula: &str) -> Result<Value>;
+    /// Inserts whole rows or columns in the engine's own graph, its formulas and names moving
+    /// with them, so that only what moved is calculated again. `Ok(false)` when this engine
+    /// does not take the shift that way: the caller loads the engine anew from `model` (which
+    /// already holds the shifted workbook).
+    fn insert(&mut self, shift: &crate::shift::Shift, model: &BookModel) -> Result<bool>;
 }
 
 /// Loads a parsed workbook into formualizer.
@@ -422,6 +427,34 @@ impl CalcEngine for Formualizer {
             }
         }
         Ok(())
+    }
+
+    fn insert(&mut self, shift: &crate::shift::Shift, model: &BookModel) -> Result<bool> {
+        if !shift.insert || !shift.whole() || self.sheet_index(&shift.sheet).is_none() {
+            return Ok(false);
+        }
+        let engine = self.wb.engine_mut();
+        let done = match shift.axis {
+            crate::shift::Axis::Rows => engine.insert_rows(&shift.sheet, shift.at + 1, shift.count).is_ok(),
+            crate::shift::Axis::Cols => engine.insert_columns(&shift.sheet, shift.at + 1, shift.count).is_ok(),
+        };
+        if !done {
+            return Ok(false);
+        }
+        // What the wrapper knows of the cells follows the model.
+        self.tables = table_infos(model);
+        self.failed.clear();
+        let si = self.sheet_index(&shift.sheet).unwrap_or_default();
+        self.formula_cells = std::mem::take(&mut self.formula_cells)
+            .into_iter()
+            .filter_map(|(s, r, c)| {
+                if s != si {
+                    return Some((s, r, c));
+                }
+                shift.map_cell(r - 1, c - 1).map(|(r, c)| (s, r + 1, c + 1))
+            })
+            .collect();
+        Ok(true)
     }
 
     fn evaluate(&self, sheet: &str, formula: &str) -> Result<Value> {

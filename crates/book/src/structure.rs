@@ -23,8 +23,33 @@ impl Workbook {
     /// Inserts or deletes the cells `shift` names, moving the rest as Excel does.
     pub(crate) fn shift_cells(&mut self, shift: &Shift) -> Result<()> {
         self.shift_model(shift)?;
-        // The engine is loaded anew from the shifted model: every formula reads as saved.
+        // Whole rows inserted: the engine moves its own cells, formulas and names, and only what
+        // moved is calculated again (the corpus spot check compares this with a reload).
+        let si = self.sheet_idx(&shift.sheet)?;
+        let shift = Shift { sheet: self.model.sheets[si].name.clone(), ..shift.clone() };
+        if shift.axis == Axis::Rows && self.engine_can_insert(si) && self.engine.insert(&shift, &self.model)? {
+            return self.recalc();
+        }
+        // Otherwise the engine is loaded anew from the shifted model: every formula reads as saved.
         self.reload_engine()
+    }
+
+    /// Whether the engine's own row insert gives what a reload would: it moves the references
+    /// on the shifted sheet, but not those other sheets or defined names make to it, nor the
+    /// cells of tables it holds as plain ranges (the corpus spot check compares the two ways).
+    fn engine_can_insert(&self, si: usize) -> bool {
+        let needle = self.model.sheets[si].name.to_lowercase();
+        let names_it = |f: &str| f.contains('[') || f.to_lowercase().contains(&needle);
+        let tables = self.model.sheets.iter().any(|s| !s.tables.is_empty());
+        let names = self.model.names.iter().any(|n| names_it(&n.formula));
+        let elsewhere = self
+            .model
+            .sheets
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| *s != si)
+            .any(|(_, sheet)| sheet.cells.values().any(|c| c.formula.as_deref().is_some_and(names_it)));
+        !(tables || names || elsewhere)
     }
 
     /// A table by id, name or display name: (sheet index, table index).

@@ -36,7 +36,7 @@ pub(crate) struct NewXf {
 pub struct Workbook {
     pub(crate) pkg: Package,
     pub(crate) model: BookModel,
-    engine: Box<dyn CalcEngine>,
+    pub(crate) engine: Box<dyn CalcEngine>,
     /// Engine values are current (a recalculation ran after load).
     calculated: bool,
     /// Edits not yet recalculated.

@@ -893,3 +893,38 @@ fn a_table_on_a_sheet_added_in_the_same_session_is_saved_with_it() {
     x.load_tables().unwrap();
     assert_eq!(x.table_names_in_sheet("Fresh"), [&"Table1".to_string()]);
 }
+
+#[test]
+fn rows_inserted_by_the_engine_calculate_as_a_reload_does() {
+    // One sheet, no names or tables: the engine moves its own cells.
+    let mut x = rust_xlsxwriter::Workbook::new();
+    let ws = x.add_worksheet().set_name("S").unwrap();
+    for r in 0..40u32 {
+        ws.write_number(r, 0, f64::from(r * 3 % 17)).unwrap();
+        let n = r + 1;
+        let formulas = [
+            format!("=A{n}*2+$A$1"),
+            format!("=SUM($A$1:A{n})"),
+            format!("=ROW()+ROWS(A1:A{n})"),
+            format!("=IF(A{n}>8,\"big\",COUNTIF(A:A,A{n}))"),
+            format!("=INDEX(A:A,{n})+MATCH(A{n},A1:A40,0)"),
+        ];
+        for (c, f) in formulas.iter().enumerate() {
+            ws.write_formula(r, c as u16 + 1, Formula::new(f)).unwrap();
+        }
+    }
+    let mut wb = open(x.save_to_buffer().unwrap());
+    for (at, count) in [(0, 1), (10, 3), (45, 2), (20, 1)] {
+        wb.edit(rows("S", at, count, true)).unwrap();
+    }
+    let mut fresh = Workbook::open(wb.save().unwrap()).unwrap();
+    fresh.full_recalc().unwrap();
+    let mut compared = 0;
+    for (&(r, c), cell) in &wb.model().sheets[0].cells {
+        if cell.formula.is_some() {
+            assert_eq!(wb.value(0, r, c), fresh.value(0, r, c), "{}", book::address::cell_name(r, c));
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 200);
+}

@@ -104,10 +104,17 @@ fn main() {
         let f = structure::spot_check(&corpus, &paths);
         eprintln!("{f:#?}\nin {:.1}s", started.elapsed().as_secs_f64());
         println!(
-            "structure spot check: {} files, {} sheets with a row inserted mid-sheet ({} refused), {} cells compared, {} wrong, {} saves failed",
-            f.files_tried, f.sheets_shifted, f.sheets_refused, f.cells_compared, f.cells_wrong, f.saves_failed
+            "structure spot check: {} files, {} sheets with a row inserted mid-sheet ({} refused), {} cells compared, {} wrong, {} saves failed; {} formula values compared with a full reload, {} differ",
+            f.files_tried,
+            f.sheets_shifted,
+            f.sheets_refused,
+            f.cells_compared,
+            f.cells_wrong,
+            f.saves_failed,
+            f.values_compared,
+            f.values_differ
         );
-        if f.cells_wrong > 0 || f.saves_failed > 0 {
+        if f.cells_wrong > 0 || f.saves_failed > 0 || f.values_differ > 0 {
             std::process::exit(1);
         }
         return;

@@ -19,6 +19,10 @@ pub struct StructureFigures {
     pub refusals: std::collections::BTreeMap<String, u64>,
     pub cells_compared: u64,
     pub cells_wrong: u64,
+    /// Formula values after the edits (the engine moving its own cells where it can) that differ
+    /// from the same workbook loaded anew and calculated in full.
+    pub values_compared: u64,
+    pub values_differ: u64,
     pub saves_failed: u64,
     pub examples: Vec<String>,
 }
@@ -70,6 +74,7 @@ pub fn spot_check(corpus: &Path, paths: &[String]) -> StructureFigures {
                 continue;
             }
         };
+        compare_values(path, &wb, &saved, &mut out);
         let reopened = match Workbook::open(saved) {
             Ok(w) => w,
             Err(e) => {
@@ -81,6 +86,43 @@ pub fn spot_check(corpus: &Path, paths: &[String]) -> StructureFigures {
         compare(path, &original, &reopened, &applied, &mut out);
     }
     out
+}
+
+/// The live workbook's formula values against the saved file loaded and calculated in full.
+fn compare_values(path: &str, live: &Workbook, saved: &[u8], out: &mut StructureFigures) {
+    let Ok(mut fresh) = Workbook::open(saved.to_vec()) else { return };
+    if fresh.full_recalc().is_err() {
+        return;
+    }
+    for (si, sheet) in live.model().sheets.iter().enumerate() {
+        for (&(r, c), cell) in &sheet.cells {
+            let Some(f) = cell.formula.as_deref() else { continue };
+            // Volatile functions differ between any two calculations.
+            let upper = f.to_ascii_uppercase();
+            if ["RAND", "NOW(", "TODAY(", "INFO(", "CELL("].iter().any(|v| upper.contains(v)) {
+                continue;
+            }
+            out.values_compared += 1;
+            let (a, b) = (live.value(si, r, c), fresh.value(si, r, c));
+            let same = match (&a, &b) {
+                (book::Value::Number(x), book::Value::Number(y)) => {
+                    x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
+                }
+                _ => a == b,
+            };
+            if !same {
+                out.values_differ += 1;
+                note(
+                    out,
+                    format!(
+                        "{path}: {}!{}: {f}: live {a:?}, reloaded {b:?}",
+                        sheet.name,
+                        book::address::cell_name(r, c)
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn compare(path: &str, original: &Workbook, reopened: &Workbook, applied: &[Shift], out: &mut StructureFigures) {
