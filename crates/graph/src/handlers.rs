@@ -73,6 +73,8 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::TableRowAdd { item, sheet, table, created } => row_add(ctx, item, sheet, table, created).await,
         Operation::TableRowDelete { item, sheet, table, index } => row_delete(ctx, item, sheet, table, index).await,
         Operation::FunctionCall { item, name } => function_call(ctx, item, name).await,
+        // Batches are run before dispatch (`http::serve`), never from inside one.
+        Operation::Batch => Err(GraphError::bad_request("A batch cannot hold another batch.")),
         Operation::ApplicationGet(item) => application_get(ctx, item).await,
         Operation::ApplicationCalculate(item) => application_calculate(ctx, item).await,
         Operation::NotImplemented { item, operation } => {

@@ -200,7 +200,34 @@ async fn graph_request(State(app): State<App>, method: Method, request: Request)
     ids.stamp(response)
 }
 
+/// One request of a `$batch` through the resolver and its handler, errors rendered; a batch
+/// inside a batch is refused.
+pub(crate) async fn serve_one(app: App, method: Method, request: Request) -> Response {
+    let ids = RequestIds::of(&request);
+    let served = async {
+        let (ctx, operation) = prepare(app, method, request).await?;
+        if operation == Operation::Batch {
+            return Err(GraphError::bad_request("A batch cannot hold another batch."));
+        }
+        Box::pin(crate::handlers::dispatch(ctx, operation)).await
+    };
+    ids.stamp(match served.await {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    })
+}
+
 async fn serve(app: App, method: Method, request: Request) -> Result<Response, GraphError> {
+    let (ctx, operation) = prepare(app, method, request).await?;
+    if operation == Operation::Batch {
+        return Box::pin(crate::batch::run(ctx)).await;
+    }
+    // Boxed: the handlers' futures are large, and this one is moved through the layers above.
+    Box::pin(crate::handlers::dispatch(ctx, operation)).await
+}
+
+/// A request resolved, its caller authenticated and its body read.
+async fn prepare(app: App, method: Method, request: Request) -> Result<(Ctx, Operation), GraphError> {
     let resolved = resolve(method.as_str(), request.uri().path())?;
     let auth = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let who = authenticate(auth, &app.config.auth).await?;
@@ -224,9 +251,7 @@ async fn serve(app: App, method: Method, request: Request) -> Result<Response, G
             )
         })?
     };
-    let ctx = Ctx { app, who, version: resolved.version, uri, headers, query, body };
-    // Boxed: the handlers' futures are large, and this one is moved through the layers above.
-    Box::pin(crate::handlers::dispatch(ctx, resolved.operation)).await
+    Ok((Ctx { app, who, version: resolved.version, uri, headers, query, body }, resolved.operation))
 }
 
 /// An error response. Its body is rendered with the request ids by `RequestIds::stamp`.

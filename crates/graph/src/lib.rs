@@ -3,6 +3,7 @@
 //! envelope. The only crate that knows HTTP.
 
 pub mod auth;
+mod batch;
 mod drive;
 pub mod error;
 mod functions;

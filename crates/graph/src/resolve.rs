@@ -245,6 +245,8 @@ pub enum Operation {
         item: ItemAddress,
         name: String,
     },
+    /// `POST /$batch`: JSON batching, each request answered as if sent alone.
+    Batch,
     ApplicationGet(ItemAddress),
     ApplicationCalculate(ItemAddress),
     /// A documented workbook operation not built yet: answered 501 with its name.
@@ -315,6 +317,7 @@ impl Operation {
             Operation::TableRowAdd { created: true, .. } => "table-post-rows",
             Operation::TableRowDelete { .. } => "tablerow-delete",
             Operation::FunctionCall { .. } => "workbook-functions",
+            Operation::Batch => "json-batching",
             Operation::ApplicationGet(_) => "workbookapplication-get",
             Operation::ApplicationCalculate(_) => "workbookapplication-calculate",
             Operation::NotImplemented { operation, .. } => operation,
@@ -614,6 +617,14 @@ pub fn resolve(method: &str, path: &str) -> Result<Resolved, GraphError> {
         None => return Err(GraphError::unknown_segment("")),
     };
     let rest = &segs[1..];
+    if let [one] = rest {
+        if one.name == "$batch" && one.args.is_none() {
+            return match method {
+                m if m.eq_ignore_ascii_case("POST") => Ok(Resolved { version, operation: Operation::Batch }),
+                _ => Err(GraphError::method_not_allowed(method, "json-batching")),
+            };
+        }
+    }
     let (drive, after_drive) = drive_ref(rest)?;
     if after_drive == rest.len() {
         // The drive itself (`GET /me/drive`): Kiota clients ask for it to learn the drive id.

@@ -1017,3 +1017,53 @@ fn range_cell_limits_are_configurable() {
     assert_eq!((e.0, e.2.as_str()), (400, "rangeExceedsLimit"));
     assert_eq!(call("GET", "G1:I1", "").json()["values"], json!([[1, 2, ""]]), "the refused write changed nothing");
 }
+
+#[test]
+fn json_batches_run_each_request_in_dependency_order() {
+    let b = Book::new();
+    // A session that keeps its writes to itself.
+    let session = b.server.session(&b.token, &b.item, false);
+    let wb = format!("/me/drive/items/{}/workbook", b.item);
+    let batch = json!({"requests": [
+        // Listed before what it depends on: it runs after.
+        {"id": "read", "method": "GET", "url": format!("{wb}/worksheets/Sheet1/range(address='B2')"),
+         "headers": {"workbook-session-id": session}, "dependsOn": ["write"]},
+        {"id": "write", "method": "PATCH", "url": format!("/v1.0{wb}/worksheets/Sheet1/range(address='B2')"),
+         "headers": {"workbook-session-id": session, "Content-Type": "application/json"}, "body": {"values": [[40]]}},
+        {"id": "bad", "method": "GET", "url": format!("{wb}/worksheets/Nope")},
+        {"id": "after-bad", "method": "GET", "url": format!("{wb}/worksheets"), "depends_on": ["bad"]},
+        {"id": "sum", "method": "POST", "url": format!("{wb}/functions/sum"), "body": {"values": [1, 2]}},
+    ]});
+    let r = b.server.as_user(&b.token, "POST", "/v1.0/$batch", None, &batch.to_string());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let responses = r.json()["responses"].as_array().unwrap().clone();
+    let by_id = |id: &str| responses.iter().find(|x| x["id"] == id).unwrap().clone();
+    let order: Vec<&str> = responses.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert!(order.iter().position(|&x| x == "write") < order.iter().position(|&x| x == "read"), "{order:?}");
+    assert_eq!(by_id("write")["status"], 200);
+    assert_eq!(by_id("read")["body"]["values"], json!([[40]]));
+    assert_eq!(by_id("read")["headers"]["content-type"], "application/json");
+    let bad = by_id("bad");
+    assert_eq!(
+        (bad["status"].clone(), bad["body"]["error"]["innerError"]["code"].clone()),
+        (json!(404), json!("itemNotFound"))
+    );
+    assert!(bad["headers"]["request-id"].as_str().is_some_and(|id| !id.is_empty()), "{bad}");
+    assert_eq!(by_id("after-bad")["status"], 424);
+    assert_eq!(by_id("sum")["body"]["value"], 3);
+    // The write went into the session, not the stored file.
+    assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='B2')", "")["values"], json!([[3]]));
+    // Malformed batches are refused whole.
+    let too_many = json!({"requests": (0..21).map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/me/drive"})).collect::<Vec<_>>()});
+    let twice = json!({"requests": [{"id": "a", "method": "GET", "url": "/me/drive"}, {"id": "A", "method": "GET", "url": "/me/drive"}]});
+    let unknown = json!({"requests": [{"id": "a", "method": "GET", "url": "/me/drive", "dependsOn": ["z"]}]});
+    let cycle = json!({"requests": [{"id": "a", "method": "GET", "url": "/me/drive", "dependsOn": ["b"]}, {"id": "b", "method": "GET", "url": "/me/drive", "dependsOn": ["a"]}]});
+    for bad in [too_many, twice, unknown, cycle, json!({"nope": 1})] {
+        let r = b.server.as_user(&b.token, "POST", "/v1.0/$batch", None, &bad.to_string());
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+    // No batch within a batch; beta too.
+    let nested = json!({"requests": [{"id": "n", "method": "POST", "url": "/$batch", "body": {"requests": []}}]});
+    let r = b.server.as_user(&b.token, "POST", "/beta/$batch", None, &nested.to_string());
+    assert_eq!(r.json()["responses"][0]["status"], 400);
+}
