@@ -5,8 +5,8 @@
 
 use quick_xml::events::Event;
 
-use crate::error::{BookError, Result};
-use crate::shift_xml::{local_name as local, set_attr, RawEvents};
+use crate::error::Result;
+use crate::shift_xml::{local_name as local, set_attr, RawEvents, TopElement};
 
 /// The width of a column Excel has not sized, in its units (Calibri 11).
 const STANDARD_WIDTH: &str = "9.140625";
@@ -88,47 +88,23 @@ pub(crate) fn set_hidden_rows(data: &[u8], part: &str, hidden: &[u32]) -> Result
 
 /// The `<cols>` list with `hidden` as `hidden` (0-based, ascending) says.
 pub(crate) fn set_hidden_cols(data: &[u8], part: &str, hidden: &[u32]) -> Result<Vec<u8>> {
-    let mut events = RawEvents::new(data, part);
-    let mut depth = 0usize;
-    let mut prefix = String::new();
-    // The existing list's span, its `<col>` elements (min, max, bytes), where a new one goes.
-    let (mut list, mut list_start, mut insert_at) = (None::<(usize, usize)>, 0usize, None::<usize>);
+    let at = TopElement::locate(data, part, b"cols", &[b"sheetData"])?;
+    let prefix = at.prefix.clone();
+    // The existing `<col>` elements: min, max (0-based) and their bytes.
     let mut cols: Vec<(u32, u32, Vec<u8>)> = Vec::new();
-    while let Some((ev, raw, pos)) = events.next()? {
-        let end = pos + raw.len();
-        match &ev {
-            Event::Start(e) | Event::Empty(e) => {
-                let q = e.name();
-                let name = local(q.into_inner().as_bytes());
-                if depth == 0 {
-                    prefix = prefix_of(q.into_inner().as_bytes());
-                }
-                if depth == 1 && name == b"cols" {
-                    list_start = pos;
-                    if matches!(ev, Event::Empty(_)) {
-                        list = Some((pos, end));
-                    }
-                } else if depth == 2 && name == b"col" && list.is_none() {
-                    let bound = |k: &[u8]| crate::xml::attr_cow(e, k).and_then(|v| v.parse::<u32>().ok());
-                    if let (Some(lo), Some(hi)) = (bound(b"min"), bound(b"max")) {
-                        if lo >= 1 && hi >= lo {
-                            cols.push((lo - 1, hi - 1, raw.to_vec()));
-                        }
-                    }
-                } else if depth == 1 && name == b"sheetData" && insert_at.is_none() {
-                    insert_at = Some(pos);
-                }
-                if matches!(ev, Event::Start(_)) {
-                    depth += 1;
+    if let Some((from, to)) = at.span {
+        let mut events = RawEvents::new(&data[from..to], part);
+        while let Some((ev, raw, _)) = events.next()? {
+            let (Event::Start(e) | Event::Empty(e)) = &ev else { continue };
+            if local(e.name().into_inner().as_bytes()) != b"col" {
+                continue;
+            }
+            let bound = |k: &[u8]| crate::xml::attr_cow(e, k).and_then(|v| v.parse::<u32>().ok());
+            if let (Some(lo), Some(hi)) = (bound(b"min"), bound(b"max")) {
+                if lo >= 1 && hi >= lo {
+                    cols.push((lo - 1, hi - 1, raw.to_vec()));
                 }
             }
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                if depth == 1 && local(e.name().into_inner().as_bytes()) == b"cols" {
-                    list = Some((list_start, end));
-                }
-            }
-            _ => {}
         }
     }
     let is_hidden = |c: u32| hidden.binary_search(&c).is_ok();
@@ -186,12 +162,7 @@ pub(crate) fn set_hidden_cols(data: &[u8], part: &str, hidden: &[u32]) -> Result
         }
         text.extend_from_slice(format!("</{prefix}cols>").as_bytes());
     }
-    let (from, to) = list.or(insert_at.map(|i| (i, i))).ok_or_else(|| BookError::corrupt(part, "no sheetData"))?;
-    let mut out = Vec::with_capacity(data.len() + text.len());
-    out.extend_from_slice(&data[..from]);
-    out.extend_from_slice(&text);
-    out.extend_from_slice(&data[to..]);
-    Ok(out)
+    Ok(at.replace(data, &text))
 }
 
 fn tag_hidden(tag: &[u8]) -> bool {

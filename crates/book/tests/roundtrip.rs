@@ -17,15 +17,7 @@ fn sample() -> Vec<u8> {
 }
 
 fn set(sheet: &str, row: u32, col: u32, input: CellInput) -> Edit {
-    Edit::SetCells(SetCells {
-        sheet: sheet.into(),
-        row,
-        col,
-        rows: 1,
-        cols: 1,
-        inputs: Some(vec![vec![Some(input)]]),
-        number_formats: None,
-    })
+    common::set_cell(sheet, row, col, input)
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use book::address::{MAX_COLS, MAX_ROWS};
 use book::{Area, Axis, BookError, Edit, Shift, Value, Workbook};
-use common::{unzip, Fixture};
+use common::{set_cell, unzip, Fixture};
 use rust_xlsxwriter::{
     ConditionalFormatCell, ConditionalFormatCellRule, DataValidation, Format, Formula, Table, TableColumn,
 };
@@ -63,19 +63,6 @@ fn open(bytes: Vec<u8>) -> Workbook {
 
 fn rows(sheet: &str, at: u32, count: u32, insert: bool) -> Edit {
     Edit::ShiftCells(Shift { sheet: sheet.into(), axis: Axis::Rows, at, count, insert, band: (0, MAX_COLS - 1) })
-}
-
-/// Writes one cell.
-fn put(sheet: &str, row: u32, col: u32, input: book::CellInput) -> Edit {
-    Edit::SetCells(book::SetCells {
-        sheet: sheet.into(),
-        row,
-        col,
-        rows: 1,
-        cols: 1,
-        inputs: Some(vec![vec![Some(input)]]),
-        number_formats: None,
-    })
 }
 
 fn num(wb: &Workbook, sheet: &str, a1: &str) -> Value {
@@ -269,7 +256,7 @@ fn edits_excel_refuses_or_that_would_need_unmodelled_parts_are_refused() {
     conflict(wb.edit(Edit::ShiftCells(Shift::of_area("Sheet1", &Area::parse_a1("E1").unwrap(), Axis::Rows, true))));
     wb.edit(rows("Sheet1", MAX_ROWS - 1, 1, false)).unwrap();
     let mut far = Workbook::open(fixture()).unwrap();
-    far.edit(put("Other", MAX_ROWS - 1, 3, book::CellInput::Number(1.0))).unwrap();
+    far.edit(set_cell("Other", MAX_ROWS - 1, 3, book::CellInput::Number(1.0))).unwrap();
     conflict(far.edit(rows("Other", 0, 1, true)));
     // Every column of a table, its header row.
     let mut wb = open(fixture());
@@ -430,7 +417,7 @@ fn names_are_added_and_updated() {
     wb.edit(add("Total", None, "=Data!$C$1")).unwrap();
     wb.edit(add("Pick", Some("Data"), "Data!$A$3:$A$4")).unwrap();
     wb.edit(add("Half", None, "=0.5")).unwrap();
-    wb.edit(put("Other", 5, 0, book::CellInput::Formula("Total*Half".into()))).unwrap();
+    wb.edit(set_cell("Other", 5, 0, book::CellInput::Formula("Total*Half".into()))).unwrap();
     assert_eq!(num(&wb, "Other", "A6"), Value::Number(27.5));
     // Taken (in any case, in the same scope), or not a name Excel takes.
     assert!(matches!(wb.edit(add("total", None, "1")), Err(BookError::NameExists(_))));
@@ -578,7 +565,7 @@ fn table_columns_are_added_renamed_and_deleted() {
     use book::CellInput;
     let mut wb = open(fixture());
     // K1 names the Qty column from outside; a column inserted in the middle moves Qty right.
-    wb.edit(put("Data", 0, 10, CellInput::Formula("MAX(Stock[Qty])".into()))).unwrap();
+    wb.edit(set_cell("Data", 0, 10, CellInput::Formula("MAX(Stock[Qty])".into()))).unwrap();
     let values = |h: &str, v: [f64; 3]| {
         Some(
             std::iter::once(Some(CellInput::Text(h.into())))
@@ -692,7 +679,8 @@ fn tables_are_added_with_or_without_headers() {
     assert_eq!(num(&wb, "Data", "B1"), Value::Number(2.0), "B moved not");
     assert_eq!(formula(&wb, "Data", "B1").as_deref(), Some("=A2*2"), "references follow the data");
     // A formula on the new table's column.
-    wb.edit(put("Other", 5, 0, book::CellInput::Formula("SUM(Table1[Column2])+SUM(Table2[Column1])".into()))).unwrap();
+    wb.edit(set_cell("Other", 5, 0, book::CellInput::Formula("SUM(Table1[Column2])+SUM(Table2[Column1])".into())))
+        .unwrap();
     assert_eq!(num(&wb, "Other", "A6"), Value::Number(58.0));
     // Overlapping another table, or past the sheet: refused, nothing changed.
     assert!(wb.edit(Edit::AddTable { sheet: "Data".into(), area: "I2:K3".into(), has_headers: true }).is_err());
@@ -728,7 +716,7 @@ fn rows_and_columns_are_hidden_and_shown() {
     let mut wb = open(fixture());
     let hide = |axis, first, last, hidden| Edit::SetHidden { sheet: "Data".into(), axis, first, last, hidden };
     // SUBTOTAL(109) leaves hidden rows out.
-    wb.edit(put("Data", 0, 11, book::CellInput::Formula("SUBTOTAL(109,A1:A10)".into()))).unwrap();
+    wb.edit(set_cell("Data", 0, 11, book::CellInput::Formula("SUBTOTAL(109,A1:A10)".into()))).unwrap();
     assert_eq!(num(&wb, "Data", "L1"), Value::Number(55.0));
     wb.edit(hide(Axis::Rows, 1, 2, true)).unwrap(); // rows 2-3
     assert_eq!(num(&wb, "Data", "L1"), Value::Number(50.0));
@@ -796,7 +784,7 @@ fn tables_show_and_hide_their_header_and_total_rows() {
     let mut wb = open(saved);
     assert_eq!(wb.model().sheets[0].tables[0].area.to_a1(), "H2:I4");
     // With the row above taken, the table moves down a row to make room for its header.
-    wb.edit(put("Data", 0, 7, book::CellInput::Text("note".into()))).unwrap();
+    wb.edit(set_cell("Data", 0, 7, book::CellInput::Text("note".into()))).unwrap();
     wb.edit(headers(true)).unwrap();
     let t = &wb.model().sheets[0].tables[0];
     assert_eq!((t.area.to_a1().as_str(), t.header_rows), ("H2:I5", 1));
@@ -811,7 +799,7 @@ fn tables_show_and_hide_their_header_and_total_rows() {
     // A row that formulas name is not taken away.
     let mut wb = open(fixture());
     wb.edit(totals(true)).unwrap();
-    wb.edit(put("Other", 5, 0, book::CellInput::Formula("Stock[[#Totals],[Qty]]".into()))).unwrap();
+    wb.edit(set_cell("Other", 5, 0, book::CellInput::Formula("Stock[[#Totals],[Qty]]".into()))).unwrap();
     assert!(matches!(wb.edit(totals(false)), Err(BookError::StructureConflict(_))));
     assert_eq!(wb.model().sheets[0].tables[0].totals_rows, 1);
 }
@@ -852,7 +840,7 @@ fn rows_added_to_a_table_get_its_calculated_columns() {
     .unwrap();
     assert_eq!((num(&wb, "S", "C2"), formula(&wb, "S", "C2")), (Value::Number(99.0), None));
     // Renamed through its header, the column's formula follows into the next new row.
-    wb.edit(put("S", 0, 0, CellInput::Text("Units".into()))).unwrap();
+    wb.edit(set_cell("S", 0, 0, CellInput::Text("Units".into()))).unwrap();
     wb.edit(Edit::AddTableRows { table: "Orders".into(), index: None, count: 1, inputs: Some(vec![row(5.0, 2.0)]) })
         .unwrap();
     assert_eq!(num(&wb, "S", "C6"), Value::Number(10.0));

@@ -115,3 +115,16 @@ pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// An edit writing one cell.
+pub fn set_cell(sheet: &str, row: u32, col: u32, input: book::CellInput) -> book::Edit {
+    book::Edit::SetCells(book::SetCells {
+        sheet: sheet.into(),
+        row,
+        col,
+        rows: 1,
+        cols: 1,
+        inputs: Some(vec![vec![Some(input)]]),
+        number_formats: None,
+    })
+}
