@@ -39,6 +39,8 @@ pub struct Workbook {
     pub(crate) engine: Box<dyn CalcEngine>,
     /// Engine values are current (a recalculation ran after load).
     calculated: bool,
+    /// Time the engine spent calculating since [`Workbook::take_calc_time`] last read it.
+    calc_time: std::time::Duration,
     /// Edits not yet recalculated.
     pub(crate) dirty: bool,
     /// Insertions and deletions since the package was opened or saved, in order: the save
@@ -115,6 +117,7 @@ impl Workbook {
             model,
             engine: Box::new(engine),
             calculated: false,
+            calc_time: std::time::Duration::ZERO,
             dirty: false,
             pending_changes: Vec::new(),
             tables_changed: BTreeSet::new(),
@@ -601,10 +604,23 @@ impl Workbook {
 
     /// Recalculates what changed since the last recalculation.
     pub fn recalc(&mut self) -> Result<()> {
-        self.engine.recalc()?;
+        self.engine_recalc()?;
         self.calculated = true;
         self.dirty = false;
         Ok(())
+    }
+
+    /// The engine's recalculation, timed.
+    fn engine_recalc(&mut self) -> Result<()> {
+        let started = std::time::Instant::now();
+        let done = self.engine.recalc();
+        self.calc_time += started.elapsed();
+        done
+    }
+
+    /// Time the engine spent calculating since the last call (for the server's metrics).
+    pub fn take_calc_time(&mut self) -> std::time::Duration {
+        std::mem::take(&mut self.calc_time)
     }
 
     /// Calculates a workbook that was just opened when its file asks for it: `fullCalcOnLoad`
@@ -628,7 +644,7 @@ impl Workbook {
     /// a fresh engine).
     pub(crate) fn reload_engine(&mut self) -> Result<()> {
         self.engine = Box::new(Formualizer::load(&self.model)?);
-        self.engine.recalc()?;
+        self.engine_recalc()?;
         self.calculated = true;
         self.dirty = false;
         Ok(())
@@ -833,7 +849,7 @@ impl Workbook {
             return Ok(());
         }
         if self.model.calc_mode == CalcMode::Manual {
-            return self.engine.recalc();
+            return self.engine_recalc();
         }
         self.recalc()
     }

@@ -346,6 +346,15 @@ async fn verified_principal(token: &str, v: &Verifier) -> Result<Arc<Principal>,
     Err(invalid_token(reason))
 }
 
+/// The owner key of a user's drive (`user:{tenant}:{id}`, or `user:{id}` without a tenant), as
+/// their tokens resolve it: `--seed` fills that drive.
+pub fn drive_owner_of(user_id: &str, tenant: Option<&str>) -> String {
+    match tenant {
+        Some(t) => format!("user:{t}:{user_id}"),
+        None => format!("user:{user_id}"),
+    }
+}
+
 impl Principal {
     pub fn new(
         user_id: String,
@@ -355,10 +364,7 @@ impl Principal {
         roles: Vec<String>,
         app: bool,
     ) -> Principal {
-        let owner = match &tenant {
-            Some(t) => format!("user:{t}:{user_id}"),
-            None => format!("user:{user_id}"),
-        };
+        let owner = drive_owner_of(&user_id, tenant.as_deref());
         Principal { user_id, username, tenant, scopes, roles, app, owner }
     }
 

@@ -4,17 +4,16 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use host::Host;
-use serde_json::json;
 
 use crate::auth::{authenticate, AuthMode, Principal};
 use crate::error::GraphError;
@@ -22,6 +21,8 @@ use crate::resolve::{resolve, ApiVersion, Operation};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+/// `Server: workbookd/{version}` on every response, so a client's logs show what answered.
+const SERVER: HeaderValue = HeaderValue::from_static(concat!("workbookd/", env!("CARGO_PKG_VERSION")));
 
 /// How the server answers, beyond what the host decides.
 #[derive(Clone)]
@@ -37,6 +38,11 @@ pub struct ServerConfig {
     pub max_read_cells: u64,
     /// Most cells one range write changes.
     pub max_write_cells: u64,
+    /// `/_workbookd/state` and `/_workbookd/reset` answer (otherwise 404): they show and drop
+    /// every user's data, so they are for emulators, not shared servers.
+    pub control_plane: bool,
+    /// A folder and the drive owner it fills (`--seed`): seeded again after a reset.
+    pub seed: Option<(std::path::PathBuf, String)>,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +54,8 @@ impl Default for ServerConfig {
             max_json_bytes: 16 * 1024 * 1024,
             max_read_cells: crate::range::DEFAULT_MAX_READ_CELLS,
             max_write_cells: crate::range::DEFAULT_MAX_WRITE_CELLS,
+            control_plane: true,
+            seed: None,
         }
     }
 }
@@ -58,6 +66,7 @@ pub(crate) struct App {
     pub config: Arc<ServerConfig>,
     /// Signs pre-authenticated download URLs; new at every start, so old links die with it.
     pub download_key: Arc<[u8]>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The `request-id` given to a request and the `client-request-id` echoed back (the request id
@@ -103,6 +112,7 @@ impl RequestIds {
         let headers = response.headers_mut();
         headers.insert(REQUEST_ID, self.request_id);
         headers.insert(CLIENT_REQUEST_ID, self.client_request_id);
+        headers.insert(header::SERVER, SERVER);
         response
     }
 }
@@ -161,24 +171,45 @@ impl Ctx {
 /// The application: control plane under `/_workbookd/`, everything else through the resolver.
 pub fn router(host: Arc<Host>, config: ServerConfig) -> Router {
     let key: Vec<u8> = uuid::Uuid::new_v4().as_bytes().iter().chain(uuid::Uuid::new_v4().as_bytes()).copied().collect();
-    let app = App { host, config: Arc::new(config), download_key: Arc::from(key) };
+    let metrics = Arc::new(crate::metrics::Metrics::new(host.stats()));
+    let app = App { host, config: Arc::new(config), download_key: Arc::from(key), metrics };
     // Graph requests stamp their ids themselves (the hot path skips a middleware's boxing);
     // the control plane's few routes get them from a layer.
+    use crate::control;
     Router::new()
-        .route("/_workbookd/health", get(health))
+        .route("/_workbookd/health", get(control::health))
+        .route("/_workbookd/metrics", get(control::metrics))
+        .route("/_workbookd/state", get(control::state))
+        .route("/_workbookd/reset", post(control::reset))
         .route("/_workbookd/download/{token}", get(crate::handlers::download))
         .route_layer(middleware::from_fn(with_ids))
         .fallback(graph_request)
         .with_state(app)
 }
 
+/// Ids, the server header and the log line for the control plane's routes.
 async fn with_ids(request: Request, next: Next) -> Response {
+    let started = Instant::now();
     let ids = RequestIds::of(&request);
-    ids.stamp(next.run(request).await)
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = ids.stamp(next.run(request).await);
+    log_request(&method, &path, "control-plane", &response, started);
+    response
 }
 
-async fn health(State(app): State<App>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "sessions": app.host.session_count() }))
+/// One info line per request: method, path, operation, status, time and request id.
+fn log_request(method: &Method, path: &str, operation: &str, response: &Response, started: Instant) {
+    let request_id = response.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+    tracing::info!(
+        target: "workbookd::request",
+        method = method.as_str(),
+        path,
+        operation,
+        status = response.status().as_u16(),
+        ms = (started.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
+        request_id,
+        "served"
+    );
 }
 
 fn query_map(query: Option<&str>) -> HashMap<String, String> {
@@ -192,43 +223,56 @@ fn query_map(query: Option<&str>) -> HashMap<String, String> {
 }
 
 async fn graph_request(State(app): State<App>, method: Method, request: Request) -> Response {
-    let ids = RequestIds::of(&request);
-    let response = match serve(app, method, request).await {
-        Ok(r) => r,
-        Err(e) => error_response(&e),
-    };
-    ids.stamp(response)
+    serve_logged(app, method, request, false).await
 }
 
 /// One request of a `$batch` through the resolver and its handler, errors rendered; a batch
 /// inside a batch is refused.
 pub(crate) async fn serve_one(app: App, method: Method, request: Request) -> Response {
-    let ids = RequestIds::of(&request);
-    let served = async {
-        let (ctx, operation) = prepare(app, method, request).await?;
-        if operation == Operation::Batch {
-            return Err(GraphError::bad_request("A batch cannot hold another batch."));
-        }
-        Box::pin(crate::handlers::dispatch(ctx, operation)).await
-    };
-    ids.stamp(match served.await {
-        Ok(r) => r,
-        Err(e) => error_response(&e),
-    })
+    serve_logged(app, method, request, true).await
 }
 
-async fn serve(app: App, method: Method, request: Request) -> Result<Response, GraphError> {
-    let (ctx, operation) = prepare(app, method, request).await?;
+/// A Graph request served, stamped with its ids, counted in the metrics and logged.
+async fn serve_logged(app: App, method: Method, request: Request, in_batch: bool) -> Response {
+    let started = Instant::now();
+    let ids = RequestIds::of(&request);
+    let path = request.uri().path().to_string();
+    let metrics = app.metrics.clone();
+    let mut operation_name = None;
+    let served = serve(app, method.clone(), request, in_batch, &mut operation_name).await;
+    let response = ids.stamp(served.unwrap_or_else(|e| error_response(&e)));
+    let operation = operation_name.as_deref().unwrap_or("unresolved");
+    metrics.observe(operation, response.status().as_u16(), started.elapsed());
+    log_request(&method, &path, operation, &response, started);
+    response
+}
+
+async fn serve(
+    app: App,
+    method: Method,
+    request: Request,
+    in_batch: bool,
+    operation_name: &mut Option<String>,
+) -> Result<Response, GraphError> {
+    let resolved = resolve(method.as_str(), request.uri().path())?;
+    *operation_name = Some(resolved.operation.name().to_string());
+    let (ctx, operation) = prepare(app, resolved, request).await?;
     if operation == Operation::Batch {
+        if in_batch {
+            return Err(GraphError::bad_request("A batch cannot hold another batch."));
+        }
         return Box::pin(crate::batch::run(ctx)).await;
     }
     // Boxed: the handlers' futures are large, and this one is moved through the layers above.
     Box::pin(crate::handlers::dispatch(ctx, operation)).await
 }
 
-/// A request resolved, its caller authenticated and its body read.
-async fn prepare(app: App, method: Method, request: Request) -> Result<(Ctx, Operation), GraphError> {
-    let resolved = resolve(method.as_str(), request.uri().path())?;
+/// A resolved request's caller authenticated and its body read.
+async fn prepare(
+    app: App,
+    resolved: crate::resolve::Resolved,
+    request: Request,
+) -> Result<(Ctx, Operation), GraphError> {
     let auth = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let who = authenticate(auth, &app.config.auth).await?;
     let query = query_map(request.uri().query());

@@ -4,12 +4,14 @@
 
 pub mod auth;
 mod batch;
+mod control;
 mod drive;
 pub mod error;
 mod functions;
 mod handlers;
 pub mod http;
 mod items;
+mod metrics;
 pub mod navigate;
 mod range;
 pub mod resolve;

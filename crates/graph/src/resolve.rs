@@ -510,12 +510,19 @@ fn segments(raw_path: &str) -> Result<Vec<Segment<'_>>, GraphError> {
             i += 1;
             continue;
         }
-        // `root:/path/to/file.xlsx:` spans raw segments unless it came encoded as one.
+        // `root:/path/to/file.xlsx:` spans raw segments unless it came encoded as one. At the
+        // end of the URL the closing colon is optional (`GET /me/drive/root:/a/b.xlsx`).
         if seg.starts_with("root:") && !(seg.len() > 5 && seg.ends_with(':')) {
             let mut joined = seg.into_owned();
             while !(joined.len() > 5 && joined.ends_with(':')) {
                 i += 1;
-                let Some(next) = raw.get(i) else { return Err(GraphError::unknown_segment(&joined)) };
+                let Some(next) = raw.get(i) else {
+                    if joined.len() > 6 {
+                        joined.push(':');
+                        break;
+                    }
+                    return Err(GraphError::unknown_segment(&joined));
+                };
                 joined.push('/');
                 joined.push_str(&percent_decode(next)?);
             }
@@ -1151,6 +1158,11 @@ mod tests {
             op("PUT", "/v1.0/me/drive/root:/folder/book.xlsx:/content"),
             Operation::ContentPut(ItemAddress { drive: DriveRef::Me, item: ItemRef::Path("folder/book.xlsx".into()) })
         );
+        // At the end of the URL the closing colon may be left out, as on OneDrive.
+        assert_eq!(
+            op("GET", "/v1.0/me/drive/root:/folder/book.xlsx"),
+            Operation::ItemGet(ItemAddress { drive: DriveRef::Me, item: ItemRef::Path("folder/book.xlsx".into()) })
+        );
         assert_eq!(
             op("PATCH", "/beta/me/drive/items/42/workbook/worksheets('Sheet 1')/range(address='Sheet 1!A1:B2')"),
             Operation::RangeUpdate {
@@ -1315,7 +1327,8 @@ mod tests {
         let e = resolve("PUT", "/v1.0/me/drive/items/1/workbook/worksheets/S/charts/C1").unwrap_err();
         assert_eq!((e.status, e.code), (405, "methodNotAllowed"));
         assert_eq!(resolve("GET", "/v2.0/me/drive/root").unwrap_err().status, 400);
-        assert_eq!(resolve("GET", "/v1.0/me/drive/root:/unterminated").unwrap_err().status, 400);
+        assert_eq!(resolve("GET", "/v1.0/me/drive/root:").unwrap_err().status, 400);
+        assert_eq!(resolve("GET", "/v1.0/me/drive/root:/").unwrap_err().status, 400);
         assert_eq!(resolve("GET", "/v1.0/me/drive/items/%ZZ").unwrap_err().status, 400);
     }
 

@@ -10,7 +10,9 @@
 //!   those are in the journal already.
 //! - Long-running createSession is an operation record polled by the client.
 
+pub mod seed;
 mod session;
+mod stats;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,6 +23,7 @@ use store::{Conflict, DriveStore, Item, StoreError};
 
 use session::{EndReason, Operation, Session};
 pub use session::{OperationStatus, OperationView, Outcome, SessionInfo};
+pub use stats::{BookView, HostState, SessionView, Stats};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -114,6 +117,7 @@ pub struct Host {
     store: Arc<dyn DriveStore>,
     config: Config,
     registry: Mutex<Registry>,
+    stats: Stats,
 }
 
 /// Which workbook a call works on.
@@ -138,7 +142,7 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> 
 
 impl Host {
     pub fn new(store: Arc<dyn DriveStore>, config: Config) -> Arc<Host> {
-        Arc::new(Host { store, config, registry: Mutex::new(Registry::default()) })
+        Arc::new(Host { store, config, registry: Mutex::new(Registry::default()), stats: Stats::default() })
     }
 
     pub fn store(&self) -> &Arc<dyn DriveStore> {
@@ -147,6 +151,11 @@ impl Host {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Timings the host records (journal syncs, recalculation), for the metrics endpoint.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     fn registry(&self) -> MutexGuard<'_, Registry> {
@@ -491,8 +500,11 @@ impl Host {
         match self.handle(user, item_id, target)? {
             Handle::Private(wb) => {
                 let mut guard = wb.write_owned().await;
+                let stats = self.stats.clone();
                 blocking(move || {
-                    guard.edit(edit).map_err(HostError::Book)?;
+                    let edited = guard.edit(edit);
+                    stats.observe_calc(guard.take_calc_time());
+                    edited.map_err(HostError::Book)?;
                     then(&guard).map_err(HostError::Book)
                 })
                 .await
@@ -500,11 +512,14 @@ impl Host {
             Handle::Shared(state) => {
                 let mut guard = state.write_owned().await;
                 let (store, config, id) = (self.store.clone(), self.config.clone(), item_id.to_string());
+                let stats = self.stats.clone();
                 blocking(move || {
                     Self::ensure_loaded(store.as_ref(), &config.limits, &id, &mut guard)?;
                     let generation = guard.generation;
                     let Some(wb) = guard.workbook.as_mut() else { return Err(HostError::ItemNotFound) };
-                    let record = match wb.edit(edit) {
+                    let edited = wb.edit(edit);
+                    stats.observe_calc(wb.take_calc_time());
+                    let record = match edited {
                         Ok(r) => r,
                         Err(e) => {
                             // A refused edit changes nothing; one that failed half-way leaves the
@@ -518,7 +533,10 @@ impl Host {
                             return Err(HostError::Book(e));
                         }
                     };
-                    if let Err(e) = store.append_journal(&id, generation, &record.to_bytes()) {
+                    let started = Instant::now();
+                    let appended = store.append_journal(&id, generation, &record.to_bytes());
+                    stats.observe_journal_append(started.elapsed());
+                    if let Err(e) = appended {
                         guard.workbook = None;
                         return Err(e.into());
                     }
@@ -696,5 +714,40 @@ impl Host {
     /// Open sessions (for tests and the health endpoint).
     pub fn session_count(&self) -> usize {
         self.registry().sessions.len()
+    }
+
+    /// Open sessions and live workbooks, as the emulator's state view and the metrics show them.
+    pub fn state(&self) -> HostState {
+        let now = Instant::now();
+        let reg = self.registry();
+        let mut sessions: Vec<SessionView> = reg
+            .sessions
+            .values()
+            .map(|s| SessionView {
+                id: s.id.clone(),
+                user: s.user.clone(),
+                item_id: s.item_id.clone(),
+                persistent: s.persistent,
+                idle: now.saturating_duration_since(s.last_activity),
+            })
+            .collect();
+        sessions.sort_by(|a, b| (&a.item_id, &a.id).cmp(&(&b.item_id, &b.id)));
+        let mut books: Vec<BookView> = reg
+            .books
+            .iter()
+            .map(|(id, b)| BookView { item_id: id.clone(), idle: now.saturating_duration_since(b.last_used) })
+            .collect();
+        books.sort_by(|a, b| a.item_id.cmp(&b.item_id));
+        HostState { sessions, books }
+    }
+
+    /// Forgets every session, operation and live workbook and empties the store, as at a first
+    /// start (the emulator's reset). Sessions that were open answer as unknown afterwards.
+    pub async fn reset(&self) -> Result<()> {
+        *self.registry() = Registry::default();
+        self.with_store(|s| s.reset()).await?;
+        // A request that was loading a workbook during the reset may have registered it again.
+        self.registry().books.clear();
+        Ok(())
     }
 }

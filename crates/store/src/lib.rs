@@ -120,6 +120,10 @@ pub trait DriveStore: Send + Sync + 'static {
     /// The drive of an owner, created with its root folder on first use.
     fn drive_for_owner(&self, owner: &str) -> Result<Drive>;
     fn drive(&self, drive_id: &str) -> Result<Option<Drive>>;
+    /// Every drive, in no particular order (for the emulator's state view).
+    fn drives(&self) -> Result<Vec<Drive>>;
+    /// Drops every drive, item, content generation and journal: an empty store, as at first start.
+    fn reset(&self) -> Result<()>;
     fn item(&self, item_id: &str) -> Result<Option<Item>>;
     /// The child of a folder with this name, compared case-insensitively as OneDrive does.
     fn child(&self, parent_id: &str, name: &str) -> Result<Option<Item>>;

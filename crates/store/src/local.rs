@@ -323,6 +323,32 @@ impl DriveStore for LocalStore {
             .optional()?)
     }
 
+    fn drives(&self) -> Result<Vec<Drive>> {
+        let conn = self.db();
+        let mut stmt = conn.prepare("SELECT id, owner, root_id FROM drives")?;
+        let drives = stmt
+            .query_map([], |r| Ok(Drive { id: r.get(0)?, owner: r.get(1)?, root_id: r.get(2)? }))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(drives)
+    }
+
+    fn reset(&self) -> Result<()> {
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        // Items point at their parents: clear the links, then the rows.
+        tx.execute_batch("UPDATE items SET parent_id = NULL; DELETE FROM items; DELETE FROM drives;")?;
+        tx.commit()?;
+        self.rows().clear();
+        self.drives.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.journals.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        // The rows are gone (durably); the files they named go now. A crash in between leaves
+        // unreferenced files, which nothing reads.
+        let content = self.dir.join("content");
+        fs::remove_dir_all(&content)?;
+        fs::create_dir_all(&content)?;
+        sync_dir(&self.dir)
+    }
+
     fn item(&self, item_id: &str) -> Result<Option<Item>> {
         let cached = self.rows().get(item_id).cloned();
         let found = match cached {

@@ -71,6 +71,15 @@ impl State {
 }
 
 impl DriveStore for MemoryStore {
+    fn drives(&self) -> Result<Vec<Drive>> {
+        Ok(self.lock().drives.values().cloned().collect())
+    }
+
+    fn reset(&self) -> Result<()> {
+        *self.lock() = State::default();
+        Ok(())
+    }
+
     fn drive_for_owner(&self, owner: &str) -> Result<Drive> {
         let mut s = self.lock();
         if let Some(d) = s.owners.get(owner).and_then(|id| s.drives.get(id)) {

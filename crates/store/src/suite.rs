@@ -16,6 +16,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("stale_generation_is_refused", stale_generation_is_refused),
     ("delete_is_recursive", delete_is_recursive),
     ("bad_names_and_parents", bad_names_and_parents),
+    ("drives_are_listed_and_reset", drives_are_listed_and_reset),
 ];
 
 pub fn drives_are_per_owner(s: &dyn DriveStore) {
@@ -151,4 +152,32 @@ pub fn bad_names_and_parents(s: &dyn DriveStore) {
     assert!(matches!(s.put_file(&f.id, "g.xlsx", b"x", Conflict::Fail), Err(StoreError::Invalid(_))));
     assert!(matches!(s.ensure_folder(&d.root_id, "f.xlsx"), Err(StoreError::NameExists(_))));
     assert!(matches!(s.content(&d.root_id), Err(StoreError::Invalid(_)) | Err(StoreError::NotFound)));
+}
+
+pub fn drives_are_listed_and_reset(s: &dyn DriveStore) {
+    assert!(s.drives().unwrap().is_empty());
+    let a = s.drive_for_owner("user:a").unwrap();
+    let b = s.drive_for_owner("user:b").unwrap();
+    let mut listed: Vec<String> = s.drives().unwrap().into_iter().map(|d| d.id).collect();
+    listed.sort();
+    let mut made = vec![a.id.clone(), b.id.clone()];
+    made.sort();
+    assert_eq!(listed, made);
+    let folder = s.ensure_folder(&a.root_id, "Reports").unwrap();
+    let (file, _) = s.put_file(&folder.id, "Q1.xlsx", b"base", Conflict::Fail).unwrap();
+    s.append_journal(&file.id, file.generation, b"r1").unwrap();
+
+    s.reset().unwrap();
+    assert!(s.drives().unwrap().is_empty());
+    assert_eq!(s.drive(&a.id).unwrap(), None);
+    assert_eq!(s.item(&file.id).unwrap(), None);
+    assert_eq!(s.item(&a.root_id).unwrap(), None);
+    assert!(matches!(s.content(&file.id), Err(StoreError::NotFound)));
+    // The store works as new: the owner gets a new, empty drive.
+    let again = s.drive_for_owner("user:a").unwrap();
+    assert_ne!(again.id, a.id);
+    assert!(s.children(&again.root_id).unwrap().is_empty());
+    let (file, created) = s.put_file(&again.root_id, "Q1.xlsx", b"new", Conflict::Fail).unwrap();
+    assert!(created);
+    assert_eq!(&*s.content(&file.id).unwrap().bytes, b"new");
 }

@@ -40,6 +40,14 @@ enum AuthArg {
     Jwt,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line (for log collectors).
+    Json,
+}
+
 #[derive(Args, Clone)]
 struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
@@ -92,6 +100,27 @@ struct ServeArgs {
     /// The private key of --cert (PEM).
     #[arg(long, env = "WORKBOOKD_KEY", requires = "cert")]
     key: Option<PathBuf>,
+    /// Upload the files of this folder (and its subfolders) into --seed-user's drive at start;
+    /// files already there are left as they are.
+    #[arg(long, env = "WORKBOOKD_SEED")]
+    seed: Option<PathBuf>,
+    /// Whose drive --seed fills: the `oid` of their tokens (`dev` is the user of opaque dev tokens).
+    #[arg(long, env = "WORKBOOKD_SEED_USER", default_value = graph::auth::DEV_USER)]
+    seed_user: String,
+    /// The tenant (`tid`) of --seed-user's tokens, if they carry one.
+    #[arg(long, env = "WORKBOOKD_SEED_TENANT")]
+    seed_tenant: Option<String>,
+    /// Serve /_workbookd/state and /_workbookd/reset (they show and drop every user's data).
+    /// On by default with dev auth, off with verified tokens.
+    #[arg(long, env = "WORKBOOKD_CONTROL_PLANE")]
+    control_plane: Option<bool>,
+    /// Log lines as text or JSON, on stderr.
+    #[arg(long, env = "WORKBOOKD_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// What to log: a level (`info` logs one line per request, `warn` only problems) or
+    /// tracing directives (`info,workbookd::request=off`).
+    #[arg(long, env = "WORKBOOKD_LOG", default_value = "info")]
+    log: String,
 }
 
 impl Default for ServeArgs {
@@ -113,6 +142,12 @@ impl Default for ServeArgs {
             tls: false,
             cert: None,
             key: None,
+            seed: None,
+            seed_user: graph::auth::DEV_USER.to_string(),
+            seed_tenant: None,
+            control_plane: None,
+            log_format: LogFormat::Text,
+            log: "info".to_string(),
         }
     }
 }
@@ -245,10 +280,7 @@ async fn auth_mode(args: &ServeArgs) -> Result<graph::AuthMode, String> {
     match mode {
         AuthArg::Dev => {
             if !args.listen.ip().is_loopback() {
-                eprintln!(
-                    "workbookd: WARNING: dev auth accepts any token, and {} is not a loopback address",
-                    args.listen
-                );
+                tracing::warn!("dev auth accepts any token, and {} is not a loopback address", args.listen);
             }
             Ok(graph::AuthMode::Dev)
         }
@@ -285,15 +317,28 @@ async fn issuer_verifier(issuer: &str, audience: Option<String>) -> Result<Arc<g
         loop {
             tick.tick().await;
             if let Err(e) = refreshed.refresh().await {
-                eprintln!("workbookd: refreshing the issuer's keys failed (keeping the old ones): {e}");
+                tracing::warn!("refreshing the issuer's keys failed (keeping the old ones): {e}");
             }
         }
     });
     Ok(verifier)
 }
 
+/// Log lines go to stderr: stdout carries only the ready line that scripts wait for.
+fn init_logging(args: &ServeArgs) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log).map_err(|e| format!("--log {}: {e}", args.log))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match args.log_format {
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    installed.map_err(|e| format!("cannot start logging: {e}"))
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
+    init_logging(&args)?;
     let auth = auth_mode(&args).await?;
+    let control_plane = args.control_plane.unwrap_or(matches!(auth, graph::AuthMode::Dev));
     let store: Arc<dyn store::DriveStore> = if args.in_memory {
         Arc::new(store::MemoryStore::new())
     } else {
@@ -306,6 +351,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         force_async_sessions: args.force_async_sessions,
         ..host::Config::default()
     };
+    if let Some(dir) = &args.seed {
+        let owner = graph::auth::drive_owner_of(&args.seed_user, args.seed_tenant.as_deref());
+        let seeded = host::seed::seed(store.as_ref(), dir, &owner)?;
+        tracing::info!(
+            "seeded {owner}'s drive from {}: {} files uploaded, {} already there",
+            dir.display(),
+            seeded.uploaded,
+            seeded.kept
+        );
+    }
     let host = host::Host::new(store, config);
     let sweeper = {
         let host = host.clone();
@@ -331,6 +386,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         https: tls_files.is_some(),
         max_read_cells: args.max_read_cells,
         max_write_cells: args.max_write_cells,
+        control_plane,
+        seed: args
+            .seed
+            .clone()
+            .map(|dir| (dir, graph::auth::drive_owner_of(&args.seed_user, args.seed_tenant.as_deref()))),
         ..graph::ServerConfig::default()
     };
     let app = graph::router(host.clone(), server_config);
@@ -338,7 +398,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some((cert, key)) => {
             let config = tls::server_config(&cert, &key)?;
             let listener = tls::TlsListener::new(listener, config).map_err(|e| e.to_string())?;
-            eprintln!("workbookd: TLS certificate {}", cert.display());
+            tracing::info!("TLS certificate {}", cert.display());
             // The one line on stdout: scripts and tests wait for it to learn the port.
             println!("workbookd listening on https://{local}");
             axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await

@@ -124,12 +124,24 @@ impl Server {
         (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
     }
 
+    /// A server on a data directory whose log (stderr) goes to a file.
+    pub fn on_disk_logged(dir: &Path, extra: &[&str], log: &Path) -> Server {
+        let data = dir.to_string_lossy().to_string();
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--data", data.as_str()];
+        args.extend_from_slice(extra);
+        Server::spawn_to(&args, &[], Stdio::from(std::fs::File::create(log).expect("log file")))
+    }
+
     fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::spawn_to(args, env, Stdio::null())
+    }
+
+    fn spawn_to(args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_workbookd"))
             .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start workbookd");
         let mut line = String::new();

@@ -1,0 +1,130 @@
+//! The emulator's control plane under `/_workbookd/`: health, metrics, the state view and reset.
+//! Not Graph: no token is asked for. State and reset are on only when the server says so (by
+//! default with dev auth), since they show and drop every user's data.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::error::GraphError;
+use crate::http::{error_response, App};
+
+/// Most items the state view lists; beyond it the view says it is truncated.
+const STATE_MAX_ITEMS: usize = 10_000;
+
+pub(crate) async fn health(State(app): State<App>) -> Json<Value> {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "sessions": app.host.session_count() }))
+}
+
+pub(crate) async fn metrics(State(app): State<App>) -> Response {
+    let text = app.metrics.render(&app.host.state());
+    let mut response = Response::new(Body::from(text));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE));
+    response
+}
+
+fn disabled() -> Response {
+    error_response(&GraphError::new(
+        404,
+        "itemNotFound",
+        None,
+        "The control plane is off (it is on by default with dev auth; see --control-plane).",
+    ))
+}
+
+/// Drops every drive, item, session and live workbook, then seeds the drive `--seed` filled at
+/// start again: the server is as it was when it started on an empty data directory.
+pub(crate) async fn reset(State(app): State<App>) -> Response {
+    if !app.config.control_plane {
+        return disabled();
+    }
+    let failed = |e: String| error_response(&GraphError::new(500, "generalException", None, e));
+    if let Err(e) = app.host.reset().await {
+        return failed(format!("The reset failed: {e}"));
+    }
+    if let Some((dir, owner)) = app.config.seed.clone() {
+        let seeded = app.host.with_store(move |s| host::seed::seed(s, &dir, &owner)).await;
+        if let Err(e) = seeded {
+            return failed(format!("The reset dropped everything, but seeding again failed: {e}"));
+        }
+    }
+    tracing::info!(target: "workbookd", "reset: every drive, item and session dropped");
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Drives with their items, open sessions and live workbooks.
+pub(crate) async fn state(State(app): State<App>) -> Response {
+    if !app.config.control_plane {
+        return disabled();
+    }
+    let host = app.host.state();
+    let drives = app.host.with_store(drives_and_items).await;
+    let drives = match drives {
+        Ok(d) => d,
+        Err(e) => return error_response(&GraphError::new(500, "generalException", None, e.to_string())),
+    };
+    let secs = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
+    let sessions: Vec<Value> = host
+        .sessions
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "user": s.user,
+                "itemId": s.item_id,
+                "persistChanges": s.persistent,
+                "idleSeconds": secs(s.idle),
+            })
+        })
+        .collect();
+    let workbooks: Vec<Value> =
+        host.books.iter().map(|b| json!({ "itemId": b.item_id, "idleSeconds": secs(b.idle) })).collect();
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "drives": drives.0,
+        "truncated": drives.1,
+        "sessions": sessions,
+        "workbooks": workbooks,
+    }))
+    .into_response()
+}
+
+/// Every drive with its items (paths from the root), up to [`STATE_MAX_ITEMS`] items in all.
+fn drives_and_items(store: &dyn store::DriveStore) -> store::Result<(Vec<Value>, bool)> {
+    let mut drives = store.drives()?;
+    drives.sort_by(|a, b| a.owner.cmp(&b.owner));
+    let mut listed = 0usize;
+    let mut truncated = false;
+    let mut out = Vec::new();
+    for drive in drives {
+        let mut items = Vec::new();
+        // Depth first from the root, folders before their contents.
+        let mut pending = vec![(drive.root_id.clone(), String::new())];
+        while let Some((folder, path)) = pending.pop() {
+            for child in store.children(&folder)?.into_iter().rev() {
+                if listed == STATE_MAX_ITEMS {
+                    truncated = true;
+                    break;
+                }
+                listed += 1;
+                let child_path = format!("{path}/{}", child.name);
+                items.push(json!({
+                    "id": child.id,
+                    "path": child_path,
+                    "folder": child.is_folder,
+                    "size": child.size,
+                    "pendingJournalRecords": child.journal_len,
+                }));
+                if child.is_folder {
+                    pending.push((child.id, child_path));
+                }
+            }
+        }
+        items.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+        out.push(json!({ "id": drive.id, "owner": drive.owner, "items": items }));
+    }
+    Ok((out, truncated))
+}
