@@ -90,11 +90,8 @@ fn json_response(status: StatusCode, body: Value) -> Response {
 }
 
 /// Keeps the `$select`ed properties (and OData annotations) of one resource.
-fn selected(ctx: &Ctx, mut v: Value) -> Value {
-    if let (Some(keep), Some(obj)) = (ctx.select(), v.as_object_mut()) {
-        obj.retain(|k, _| k.starts_with('@') || keep.iter().any(|s| s.eq_ignore_ascii_case(k)));
-    }
-    v
+fn selected(ctx: &Ctx, v: Value) -> Value {
+    ctx.odata.select_in(v)
 }
 
 // ---- drive items ----
@@ -205,13 +202,11 @@ async fn item_children(ctx: Ctx, address: ItemAddress) -> Answer {
     if !folder.is_folder {
         return Err(GraphError::new(400, "invalidRequest", None, "The item is not a folder."));
     }
-    let top: usize = match ctx.query.get("$top").or_else(|| ctx.query.get("top")) {
+    // OneDrive pages children by 200 (at most 1000 with `$top`), with its own `$skiptoken`.
+    let top = match ctx.odata.top {
         None => 200,
-        Some(t) => t
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| GraphError::new(400, "invalidRequest", None, format!("Invalid $top value '{t}'.")))?,
+        Some(t) if (1..=1000).contains(&t) => t,
+        Some(t) => return Err(GraphError::new(400, "invalidRequest", None, format!("Invalid $top value '{t}'."))),
     };
     let skip: usize = ctx.query.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
     let id = folder.id.clone();
@@ -226,10 +221,13 @@ async fn item_children(ctx: Ctx, address: ItemAddress) -> Answer {
     let values: Vec<Value> = values.into_iter().map(|v| selected(&ctx, v)).collect();
     let mut body = json!({
         "@odata.context": ctx.odata_context(&format!("drives('{}')/items('{}')/children", folder.drive_id, folder.id)),
-        "value": values,
     });
+    if ctx.odata.count {
+        body["@odata.count"] = json!(children.len());
+    }
+    body["value"] = Value::Array(values);
     if skip + top < children.len() {
-        body["@odata.nextLink"] = json!(format!("{}{}?$top={top}&$skiptoken={}", ctx.base(), ctx.path(), skip + top));
+        body["@odata.nextLink"] = json!(format!("{}?$top={top}&$skiptoken={}", ctx.url(), skip + top));
     }
     Ok(json_response(StatusCode::OK, body))
 }
@@ -632,9 +630,7 @@ async fn worksheet_list(ctx: Ctx, address: ItemAddress) -> Answer {
         .peek(ctx.who.drive_owner(), &item.id, target(&ctx), |wb| Ok(range::worksheets_json(wb)))
         .await
         .map_err(|e| host_error(e, true))?;
-    let values: Vec<Value> = sheets.into_iter().map(|v| selected(&ctx, v)).collect();
-    let body = json!({ "@odata.context": ctx.odata_context("worksheets"), "value": values });
-    Ok(json_response(StatusCode::OK, body))
+    Ok(collection(&ctx, "worksheets", sheets))
 }
 
 async fn worksheet_get(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer {
@@ -769,7 +765,7 @@ async fn worksheet_delete(ctx: Ctx, address: ItemAddress, sheet: String) -> Answ
 
 fn range_response(ctx: &Ctx, read: &range::RangeRead) -> Response {
     let select = ctx.select();
-    let keep = |name: &str| select.as_ref().is_none_or(|s| s.iter().any(|k| k.eq_ignore_ascii_case(name)));
+    let keep = |name: &str| select.is_none_or(|s| s.iter().any(|k| k.eq_ignore_ascii_case(name)));
     let body = range::render_range(read, &ctx.odata_context("workbookRange"), &keep);
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
@@ -790,7 +786,7 @@ async fn range_get(ctx: Ctx, address: ItemAddress, mut range: RangeRef) -> Answe
         (RangeBase::Cell { .. }, true) => true,
         _ => false,
     };
-    let cells = range::shows_cells(ctx.select().as_deref());
+    let cells = range::shows_cells(ctx.select());
     let max_read = ctx.app.config.max_read_cells;
     let read = move |wb: &book::Workbook| {
         let found = match navigate::locate(wb, &range)? {
@@ -1384,26 +1380,20 @@ fn entity(ctx: &Ctx, context: &str, mut body: Value) -> Response {
     json_response(StatusCode::OK, selected(ctx, body))
 }
 
+/// A whole collection, paged by the request's `$top` and `$skip`.
 fn collection(ctx: &Ctx, context: &str, values: Vec<Value>) -> Response {
-    let values: Vec<Value> = values.into_iter().map(|v| selected(ctx, v)).collect();
-    json_response(StatusCode::OK, json!({ "@odata.context": ctx.odata_context(context), "value": values }))
+    let total = values.len();
+    let shown = ctx.odata.page_range(total);
+    let page: Vec<Value> = values.into_iter().skip(shown.start).take(shown.len()).collect();
+    paged_collection(ctx, context, page, total)
 }
 
-/// `$top` and `$skip` of a collection request.
-fn paging(ctx: &Ctx) -> Result<(usize, usize), GraphError> {
-    let number = |key: &str| -> Result<Option<usize>, GraphError> {
-        match ctx.query.get(&format!("${key}")).or_else(|| ctx.query.get(key)) {
-            None => Ok(None),
-            Some(v) => v.trim().parse().map(Some).map_err(|_| {
-                GraphError::new(400, "badRequest", Some("invalidArgument"), format!("Invalid ${key} value '{v}'."))
-            }),
-        }
-    };
-    Ok((number("skip")?.unwrap_or(0), number("top")?.unwrap_or(usize::MAX)))
-}
-
-fn page(values: Vec<Value>, skip: usize, top: usize) -> Vec<Value> {
-    values.into_iter().skip(skip).take(top).collect()
+/// One page of a collection of `total` members, cut by its producer (table rows are rendered
+/// only for the page asked for).
+fn paged_collection(ctx: &Ctx, context: &str, page: Vec<Value>, total: usize) -> Response {
+    let query = ctx.uri.query().unwrap_or("");
+    let body = ctx.odata.collection_body(ctx.odata_context(context), page, total, &ctx.url(), query);
+    json_response(StatusCode::OK, body)
 }
 
 async fn name_list(ctx: Ctx, address: ItemAddress, sheet: Option<String>) -> Answer {
@@ -1417,9 +1407,8 @@ async fn name_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, name: S
 }
 
 async fn table_list(ctx: Ctx, address: ItemAddress, sheet: Option<String>) -> Answer {
-    let (skip, top) = paging(&ctx)?;
     let tables = lookup(&ctx, &address, move |wb| Ok(Ok(items::tables_json(wb, sheet.as_deref())?))).await?;
-    Ok(collection(&ctx, "tables", page(tables, skip, top)))
+    Ok(collection(&ctx, "tables", tables))
 }
 
 async fn table_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String) -> Answer {
@@ -1428,9 +1417,8 @@ async fn table_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table:
 }
 
 async fn column_list(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String) -> Answer {
-    let (skip, top) = paging(&ctx)?;
     let columns = lookup(&ctx, &address, move |wb| items::columns_json(wb, sheet.as_deref(), &table)).await?;
-    Ok(collection(&ctx, "columns", page(columns, skip, top)))
+    Ok(collection(&ctx, "columns", columns))
 }
 
 /// The `index` of an `itemAt` call: from the URL, else from the JSON body.
@@ -1459,9 +1447,12 @@ async fn column_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
 }
 
 async fn row_list(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String) -> Answer {
-    let (skip, top) = paging(&ctx)?;
-    let rows = lookup(&ctx, &address, move |wb| items::rows_json(wb, sheet.as_deref(), &table, skip, top)).await?;
-    Ok(collection(&ctx, "rows", rows))
+    let options = ctx.odata.clone();
+    let (rows, total) = lookup(&ctx, &address, move |wb| {
+        items::rows_json(wb, sheet.as_deref(), &table, |total| options.page_range(total))
+    })
+    .await?;
+    Ok(paged_collection(&ctx, "rows", rows, total))
 }
 
 async fn row_get(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String, row: MemberKey) -> Answer {
@@ -1554,8 +1545,9 @@ async fn row_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: S
     let read_back = move |wb: &book::Workbook| {
         let at = match index {
             Some(i) => i64::from(i),
-            None => match items::rows_json(wb, sheet.as_deref(), &table_name, 0, usize::MAX)? {
-                Ok(rows) => rows.len() as i64 - count as i64,
+            // Rows were added at the end: the first of them is `count` rows from it.
+            None => match items::rows_json(wb, sheet.as_deref(), &table_name, |_| 0..0)? {
+                Ok((_, total)) => total as i64 - count as i64,
                 Err(e) => return Ok(Err(e)),
             },
         };

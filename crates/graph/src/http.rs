@@ -125,6 +125,8 @@ pub(crate) struct Ctx {
     pub uri: Uri,
     pub headers: HeaderMap,
     pub query: HashMap<String, String>,
+    /// The OData options of a GET (`$select`, `$top`, …), checked.
+    pub odata: crate::odata::QueryOptions,
     pub body: Bytes,
 }
 
@@ -156,10 +158,14 @@ impl Ctx {
         self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
     }
 
-    /// `$select=a,b` (the `$` is optional, as on Graph's v1 endpoint).
-    pub fn select(&self) -> Option<Vec<String>> {
-        let raw = self.query.get("$select").or_else(|| self.query.get("select"))?;
-        Some(raw.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+    /// `$select=a,b` of a GET.
+    pub fn select(&self) -> Option<&[String]> {
+        self.odata.select.as_deref()
+    }
+
+    /// This request's URL without its query, for `@odata.nextLink`.
+    pub fn url(&self) -> String {
+        format!("{}{}", self.base(), self.path())
     }
 
     pub fn odata_context(&self, what: &str) -> String {
@@ -276,6 +282,7 @@ async fn prepare(
     let auth = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let who = authenticate(auth, &app.config.auth).await?;
     let query = query_map(request.uri().query());
+    let odata = crate::odata::QueryOptions::parse(request.method().as_str(), &query)?;
     let limit = match &resolved.operation {
         Operation::ContentPut(_) => app.config.max_upload_bytes,
         _ => app.config.max_json_bytes,
@@ -295,7 +302,7 @@ async fn prepare(
             )
         })?
     };
-    Ok((Ctx { app, who, version: resolved.version, uri, headers, query, body }, resolved.operation))
+    Ok((Ctx { app, who, version: resolved.version, uri, headers, query, odata, body }, resolved.operation))
 }
 
 /// An error response. Its body is rendered with the request ids by `RequestIds::stamp`.

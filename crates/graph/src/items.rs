@@ -193,20 +193,26 @@ pub fn column_get(wb: &Workbook, sheet: Option<&str>, table: &str, key: Result<&
 }
 
 /// The data rows of a table as `workbookTableRow`s, `skip` then at most `top` of them.
-pub fn rows_json(wb: &Workbook, sheet: Option<&str>, table: &str, skip: usize, top: usize) -> LocateResult<Vec<Json>> {
+/// The rows of a table that `page` picks from its row count, and that count.
+pub fn rows_json(
+    wb: &Workbook,
+    sheet: Option<&str>,
+    table: &str,
+    page: impl FnOnce(usize) -> std::ops::Range<usize>,
+) -> LocateResult<(Vec<Json>, usize)> {
     let (sheet_name, t) = match find_table(wb, sheet, table)? {
         Ok(found) => found,
         Err(e) => return Ok(Err(e)),
     };
-    let Some((r1, r2)) = table_rows(t, TablePart::DataBody) else { return Ok(Ok(Vec::new())) };
+    let Some((r1, r2)) = table_rows(t, TablePart::DataBody) else { return Ok(Ok((Vec::new(), 0))) };
     let count = (r2 - r1 + 1) as usize;
     let mut out = Vec::new();
-    for index in skip..count.min(skip.saturating_add(top)) {
+    for index in page(count) {
         let row = r1 + index as u32;
         let area = Area::cells(row, t.area.first_col, row, t.area.last_col);
         out.push(json!({ "index": index, "values": values_of(wb, sheet_name, &area)? }));
     }
-    Ok(Ok(out))
+    Ok(Ok((out, count)))
 }
 
 pub fn row_get(wb: &Workbook, sheet: Option<&str>, table: &str, index: i64) -> LocateResult<Json> {

@@ -13,6 +13,7 @@ pub mod http;
 mod items;
 mod metrics;
 pub mod navigate;
+mod odata;
 mod range;
 pub mod resolve;
 

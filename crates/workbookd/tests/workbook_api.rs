@@ -1067,3 +1067,87 @@ fn json_batches_run_each_request_in_dependency_order() {
     let r = b.server.as_user(&b.token, "POST", "/beta/$batch", None, &nested.to_string());
     assert_eq!(r.json()["responses"][0]["status"], 400);
 }
+
+/// Follows `@odata.nextLink`s from `first` (a path under the workbook), as SDK page iterators
+/// do; returns every member and the links followed.
+fn all_pages(b: &Book, first: &str) -> (Vec<Value>, Vec<String>) {
+    let (mut members, mut links) = (Vec::new(), Vec::new());
+    let mut page = b.ok("GET", first, "");
+    loop {
+        members.extend(page["value"].as_array().unwrap().iter().cloned());
+        let Some(next) = page.get("@odata.nextLink").and_then(Value::as_str) else { break };
+        links.push(next.to_string());
+        let path = next.split_once(&b.server.addr).map(|(_, p)| p.to_string()).expect("an absolute link to us");
+        let r = b.server.as_user(&b.token, "GET", &path, None, "");
+        assert_eq!(r.status, 200, "{next}: {}", r.text());
+        page = r.json();
+        assert!(links.len() < 20, "paging does not end");
+    }
+    (members, links)
+}
+
+#[test]
+fn collections_page_with_top_skip_and_next_links() {
+    let b = Book::new();
+    for i in 0..4 {
+        b.ok("POST", "tables/Sales/rows/add", &format!(r#"{{"values":[["extra{i}",{i},1]]}}"#));
+    }
+    // Seven rows, three a page: three pages, the links carrying the other options along.
+    let (rows, links) = all_pages(&b, "tables/Sales/rows?$top=3&$select=index,values");
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.iter().map(|r| r["index"].as_u64().unwrap()).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
+    assert_eq!(rows[6]["values"][0][0], "extra3");
+    assert_eq!(links.len(), 2);
+    assert!(links[0].ends_with("/rows?$top=3&$select=index,values&$skip=3"), "{}", links[0]);
+    assert!(links[1].ends_with("&$skip=6"), "{}", links[1]);
+    // `$skip` alone, and past the end.
+    let r = b.ok("GET", "tables/Sales/rows?$skip=5", "");
+    assert_eq!(r["value"].as_array().unwrap().len(), 2);
+    assert!(r.get("@odata.nextLink").is_none());
+    assert_eq!(b.ok("GET", "tables/Sales/rows?$skip=50", "")["value"], json!([]));
+    // `$count` gives the size before paging; without `$`, as Graph's beta accepts.
+    let r = b.ok("GET", "tables/Sales/rows?top=2&$count=true", "");
+    assert_eq!((r["@odata.count"].as_u64(), r["value"].as_array().unwrap().len()), (Some(7), 2));
+
+    // Every workbook collection pages the same way.
+    let (names, links) = all_pages(&b, "names?$top=2");
+    assert_eq!(names.len(), b.ok("GET", "names", "")["value"].as_array().unwrap().len());
+    assert!(!links.is_empty());
+    let (columns, _) = all_pages(&b, "tables/Sales/columns?$top=1");
+    let names_of = |v: &[Value]| v.iter().map(|c| c["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(names_of(&columns), ["Fruit", "Qty", "Price"]);
+    let (sheets, _) = all_pages(&b, "worksheets?$top=1&$select=name");
+    assert_eq!(names_of(&sheets), ["Sheet1", "Sheet 2"]);
+    assert!(sheets.iter().all(|s| s.get("position").is_none()), "$select kept only the name");
+    let r = b.ok("GET", "worksheets?$count=true", "");
+    assert_eq!(r["@odata.count"], 2);
+}
+
+#[test]
+fn query_options_are_checked_and_unknown_ones_ignored() {
+    let b = Book::new();
+    // A range with `$select`: only what was asked for.
+    let r = b.ok("GET", "worksheets/Sheet1/range(address='B2:C3')?$select=values,address", "");
+    let keys: std::collections::BTreeSet<&str> =
+        r.as_object().unwrap().keys().map(String::as_str).filter(|k| !k.starts_with('@')).collect();
+    assert_eq!(keys, ["address", "values"].into());
+    // Options workbookd does not know are the caller's business; the SDKs add some.
+    let r = b.call("GET", "worksheets?foo=bar&$format=json&api-version=2", "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    for bad in [
+        "tables/Sales/rows?$top=-1",
+        "tables/Sales/rows?$skip=x",
+        "worksheets?$count=maybe",
+        "worksheets?$select=name,,id",
+    ] {
+        let (status, code, inner) = b.error("GET", bad, "");
+        assert_eq!((status, code.as_str(), inner.as_str()), (400, "badRequest", "invalidArgument"), "{bad}");
+    }
+    // Filtering and ordering are not built: 501, not an unfiltered answer.
+    let (status, code, _) = b.error("GET", "tables/Sales/rows?$filter=index%20eq%201", "");
+    assert_eq!((status, code.as_str()), (501, "notImplemented"));
+    assert_eq!(b.error("GET", "worksheets?$orderby=name", "").0, 501);
+    // Only GETs read system options.
+    let r = b.call("PATCH", "worksheets/Sheet1/range(address='F1')?$top=oops", r#"{"values":[[1]]}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
