@@ -1,4 +1,5 @@
-//! The emulator's control plane under `/_workbookd/`: health, metrics, the state view and reset.
+//! The emulator's control plane under `/_workbookd/`: health, metrics, OpenAPI, the state view
+//! and reset.
 //! Not Graph: no token is asked for. State and reset are on only when the server says so (by
 //! default with dev auth), since they show and drop every user's data.
 
@@ -24,6 +25,13 @@ pub(crate) async fn metrics(State(app): State<App>) -> Response {
     let mut response = Response::new(Body::from(text));
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::metrics::CONTENT_TYPE));
     response
+}
+
+/// The OpenAPI description of the served surface, its server URL the one the client used.
+pub(crate) async fn openapi(State(app): State<App>, headers: axum::http::HeaderMap) -> Json<Value> {
+    let scheme = if app.config.https { "https" } else { "http" };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    Json(crate::openapi::document(&format!("{scheme}://{host}")))
 }
 
 fn disabled() -> Response {

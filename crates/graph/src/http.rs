@@ -185,6 +185,7 @@ pub fn router(host: Arc<Host>, config: ServerConfig) -> Router {
     Router::new()
         .route("/_workbookd/health", get(control::health))
         .route("/_workbookd/metrics", get(control::metrics))
+        .route("/_workbookd/openapi.json", get(control::openapi))
         .route("/_workbookd/state", get(control::state))
         .route("/_workbookd/reset", post(control::reset))
         .route("/_workbookd/download/{token}", get(crate::handlers::download))
@@ -246,7 +247,13 @@ async fn serve_logged(app: App, method: Method, request: Request, in_batch: bool
     let metrics = app.metrics.clone();
     let mut operation_name = None;
     let served = serve(app, method.clone(), request, in_batch, &mut operation_name).await;
-    let response = ids.stamp(served.unwrap_or_else(|e| error_response(&e)));
+    let mut response = ids.stamp(served.unwrap_or_else(|e| error_response(&e)));
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 9110: a 405 lists the methods the resource takes.
+        if let Ok(allow) = HeaderValue::from_str(&allowed_methods(&path).join(", ")) {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+    }
     let operation = operation_name.as_deref().unwrap_or("unresolved");
     metrics.observe(operation, response.status().as_u16(), started.elapsed());
     log_request(&method, &path, operation, &response, started);
@@ -271,6 +278,15 @@ async fn serve(
     }
     // Boxed: the handlers' futures are large, and this one is moved through the layers above.
     Box::pin(crate::handlers::dispatch(ctx, operation)).await
+}
+
+/// The methods a path is served under (the `Allow` header of a 405; the OpenAPI document lists
+/// the same).
+pub(crate) fn allowed_methods(path: &str) -> Vec<&'static str> {
+    ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        .into_iter()
+        .filter(|m| resolve(m, path).is_ok_and(|r| !matches!(r.operation, Operation::NotImplemented { .. })))
+        .collect()
 }
 
 /// A resolved request's caller authenticated and its body read.

@@ -14,6 +14,7 @@ mod items;
 mod metrics;
 pub mod navigate;
 mod odata;
+pub mod openapi;
 mod range;
 pub mod resolve;
 

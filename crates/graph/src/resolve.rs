@@ -257,6 +257,20 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Whether the operation answers a collection (`value`, paged by `$top` and `$skip`).
+    pub fn is_collection(&self) -> bool {
+        matches!(
+            self,
+            Operation::ItemChildren(_)
+                | Operation::WorksheetList(_)
+                | Operation::NameList { .. }
+                | Operation::TableList { .. }
+                | Operation::TableColumnList { .. }
+                | Operation::TableRowList { .. }
+                | Operation::RangeView { part: ViewPart::Rows, .. }
+        )
+    }
+
     /// The Graph reference page of the operation (`workbook-createsession`, `range-update`, …).
     pub fn name(&self) -> &str {
         match self {
@@ -575,6 +589,11 @@ static SURFACE: LazyLock<Vec<Template>> = LazyLock::new(|| {
         })
         .collect()
 });
+
+/// Every documented workbook request shape: method and path under `/workbook` (`{}` for a key).
+pub(crate) fn surface_templates() -> impl Iterator<Item = (&'static str, String)> {
+    SURFACE.iter().map(|t| (t.method, t.parts.join("/")))
+}
 
 /// The documented operation a workbook path names: the template with the most literal segments
 /// matching, for the method; `Err` with 405 when the path is known under other methods only.
@@ -1031,7 +1050,25 @@ fn table_operation(
     let key = member.name.to_string();
     if rows {
         // Rows are addressed by their 0-based index; other words (`add`) are other operations.
-        let Ok(index) = key.trim().parse::<i64>() else { return Ok(None) };
+        let Ok(index) = key.trim().parse::<i64>() else {
+            // A row's read, update, delete or range with a key that is no index: a bad key, not
+            // an unbuilt operation; an action's name with the wrong method is 405.
+            let row_call = match segs.get(2) {
+                None => m == "PATCH" || m == "DELETE" || m == "GET",
+                Some(r) => r.is("range") && segs.len() == 3,
+            };
+            // (`{index}` is the reference pages' placeholder, resolved to its operation's name.)
+            let action = ["add", "itemAt", "count"].iter().any(|a| key.eq_ignore_ascii_case(a));
+            if row_call && action && segs.len() == 2 {
+                return Err(GraphError::method_not_allowed(m, &format!("rows/{key}")));
+            }
+            if row_call && !key.starts_with('{') {
+                return Err(GraphError::invalid_argument(format!(
+                    "Table rows are addressed by their 0-based index; '{key}' is not one."
+                )));
+            }
+            return Ok(None);
+        };
         return match segs.get(2) {
             None if m == "PATCH" => Ok(Some(Operation::TableRowUpdate { item, sheet, table, index })),
             None => Ok(get.then_some(Operation::TableRowGet { item, sheet, table, row: MemberKey::Key(key) })),
@@ -1328,6 +1365,13 @@ mod tests {
         assert_eq!((e.status, e.code), (405, "methodNotAllowed"));
         assert_eq!(resolve("GET", "/v2.0/me/drive/root").unwrap_err().status, 400);
         assert_eq!(resolve("GET", "/v1.0/me/drive/root:").unwrap_err().status, 400);
+        // A row key that is no index is a bad request, not an unbuilt operation.
+        assert_eq!(resolve("PATCH", "/v1.0/me/drive/items/1/workbook/tables/T/rows/add").unwrap_err().status, 405);
+        assert_eq!(resolve("GET", "/v1.0/me/drive/items/1/workbook/tables/T/rows/add").unwrap_err().status, 405);
+        for (m, p) in [("PATCH", "rows/ad"), ("DELETE", "rows/x"), ("GET", "rows/x/range")] {
+            let e = resolve(m, &format!("/v1.0/me/drive/items/1/workbook/tables/T/{p}")).unwrap_err();
+            assert_eq!((e.status, e.inner_code), (400, Some("invalidArgument")), "{m} {p}");
+        }
         assert_eq!(resolve("GET", "/v1.0/me/drive/root:/").unwrap_err().status, 400);
         assert_eq!(resolve("GET", "/v1.0/me/drive/items/%ZZ").unwrap_err().status, 400);
     }

@@ -245,3 +245,46 @@ fn metrics_count_requests_sessions_journal_syncs_and_recalculation() {
     assert!(get("workbookd_journal_append_duration_seconds_sum") > 0.0);
     assert_eq!(get("workbookd_recalc_duration_seconds_count"), 2.0, "each write recalculated A3");
 }
+
+#[test]
+fn the_openapi_document_describes_what_is_served() {
+    let server = Server::start(&[]);
+    let r = server.call("GET", "/_workbookd/openapi.json", &[("Host", &server.addr)], b"");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["servers"][0]["url"], format!("http://{}/v1.0", server.addr));
+    let paths = doc["paths"].as_object().unwrap();
+    // Every described operation answers something other than 501 and 400 (unknown path) when
+    // called with placeholder keys: it is served.
+    let token = "Bearer dev";
+    for (path, methods) in paths {
+        for method in methods.as_object().unwrap().keys() {
+            let mut concrete = path
+                .replace("{item-id}", "01NOSUCHITEM")
+                .replace("{item-path}", "Nope.xlsx")
+                .replace("{row}", "0")
+                .replace("{column}", "0")
+                .replace("{address}", "A1");
+            while let (Some(open), Some(close)) = (concrete.find('{'), concrete.find('}')) {
+                concrete.replace_range(open..=close, "K");
+            }
+            let url = format!("/v1.0{concrete}");
+            let r = server.as_user(token, &method.to_uppercase(), &url, None, "{}");
+            assert!(![405, 501].contains(&r.status), "{method} {url} is described but not served: {}", r.text());
+            let unknown = r.status == 400 && r.json()["error"]["message"].as_str().unwrap().contains("for the segment");
+            assert!(!unknown, "{method} {url} is described but does not resolve: {}", r.text());
+            assert!(r.status < 500, "{method} {url}: {}", r.text());
+        }
+    }
+    // An unbuilt operation is not described.
+    assert!(!paths.keys().any(|p| p.contains("/charts")));
+}
+
+#[test]
+fn a_405_lists_the_allowed_methods() {
+    let server = Server::start(&[]);
+    let r = server.as_user(DEV, "PUT", "/v1.0/me/drive/items/01X/workbook/worksheets/Sheet1", None, "{}");
+    assert_eq!(r.error().0, 405, "{}", r.text());
+    assert_eq!(r.header("allow"), Some("GET, PATCH, DELETE"));
+}
