@@ -644,9 +644,7 @@ async fn worksheet_get(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer 
         })
         .await
         .map_err(|e| host_error(e, true))?;
-    let mut body = found.unwrap_or_default();
-    body["@odata.context"] = json!(ctx.odata_context("worksheets/$entity"));
-    Ok(json_response(StatusCode::OK, selected(&ctx, body)))
+    Ok(entity(&ctx, "worksheets/$entity", found.unwrap_or_default()))
 }
 
 /// The worksheet as Graph shows it, from the workbook after an edit.
@@ -687,9 +685,7 @@ async fn worksheet_add(ctx: Ctx, address: ItemAddress, created: bool) -> Answer 
         .await
         .map_err(|e| host_error(e, true))?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    let mut body = selected(&ctx, sheet);
-    body["@odata.context"] = json!(ctx.odata_context("worksheets/$entity"));
-    Ok(json_response(status, body))
+    Ok(json_response(status, entity_body(&ctx, "worksheets/$entity", sheet)))
 }
 
 /// PATCH of a worksheet: `visibility` (`Visible`, `Hidden`, `VeryHidden`). Renaming and moving
@@ -738,9 +734,7 @@ async fn worksheet_update(ctx: Ctx, address: ItemAddress, sheet: String) -> Answ
         ctx.app.host.read(user, &item.id, target(&ctx), worksheet_after(after)).await
     }
     .map_err(|e| host_error(e, true))?;
-    let mut body = selected(&ctx, updated);
-    body["@odata.context"] = json!(ctx.odata_context("worksheets/$entity"));
-    Ok(json_response(StatusCode::OK, body))
+    Ok(entity(&ctx, "worksheets/$entity", updated))
 }
 
 /// A worksheet as Graph shows it now (404 when there is none of that name or id).
@@ -1375,13 +1369,74 @@ async fn lookup<R: Send + 'static>(
     ctx.app.host.read(ctx.who.drive_owner(), &item.id, target(ctx), f).await.map_err(|e| host_error(e, true))?
 }
 
-fn entity(ctx: &Ctx, context: &str, mut body: Value) -> Response {
-    body["@odata.context"] = json!(ctx.odata_context(context));
-    json_response(StatusCode::OK, selected(ctx, body))
+fn entity(ctx: &Ctx, context: &str, body: Value) -> Response {
+    json_response(StatusCode::OK, entity_body(ctx, context, body))
 }
 
-/// A whole collection, paged by the request's `$top` and `$skip`.
-fn collection(ctx: &Ctx, context: &str, values: Vec<Value>) -> Response {
+/// An entity with its `@odata.context`, its `@odata.id` where Graph gives one, and `$select`.
+fn entity_body(ctx: &Ctx, context: &str, mut body: Value) -> Value {
+    body["@odata.context"] = json!(ctx.odata_context(context));
+    if let Some(set) = context.strip_suffix("/$entity") {
+        if let (Some(key), Some(path)) = (entity_key(set, &body), entity_set_path(ctx.path())) {
+            body["@odata.id"] = json!(odata_id(&path, &key));
+        }
+    }
+    selected(ctx, body)
+}
+
+/// The key of a workbook entity in its set's `@odata.id`: worksheets, tables and columns go by
+/// id, names by name; other sets (rows, views) get none, as on Graph.
+fn entity_key(set: &str, body: &Value) -> Option<String> {
+    let field = match set {
+        "worksheets" | "tables" | "columns" => "id",
+        "names" => "name",
+        _ => return None,
+    };
+    match &body[field] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The path of the entity set an entity request addressed, as the client wrote it and without
+/// the version: `…/tables/Sales`, `…/tables('Sales')` and `…/tables/add` give `…/tables`.
+fn entity_set_path(request_path: &str) -> Option<String> {
+    let rest = request_path.trim_end_matches('/');
+    let rest = rest.get(1..)?.split_once('/').map(|(_, r)| r)?;
+    let (parent, last) = rest.rsplit_once('/')?;
+    Some(match last.split_once('(') {
+        Some((set, _)) if ["worksheets", "tables", "names", "columns"].iter().any(|c| set.eq_ignore_ascii_case(c)) => {
+            format!("/{parent}/{set}")
+        }
+        _ => format!("/{parent}"),
+    })
+}
+
+/// `{set}(%27{key}%27)`, the key percent-encoded, as Graph writes `@odata.id`.
+fn odata_id(set_path: &str, key: &str) -> String {
+    let mut out = format!("{set_path}(%27");
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out.push_str("%27)");
+    out
+}
+
+/// A whole collection, paged by the request's `$top` and `$skip`; members of workbook entity
+/// sets carry their `@odata.id`.
+fn collection(ctx: &Ctx, context: &str, mut values: Vec<Value>) -> Response {
+    if let Some(set) = ctx.path().trim_end_matches('/').get(1..).and_then(|p| p.split_once('/')).map(|(_, r)| r) {
+        for v in &mut values {
+            if let Some(key) = entity_key(context, v) {
+                v["@odata.id"] = json!(odata_id(&format!("/{set}"), &key));
+            }
+        }
+    }
     let total = values.len();
     let shown = ctx.odata.page_range(total);
     let page: Vec<Value> = values.into_iter().skip(shown.start).take(shown.len()).collect();
@@ -1653,9 +1708,12 @@ async fn function_call(ctx: Ctx, address: ItemAddress, name: String) -> Answer {
         .await
         .map_err(|e| host_error(e, true))??;
     let (error, value) = functions::result(&value);
+    // Graph names the call itself: `…/workbook/functions/vlookup()`.
+    let called = ctx.path().trim_end_matches('/').get(1..).and_then(|p| p.split_once('/')).map(|(_, r)| r);
     let body = json!({
         "@odata.context": ctx.odata_context("workbookFunctionResult"),
         "@odata.type": "#microsoft.graph.workbookFunctionResult",
+        "@odata.id": called.map(|p| format!("/{p}()")),
         "error": error,
         "value": value,
     });

@@ -1151,3 +1151,41 @@ fn query_options_are_checked_and_unknown_ones_ignored() {
     let r = b.call("PATCH", "worksheets/Sheet1/range(address='F1')?$top=oops", r#"{"values":[[1]]}"#);
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+#[test]
+fn workbook_entities_carry_an_odata_id_that_reads_them_back() {
+    let b = Book::new();
+    let prefix = format!("/me/drive/items/{}/workbook", b.item);
+    let read_back = |id: &str| {
+        let r = b.server.as_user(&b.token, "GET", &format!("/v1.0{id}"), None, "");
+        assert_eq!(r.status, 200, "{id}: {}", r.text());
+        r.json()
+    };
+    // Collection members, as Graph lists worksheets: the key quoted and percent-encoded.
+    let sheets = b.ok("GET", "worksheets", "");
+    let first = &sheets["value"][0];
+    let id = first["@odata.id"].as_str().unwrap();
+    assert_eq!(id, format!("{prefix}/worksheets(%27%7B00000000-0001-0000-0000-000000000000%7D%27)"));
+    assert_eq!(read_back(id)["name"], first["name"]);
+    let names = b.ok("GET", "names", "");
+    let rate = names["value"].as_array().unwrap().iter().find(|n| n["name"] == "Rate").unwrap();
+    assert_eq!(rate["@odata.id"], format!("{prefix}/names(%27Rate%27)"));
+    assert_eq!(read_back(rate["@odata.id"].as_str().unwrap())["value"], rate["value"]);
+    let columns = b.ok("GET", "tables/Sales/columns", "");
+    let qty = &columns["value"][1];
+    assert_eq!(read_back(qty["@odata.id"].as_str().unwrap())["name"], "Qty");
+
+    // Single entities: read, added, by a parenthesised key.
+    let table = b.ok("GET", "tables('Sales')", "");
+    let table_id = table["@odata.id"].as_str().unwrap();
+    assert!(table_id.starts_with(&format!("{prefix}/tables(%27")), "{table_id}");
+    assert_eq!(read_back(table_id)["name"], "Sales");
+    let added = b.ok("POST", "names/add", r#"{"name":"test5","reference":"=Sheet1!$F$15:$N$27"}"#);
+    assert_eq!(added["@odata.id"], format!("{prefix}/names(%27test5%27)"));
+    // A function result names the call; rows and ranges have none, as on Graph.
+    let f = b.ok("POST", "functions/abs", r#"{"number":-2}"#);
+    assert_eq!(f["@odata.id"], format!("{prefix}/functions/abs()"));
+    assert!(b.ok("GET", "tables/Sales/rows/0", "").get("@odata.id").is_none());
+    // `$select` keeps it, like every annotation.
+    assert!(b.ok("GET", "worksheets?$select=name", "")["value"][0].get("@odata.id").is_some());
+}
