@@ -39,7 +39,8 @@ impl QueryOptions {
     /// them: Graph supports system query options on GET alone.
     pub fn parse(method: &str, query: &HashMap<String, String>) -> Result<QueryOptions, GraphError> {
         let mut options = QueryOptions::default();
-        if method != "GET" {
+        // Most calls carry no query at all.
+        if method != "GET" || query.is_empty() {
             return Ok(options);
         }
         let get = |name: &str| query.get(&format!("${name}")).or_else(|| query.get(name));

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod logwriter;
 mod oidc;
 mod tls;
 
@@ -324,19 +325,23 @@ async fn issuer_verifier(issuer: &str, audience: Option<String>) -> Result<Arc<g
     Ok(verifier)
 }
 
-/// Log lines go to stderr: stdout carries only the ready line that scripts wait for.
-fn init_logging(args: &ServeArgs) -> Result<(), String> {
+/// Log lines go to stderr, in batches (`logwriter`): stdout carries only the ready line that
+/// scripts wait for. The guard writes what is left at exit.
+fn init_logging(args: &ServeArgs) -> Result<logwriter::FlushGuard, String> {
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log).map_err(|e| format!("--log {}: {e}", args.log))?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = logwriter::BatchedStderr::start();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     let installed = match args.log_format {
-        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),
+        LogFormat::Text => builder.with_ansi(ansi).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
-    installed.map_err(|e| format!("cannot start logging: {e}"))
+    installed.map_err(|e| format!("cannot start logging: {e}"))?;
+    Ok(guard)
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    init_logging(&args)?;
+    let _log_guard = init_logging(&args)?;
     let auth = auth_mode(&args).await?;
     let control_plane = args.control_plane.unwrap_or(matches!(auth, graph::AuthMode::Dev));
     let store: Arc<dyn store::DriveStore> = if args.in_memory {
