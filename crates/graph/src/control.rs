@@ -136,3 +136,35 @@ fn drives_and_items(store: &dyn store::DriveStore) -> store::Result<(Vec<Value>,
     }
     Ok((out, truncated))
 }
+
+/// The fault-injection rules in force, with how many requests each matched and failed.
+pub(crate) async fn faults_get(State(app): State<App>) -> Response {
+    if !app.config.control_plane {
+        return disabled();
+    }
+    Json(app.faults.view()).into_response()
+}
+
+/// Replaces the fault-injection rules (`{"rules": [...]}`); 400 names what is wrong.
+pub(crate) async fn faults_put(State(app): State<App>, body: axum::body::Bytes) -> Response {
+    if !app.config.control_plane {
+        return disabled();
+    }
+    match crate::faults::parse_rules(&body) {
+        Ok(rules) => {
+            tracing::info!(target: "workbookd", "fault injection: {} rules", rules.len());
+            app.faults.set(rules);
+            Json(app.faults.view()).into_response()
+        }
+        Err(e) => error_response(&GraphError::invalid_argument(format!("The fault rules are not valid: {e}"))),
+    }
+}
+
+/// Removes every fault-injection rule.
+pub(crate) async fn faults_delete(State(app): State<App>) -> Response {
+    if !app.config.control_plane {
+        return disabled();
+    }
+    app.faults.set(Vec::new());
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -43,6 +43,8 @@ pub struct ServerConfig {
     pub control_plane: bool,
     /// A folder and the drive owner it fills (`--seed`): seeded again after a reset.
     pub seed: Option<(std::path::PathBuf, String)>,
+    /// Fault-injection rules in force at start (`--faults FILE`).
+    pub faults: Vec<crate::faults::FaultRule>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +58,7 @@ impl Default for ServerConfig {
             max_write_cells: crate::range::DEFAULT_MAX_WRITE_CELLS,
             control_plane: true,
             seed: None,
+            faults: Vec::new(),
         }
     }
 }
@@ -67,6 +70,7 @@ pub(crate) struct App {
     /// Signs pre-authenticated download URLs; new at every start, so old links die with it.
     pub download_key: Arc<[u8]>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    pub faults: Arc<crate::faults::Faults>,
 }
 
 /// The `request-id` given to a request and the `client-request-id` echoed back (the request id
@@ -178,7 +182,9 @@ impl Ctx {
 pub fn router(host: Arc<Host>, config: ServerConfig) -> Router {
     let key: Vec<u8> = uuid::Uuid::new_v4().as_bytes().iter().chain(uuid::Uuid::new_v4().as_bytes()).copied().collect();
     let metrics = Arc::new(crate::metrics::Metrics::new(host.stats()));
-    let app = App { host, config: Arc::new(config), download_key: Arc::from(key), metrics };
+    let faults = Arc::new(crate::faults::Faults::default());
+    faults.set(config.faults.clone());
+    let app = App { host, config: Arc::new(config), download_key: Arc::from(key), metrics, faults };
     // Graph requests stamp their ids themselves (the hot path skips a middleware's boxing);
     // the control plane's few routes get them from a layer.
     use crate::control;
@@ -188,6 +194,7 @@ pub fn router(host: Arc<Host>, config: ServerConfig) -> Router {
         .route("/_workbookd/openapi.json", get(control::openapi))
         .route("/_workbookd/state", get(control::state))
         .route("/_workbookd/reset", post(control::reset))
+        .route("/_workbookd/faults", get(control::faults_get).put(control::faults_put).delete(control::faults_delete))
         .route("/_workbookd/download/{token}", get(crate::handlers::download))
         .route_layer(middleware::from_fn(with_ids))
         .fallback(graph_request)
@@ -246,8 +253,20 @@ async fn serve_logged(app: App, method: Method, request: Request, in_batch: bool
     let path = request.uri().path().to_string();
     let metrics = app.metrics.clone();
     let mut operation_name = None;
-    let served = serve(app, method.clone(), request, in_batch, &mut operation_name).await;
-    let mut response = ids.stamp(served.unwrap_or_else(|e| error_response(&e)));
+    let mut response = match app.faults.check(method.as_str(), &path) {
+        Some(fault) => {
+            operation_name = resolve(method.as_str(), &path).ok().map(|r| r.operation.name().to_string());
+            let mut response = ids.stamp(error_response(&fault.error));
+            if let Some(seconds) = fault.retry_after {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            response
+        }
+        None => {
+            let served = serve(app, method.clone(), request, in_batch, &mut operation_name).await;
+            ids.stamp(served.unwrap_or_else(|e| error_response(&e)))
+        }
+    };
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
         // RFC 9110: a 405 lists the methods the resource takes.
         if let Ok(allow) = HeaderValue::from_str(&allowed_methods(&path).join(", ")) {

@@ -7,6 +7,7 @@ mod batch;
 mod control;
 mod drive;
 pub mod error;
+pub mod faults;
 mod functions;
 mod handlers;
 pub mod http;

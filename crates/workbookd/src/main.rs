@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Graph API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print a signed JWT that `serve --auth jwt --jwt-secret S` accepts.
     Token(TokenArgs),
 }
@@ -115,6 +115,10 @@ struct ServeArgs {
     /// On by default with dev auth, off with verified tokens.
     #[arg(long, env = "WORKBOOKD_CONTROL_PLANE")]
     control_plane: Option<bool>,
+    /// Fault-injection rules (JSON, `{"rules": [...]}`) in force from the start; see
+    /// `PUT /_workbookd/faults`.
+    #[arg(long, env = "WORKBOOKD_FAULTS")]
+    faults: Option<PathBuf>,
     /// Log lines as text or JSON, on stderr.
     #[arg(long, env = "WORKBOOKD_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -147,6 +151,7 @@ impl Default for ServeArgs {
             seed_user: graph::auth::DEV_USER.to_string(),
             seed_tenant: None,
             control_plane: None,
+            faults: None,
             log_format: LogFormat::Text,
             log: "info".to_string(),
         }
@@ -201,7 +206,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
-        Some(Command::Serve(a)) => a,
+        Some(Command::Serve(a)) => *a,
         Some(Command::Token(t)) => return token(t),
         None => ServeArgs::parse_from_env(),
     };
@@ -386,7 +391,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let faults = match &args.faults {
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| format!("--faults: cannot read {}: {e}", path.display()))?;
+            graph::faults::parse_rules(&text).map_err(|e| format!("--faults {}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
     let server_config = graph::ServerConfig {
+        faults,
         auth,
         https: tls_files.is_some(),
         max_read_cells: args.max_read_cells,

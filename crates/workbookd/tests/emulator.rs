@@ -139,7 +139,12 @@ fn a_missing_seed_folder_stops_the_start() {
 fn the_control_plane_can_be_turned_off() {
     let seed = seed_folder();
     let server = Server::start(&["--seed", seed.path().to_str().unwrap(), "--control-plane", "false"]);
-    for (method, path) in [("GET", "/_workbookd/state"), ("POST", "/_workbookd/reset")] {
+    for (method, path) in [
+        ("GET", "/_workbookd/state"),
+        ("POST", "/_workbookd/reset"),
+        ("GET", "/_workbookd/faults"),
+        ("PUT", "/_workbookd/faults"),
+    ] {
         let r = server.call(method, path, &[], b"");
         assert_eq!(r.error().0, 404, "{method} {path}: {}", r.text());
         assert_eq!(r.error().1, "itemNotFound");
@@ -287,4 +292,51 @@ fn a_405_lists_the_allowed_methods() {
     let r = server.as_user(DEV, "PUT", "/v1.0/me/drive/items/01X/workbook/worksheets/Sheet1", None, "{}");
     assert_eq!(r.error().0, 405, "{}", r.text());
     assert_eq!(r.header("allow"), Some("GET, PATCH, DELETE"));
+}
+
+#[test]
+fn injected_faults_fail_matching_requests_as_graph_does() {
+    let seed = seed_folder();
+    let rules = seed.path().join("faults.json");
+    std::fs::write(&rules, r#"{"rules":[{"fault":"locked","method":"DELETE","path":"*/items/*"}]}"#).unwrap();
+    let server = Server::start(&["--seed", seed.path().to_str().unwrap(), "--faults", rules.to_str().unwrap()]);
+    let sheets = "/v1.0/me/drive/root:/Book.xlsx:/workbook/worksheets";
+    // From --faults: deleting any item is 423, and nothing is deleted.
+    let item = dev_items(&state(&server))["/Book.xlsx"].clone();
+    let r = server.as_user(DEV, "DELETE", &format!("/v1.0/me/drive/items/{item}"), None, "");
+    assert_eq!((r.error().0, r.error().1.as_str()), (423, "resourceLocked"));
+    assert_eq!(server.as_user(DEV, "GET", sheets, None, "").status, 200);
+
+    // Every second worksheet list is throttled, once, with Retry-After.
+    let put =
+        |body: &str| server.call("PUT", "/_workbookd/faults", &[("Content-Type", "application/json")], body.as_bytes());
+    let r = put(
+        r#"{"rules":[{"fault":"throttle","method":"GET","path":"*/workbook/worksheets","every":2,"times":1,"retryAfter":2}]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let statuses: Vec<u16> = (0..4).map(|_| server.as_user(DEV, "GET", sheets, None, "").status).collect();
+    assert_eq!(statuses, [200, 429, 200, 200]);
+    put(r#"{"rules":[{"fault":"throttle","path":"*/workbook/worksheets","retryAfter":2}]}"#);
+    let r = server.as_user(DEV, "GET", sheets, None, "");
+    assert_eq!(r.error(), (429, "tooManyRequests".to_string(), "tooManyRequests".to_string()));
+    assert_eq!(r.header("retry-after"), Some("2"));
+    assert!(r.header("request-id").is_some());
+    let view = server.call("GET", "/_workbookd/faults", &[], b"").json();
+    assert_eq!((view["rules"][0]["matched"].as_u64(), view["rules"][0]["injected"].as_u64()), (Some(1), Some(1)));
+
+    // The other kinds, each as Graph answers it.
+    for (kind, status, code) in [
+        ("unavailable", 503, "serviceNotAvailable"),
+        ("timeout", 504, "MaxRequestDurationExceeded"),
+        ("wacToken", 403, "accessDenied"),
+    ] {
+        put(&format!(r#"[{{"fault":"{kind}","path":"*/workbook/worksheets"}}]"#));
+        let r = server.as_user(DEV, "GET", sheets, None, "");
+        assert_eq!((r.error().0, r.error().1.as_str()), (status, code), "{kind}");
+    }
+    // Bad rules are refused and leave the rules as they were; DELETE removes them all.
+    assert_eq!(put(r#"[{"fault":"explode"}]"#).error().0, 400);
+    assert_eq!(server.as_user(DEV, "GET", sheets, None, "").status, 403);
+    assert_eq!(server.call("DELETE", "/_workbookd/faults", &[], b"").status, 204);
+    assert_eq!(server.as_user(DEV, "GET", sheets, None, "").status, 200);
 }
