@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""End to end with the official SDKs: Python msgraph-sdk over http, JS graph-client over https.
+"""End to end with the official SDKs, as their users run them: the same scenario list through
+Python msgraph-sdk (over http) and the JS graph-client (over https with NODE_EXTRA_CA_CERTS).
 
-Each client uploads a workbook written by openpyxl, creates a session, patches a range, reads it
-back, refreshes, closes and downloads the file; openpyxl (an independent reader) checks the
-download. A second run with persistChanges=false checks the stored file did not change.
+Each scenario passes or fails with its reason; the results are compared with the checked-in
+e2e/sdk-scenarios.tsv, so a regression (or a fix) shows up as a difference. openpyxl, an
+independent reader, checks the downloaded files.
 
-Usage: e2e/run.py PATH/TO/workbookd   (run by .ci/run, which installs the SDKs first)
+Usage: e2e/run.py PATH/TO/workbookd [--update]   (run by .ci/run, which installs the SDKs first)
 """
 
 import asyncio
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 import openpyxl
 from kiota_abstractions.authentication import (
@@ -29,6 +31,9 @@ from kiota_abstractions.request_information import RequestInformation
 from msgraph import GraphServiceClient
 from msgraph.generated.drives.item.items.item.workbook.create_session.create_session_post_request_body import (
     CreateSessionPostRequestBody,
+)
+from msgraph.generated.drives.item.items.item.workbook.worksheets.add.add_post_request_body import (
+    AddPostRequestBody as WorksheetAddBody,
 )
 from msgraph.graph_request_adapter import GraphRequestAdapter
 
@@ -96,92 +101,241 @@ def session_config(session_id: str) -> RequestConfiguration:
     return config
 
 
-async def python_flow(base: str, persist: bool, name: str) -> tuple:
+SCENARIOS = [
+    "upload",
+    "persistent session",
+    "non-persistent session",
+    "ranges",
+    "table with rows",
+    "names",
+    "$batch with a session",
+    "429 with Retry-After honoured",
+    "closeSession",
+    "download",
+]
+SDKS = ["python msgraph-sdk", "js microsoft-graph-client", "js msgraph-sdk (Kiota)"]
+RESULTS = os.path.join(HERE, "sdk-scenarios.tsv")
+
+
+def control(base: str, method: str, path: str, body=None):
+    """A control-plane call (no SDK: these are workbookd's own endpoints)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, context=ssl_context()) as r:
+        text = r.read()
+        return json.loads(text) if text else None
+
+
+def ssl_context():
+    import ssl
+    ca = os.environ.get("WORKBOOKD_CA")
+    return ssl.create_default_context(cafile=ca) if ca else None
+
+
+class Scenarios:
+    """Runs named scenarios in order; a failure is recorded with its reason and the run goes on."""
+
+    def __init__(self):
+        self.results = {}
+
+    async def run(self, name, step):
+        try:
+            await step()
+            self.results[name] = "pass"
+        except Exception as e:  # noqa: BLE001 - every failure is a result to record
+            reason = f"{type(e).__name__}: {e}".replace("\t", " ").replace("\n", " ")[:200]
+            self.results[name] = f"fail: {reason}"
+
+
+async def python_scenarios(base: str) -> dict:
     adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(StaticToken()))
     adapter.base_url = f"{base}/v1.0"
     client = GraphServiceClient(request_adapter=adapter)
+    s = Scenarios()
+    state = {}
 
-    drive = await client.me.drive.get()
-    items = client.drives.by_drive_id(drive.id).items
-    uploaded = await items.by_drive_item_id(f"root:/{name}:").content.put(fixture())
-    original = await items.by_drive_item_id(uploaded.id).content.get()
-    item = items.by_drive_item_id(uploaded.id)
+    async def raw(method, path, body=None, session=None):
+        # Calls msgraph-sdk has no model for (PATCH on range(address=…), msgraph-sdk-python#844;
+        # $batch content), sent through the SDK's own request adapter as its users do.
+        info = RequestInformation(method)
+        info.url = f"{base}/v1.0{path}"
+        info.headers = HeadersCollection()
+        if session:
+            info.headers.add("workbook-session-id", session)
+        if body is not None:
+            info.headers.add("Content-Type", "application/json")
+            info.content = json.dumps(body).encode()
+        out = await adapter.send_primitive_async(info, "bytes", None)
+        return json.loads(out) if out else None
 
-    session = await item.workbook.create_session.post(CreateSessionPostRequestBody(persist_changes=persist))
-    assert session.persist_changes is persist, session.persist_changes
-    config = session_config(session.id)
+    async def upload():
+        drive = await client.me.drive.get()
+        items = client.drives.by_drive_id(drive.id).items
+        uploaded = await items.by_drive_item_id("root:/py.xlsx:").content.put(fixture())
+        assert uploaded.id and uploaded.name == "py.xlsx", uploaded
+        state.update(drive=drive.id, id=uploaded.id, item=items.by_drive_item_id(uploaded.id))
+        state["path"] = f"/drives/{drive.id}/items/{uploaded.id}/workbook"
+        state["original"] = await state["item"].content.get()
 
-    # msgraph-sdk has no PATCH on range(address=…) (msgraph-sdk-python#844): users send it
-    # through the SDK's own request adapter, as here.
-    patch = RequestInformation(Method.PATCH)
-    patch.url = f"{base}/v1.0/drives/{drive.id}/items/{uploaded.id}/workbook/worksheets/Sheet1/range(address='A1')"
-    patch.headers = HeadersCollection()
-    patch.headers.add("workbook-session-id", session.id)
-    patch.headers.add("Content-Type", "application/json")
-    patch.content = json.dumps({"values": [[10]]}).encode()
-    patched = json.loads(await adapter.send_primitive_async(patch, "bytes", None))
-    assert patched["values"] == [[10]], patched
+    async def persistent():
+        session = await state["item"].workbook.create_session.post(CreateSessionPostRequestBody(persist_changes=True))
+        assert session.persist_changes is True
+        state["session"] = session.id
+        patched = await raw(Method.PATCH, f"{state['path']}/worksheets/Sheet1/range(address='A1')", {"values": [[10]]},
+                            session.id)
+        assert patched["values"] == [[10]], patched
+        sheet = state["item"].workbook.worksheets.by_workbook_worksheet_id("Sheet1")
+        read = await sheet.range_with_address("A1:A3").get(request_configuration=session_config(session.id))
+        values = plain(read.additional_data.get("values"))
+        assert values == [[10], [2], [12]], values
 
-    sheet = item.workbook.worksheets.by_workbook_worksheet_id("Sheet1")
-    read = await sheet.range_with_address("A1:A3").get(request_configuration=config)
-    # msgraph-sdk's WorkbookRange has no `values`: they arrive in additional_data.
-    values = plain(read.additional_data.get("values"))
-    assert values == [[10], [2], [12]], values
+    async def nonpersistent():
+        session = await state["item"].workbook.create_session.post(CreateSessionPostRequestBody(persist_changes=False))
+        assert session.persist_changes is False
+        await raw(Method.PATCH, f"{state['path']}/worksheets/Sheet1/range(address='A2')", {"values": [[100]]}, session.id)
+        mine = await raw(Method.GET, f"{state['path']}/worksheets/Sheet1/range(address='A3')", session=session.id)
+        assert mine["values"] == [[110]], mine
+        shared = await raw(Method.GET, f"{state['path']}/worksheets/Sheet1/range(address='A3')", session=state["session"])
+        assert shared["values"] == [[12]], f"the non-persistent write leaked: {shared}"
+        await state["item"].workbook.close_session.post(request_configuration=session_config(session.id))
 
-    await item.workbook.refresh_session.post(request_configuration=config)
-    await item.workbook.close_session.post(request_configuration=config)
-    downloaded = await item.content.get()
-    return original, downloaded
+    async def ranges():
+        r = await raw(Method.GET, f"{state['path']}/worksheets/Sheet1/range(address='A1:A3')?$select=formulas,text",
+                      session=state["session"])
+        assert r["formulas"][2] == ["=A1+A2"] and r["text"][2] == ["12"], r
+        assert "values" not in r, "$select"
+
+    async def table_rows():
+        ws = await state["item"].workbook.worksheets.add.post(WorksheetAddBody(name="Data"),
+                                                              request_configuration=session_config(state["session"]))
+        assert ws.name == "Data"
+        await raw(Method.PATCH, f"{state['path']}/worksheets/Data/range(address='A1:B2')",
+                  {"values": [["Fruit", "Qty"], ["fig", 3]]}, state["session"])
+        table = await raw(Method.POST, f"{state['path']}/tables/add", {"address": "Data!A1:B2", "hasHeaders": True},
+                          state["session"])
+        state["table"] = table["name"]
+        await raw(Method.POST, f"{state['path']}/tables/{table['name']}/rows/add",
+                  {"values": [["pear", 4], ["plum", 5]]}, state["session"])
+        rows = await state["item"].workbook.tables.by_workbook_table_id(table["name"]).rows.get(
+            request_configuration=session_config(state["session"]))
+        # msgraph-sdk's WorkbookTableRow has no `values` either: they arrive in additional_data.
+        got = [plain(r.additional_data.get("values")) for r in rows.value]
+        assert got == [[["fig", 3]], [["pear", 4]], [["plum", 5]]], got
+
+    async def names():
+        added = await raw(Method.POST, f"{state['path']}/names/add", {"name": "Total", "reference": "=Sheet1!$A$3"},
+                          state["session"])
+        assert added["name"] == "Total", added
+        listed = await state["item"].workbook.names.get(request_configuration=session_config(state["session"]))
+        assert "Total" in [n.name for n in listed.value]
+        r = await raw(Method.GET, f"{state['path']}/names/Total/range", session=state["session"])
+        assert r["values"] == [[12]], r
+
+    async def batch():
+        body = {"requests": [
+            {"id": "1", "method": "PATCH", "url": f"{state['path']}/worksheets/Sheet1/range(address='B1')",
+             "headers": {"workbook-session-id": state["session"], "Content-Type": "application/json"},
+             "body": {"values": [["=A3*2"]]}},
+            {"id": "2", "method": "GET", "url": f"{state['path']}/worksheets/Sheet1/range(address='B1')",
+             "headers": {"workbook-session-id": state["session"]}, "dependsOn": ["1"]},
+        ]}
+        out = await raw(Method.POST, "/$batch", body)
+        by_id = {r["id"]: r for r in out["responses"]}
+        assert by_id["1"]["status"] == 200 and by_id["2"]["body"]["values"] == [[24]], out
+
+    async def retry_429():
+        control(base, "PUT", "/_workbookd/faults",
+                {"rules": [{"fault": "throttle", "method": "GET", "path": "*/workbook/worksheets", "times": 1,
+                            "retryAfter": 1}]})
+        try:
+            sheets = await state["item"].workbook.worksheets.get(request_configuration=session_config(state["session"]))
+            assert [w.name for w in sheets.value] == ["Sheet1", "Data"], sheets.value
+            rule = control(base, "GET", "/_workbookd/faults")["rules"][0]
+            assert (rule["matched"], rule["injected"]) == (2, 1), f"the SDK did not retry: {rule}"
+        finally:
+            control(base, "DELETE", "/_workbookd/faults")
+
+    async def close():
+        config = session_config(state["session"])
+        await state["item"].workbook.refresh_session.post(request_configuration=config)
+        await state["item"].workbook.close_session.post(request_configuration=config)
+        try:
+            await state["item"].workbook.worksheets.get(request_configuration=config)
+        except Exception as e:  # noqa: BLE001
+            assert getattr(e, "response_status_code", None) == 404, e
+        else:
+            raise AssertionError("the closed session still answers")
+
+    async def download():
+        data = await state["item"].content.get()
+        assert cells(data) == (10, 12), cells(data)
+
+    for name, step in zip(SCENARIOS, [upload, persistent, nonpersistent, ranges, table_rows, names, batch, retry_429,
+                                      close, download]):
+        await s.run(name, step)
+    return s.results
 
 
-def check(label: str, persist: bool, original: bytes, downloaded: bytes):
-    if persist:
-        got = cells(downloaded)
-        assert got == (10, 12), f"{label}: the download shows {got}, expected (10, 12)"
-    else:
-        assert downloaded == original, f"{label}: a non-persistent session changed the stored file"
-    print(f"{label} persistChanges={str(persist).lower()}: ok")
+def js_scenarios(binary: str, sdk: str, script: str) -> dict:
+    """A JS client's scenarios against a --tls server (the JS clients send tokens over https only;
+    Node trusts the certificate through NODE_EXTRA_CA_CERTS)."""
+    with tempfile.TemporaryDirectory() as data:
+        proc, base = start(binary, data, "--tls")
+        try:
+            book = os.path.join(data, "book.xlsx")
+            with open(book, "wb") as f:
+                f.write(fixture())
+            ca = os.path.join(data, "tls", "cert.pem")
+            env = dict(os.environ, NODE_EXTRA_CA_CERTS=ca)
+            run = subprocess.run(["node", os.path.join(HERE, "js", script), base, book], env=env,
+                                 capture_output=True, text=True, timeout=300)
+            results = {}
+            for line in run.stdout.splitlines():
+                if line.startswith("{"):
+                    r = json.loads(line)
+                    results[r["scenario"]] = r["result"]
+            if not results:
+                return {name: f"fail: the {sdk} script did not run: {run.stderr.strip()[-200:]}" for name in SCENARIOS}
+            if results.get("download") == "pass":
+                with open(book + ".downloaded", "rb") as f:
+                    got = cells(f.read())
+                if got != (10, 12):
+                    results["download"] = f"fail: the download shows {got}"
+            return results
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
+def table(results: dict) -> str:
+    lines = ["# scenario\t" + "\t".join(SDKS)]
+    for name in SCENARIOS:
+        lines.append("\t".join([name] + [results.get(sdk, {}).get(name, "not run") for sdk in SDKS]))
+    return "\n".join(lines) + "\n"
 
 
 def main():
     binary = os.path.abspath(sys.argv[1])
+    results = {}
     with tempfile.TemporaryDirectory() as data:
         proc, base = start(binary, data)
         try:
-            for persist in (True, False):
-                original, downloaded = asyncio.run(python_flow(base, persist, f"py-{persist}.xlsx"))
-                check("python msgraph-sdk", persist, original, downloaded)
+            results["python msgraph-sdk"] = asyncio.run(python_scenarios(base))
         finally:
             proc.terminate()
             proc.wait()
-
-    # The JS client sends tokens only over https: the server runs with --tls and Node trusts
-    # its certificate through NODE_EXTRA_CA_CERTS.
-    with tempfile.TemporaryDirectory() as data:
-        proc, base = start(binary, data, "--tls")
-        try:
-            for persist in (True, False):
-                book = os.path.join(data, f"js-{persist}.xlsx")
-                with open(book, "wb") as f:
-                    f.write(fixture())
-                env = dict(os.environ, NODE_EXTRA_CA_CERTS=os.path.join(data, "tls", "cert.pem"))
-                run = subprocess.run(
-                    ["node", os.path.join(HERE, "js", "e2e.mjs"), base, book, str(persist).lower()],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                )
-                if run.returncode != 0:
-                    raise SystemExit(f"JS client failed:\n{run.stdout}\n{run.stderr}")
-                with open(book + ".original", "rb") as f:
-                    original = f.read()
-                with open(book + ".downloaded", "rb") as f:
-                    downloaded = f.read()
-                check("js graph-client", persist, original, downloaded)
-        finally:
-            proc.terminate()
-            proc.wait()
+    results["js microsoft-graph-client"] = js_scenarios(binary, "graph-client", "e2e.mjs")
+    got = table(results)
+    with open(RESULTS) as f:
+        expected = f.read()
+    if "--update" in sys.argv:
+        with open(RESULTS, "w") as f:
+            f.write(got)
+    print(got)
+    if got != expected and "--update" not in sys.argv:
+        raise SystemExit(f"the SDK scenario results differ from {RESULTS} (run with --update after a fix):\n"
+                         f"expected:\n{expected}\ngot:\n{got}")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,15 @@
-// The official JS Graph client (3.x) through one session lifecycle against workbookd.
-// Usage: node e2e.mjs BASE_URL BOOK.xlsx PERSIST(true|false)
-// Writes BOOK.xlsx.original (the stored file before the session) and BOOK.xlsx.downloaded.
+// The official JS Graph client (3.x) through workbookd's SDK scenario list (e2e/run.py names
+// them). Prints one JSON line per scenario; a failure is recorded with its reason and the run
+// goes on. Usage: node e2e.mjs BASE_URL BOOK.xlsx  (writes BOOK.xlsx.downloaded)
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { Client, ResponseType } from "@microsoft/microsoft-graph-client";
 
-const [base, bookPath, persistArg] = process.argv.slice(2);
-const persist = persistArg === "true";
+const [base, bookPath] = process.argv.slice(2);
 const host = new URL(base).host.split(":")[0];
 
 // The documented set-up: an authProvider, and the custom host allowed to receive the token.
+// The client's default middleware chain includes its RetryHandler (429/503/504, Retry-After).
 const client = Client.init({
   authProvider: (done) => done(null, "dev-token"),
   baseUrl: base,
@@ -23,31 +23,122 @@ function assertEqual(actual, expected, what) {
   }
 }
 
-const name = `js-${persist}.xlsx`;
-const uploaded = await client
-  .api(`/me/drive/root:/${name}:/content`)
-  .header("Content-Type", "application/octet-stream")
-  .put(readFileSync(bookPath));
-const item = `/me/drive/items/${uploaded.id}`;
-const original = await client.api(`${item}/content`).responseType(ResponseType.ARRAYBUFFER).get();
-writeFileSync(`${bookPath}.original`, Buffer.from(original));
+// workbookd's own control plane (not Graph: no SDK).
+async function control(method, path, body) {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return text ? JSON.parse(text) : null;
+}
 
-const session = await client.api(`${item}/workbook/createSession`).post({ persistChanges: persist });
-assertEqual(session.persistChanges, persist, "persistChanges");
+const state = {};
+const inSession = (request) => request.header("workbook-session-id", state.session);
 
-const range = `${item}/workbook/worksheets/Sheet1/range(address='A1:A3')`;
-const patched = await client
-  .api(`${item}/workbook/worksheets/Sheet1/range(address='A1')`)
-  .header("workbook-session-id", session.id)
-  .patch({ values: [[10]] });
-assertEqual(patched.values, [[10]], "patched values");
+const scenarios = [
+  ["upload", async () => {
+    const uploaded = await client
+      .api("/me/drive/root:/js.xlsx:/content")
+      .header("Content-Type", "application/octet-stream")
+      .put(readFileSync(bookPath));
+    assertEqual(uploaded.name, "js.xlsx", "name");
+    state.item = `/me/drive/items/${uploaded.id}`;
+    state.wb = `${state.item}/workbook`;
+  }],
+  ["persistent session", async () => {
+    const session = await client.api(`${state.wb}/createSession`).post({ persistChanges: true });
+    assertEqual(session.persistChanges, true, "persistChanges");
+    state.session = session.id;
+    const patched = await inSession(client.api(`${state.wb}/worksheets/Sheet1/range(address='A1')`)).patch({ values: [[10]] });
+    assertEqual(patched.values, [[10]], "patched values");
+    const read = await inSession(client.api(`${state.wb}/worksheets/Sheet1/range(address='A1:A3')`)).get();
+    assertEqual(read.values, [[10], [2], [12]], "read back");
+  }],
+  ["non-persistent session", async () => {
+    const session = await client.api(`${state.wb}/createSession`).post({ persistChanges: false });
+    assertEqual(session.persistChanges, false, "persistChanges");
+    const mine = (r) => r.header("workbook-session-id", session.id);
+    await mine(client.api(`${state.wb}/worksheets/Sheet1/range(address='A2')`)).patch({ values: [[100]] });
+    const own = await mine(client.api(`${state.wb}/worksheets/Sheet1/range(address='A3')`)).get();
+    assertEqual(own.values, [[110]], "own copy");
+    const shared = await inSession(client.api(`${state.wb}/worksheets/Sheet1/range(address='A3')`)).get();
+    assertEqual(shared.values, [[12]], "the shared workbook");
+    await mine(client.api(`${state.wb}/closeSession`)).post({});
+  }],
+  ["ranges", async () => {
+    const r = await inSession(client.api(`${state.wb}/worksheets/Sheet1/range(address='A1:A3')`))
+      .select(["formulas", "text"])
+      .get();
+    assertEqual([r.formulas[2], r.text[2], "values" in r], [["=A1+A2"], ["12"], false], "formulas, text, $select");
+  }],
+  ["table with rows", async () => {
+    const ws = await inSession(client.api(`${state.wb}/worksheets/add`)).post({ name: "Data" });
+    assertEqual(ws.name, "Data", "worksheet");
+    await inSession(client.api(`${state.wb}/worksheets/Data/range(address='A1:B2')`)).patch({ values: [["Fruit", "Qty"], ["fig", 3]] });
+    const table = await inSession(client.api(`${state.wb}/tables/add`)).post({ address: "Data!A1:B2", hasHeaders: true });
+    await inSession(client.api(`${state.wb}/tables/${table.name}/rows/add`)).post({ values: [["pear", 4], ["plum", 5]] });
+    const rows = await inSession(client.api(`${state.wb}/tables/${table.name}/rows`)).get();
+    assertEqual(rows.value.map((r) => r.values), [[["fig", 3]], [["pear", 4]], [["plum", 5]]], "rows");
+  }],
+  ["names", async () => {
+    const added = await inSession(client.api(`${state.wb}/names/add`)).post({ name: "Total", reference: "=Sheet1!$A$3" });
+    assertEqual(added.name, "Total", "added");
+    const listed = await inSession(client.api(`${state.wb}/names`)).get();
+    assertEqual(listed.value.some((n) => n.name === "Total"), true, "listed");
+    const r = await inSession(client.api(`${state.wb}/names/Total/range`)).get();
+    assertEqual(r.values, [[12]], "name's range");
+  }],
+  ["$batch with a session", async () => {
+    const out = await client.api("/$batch").post({
+      requests: [
+        { id: "1", method: "PATCH", url: `${state.wb}/worksheets/Sheet1/range(address='B1')`,
+          headers: { "workbook-session-id": state.session, "Content-Type": "application/json" },
+          body: { values: [["=A3*2"]] } },
+        { id: "2", method: "GET", url: `${state.wb}/worksheets/Sheet1/range(address='B1')`,
+          headers: { "workbook-session-id": state.session }, dependsOn: ["1"] },
+      ],
+    });
+    const byId = Object.fromEntries(out.responses.map((r) => [r.id, r]));
+    assertEqual([byId["1"].status, byId["2"].body.values], [200, [[24]]], "batch");
+  }],
+  ["429 with Retry-After honoured", async () => {
+    await control("PUT", "/_workbookd/faults", {
+      rules: [{ fault: "throttle", method: "GET", path: "*/workbook/worksheets", times: 1, retryAfter: 1 }],
+    });
+    try {
+      const sheets = await inSession(client.api(`${state.wb}/worksheets`)).get();
+      assertEqual(sheets.value.map((w) => w.name), ["Sheet1", "Data"], "worksheets");
+      const rule = (await control("GET", "/_workbookd/faults")).rules[0];
+      assertEqual([rule.matched, rule.injected], [2, 1], "the SDK retried once");
+    } finally {
+      await control("DELETE", "/_workbookd/faults");
+    }
+  }],
+  ["closeSession", async () => {
+    await inSession(client.api(`${state.wb}/refreshSession`)).post({});
+    await inSession(client.api(`${state.wb}/closeSession`)).post({});
+    let status = 0;
+    try {
+      await inSession(client.api(`${state.wb}/worksheets`)).get();
+    } catch (e) {
+      status = e.statusCode;
+    }
+    assertEqual(status, 404, "a call in the closed session");
+  }],
+  ["download", async () => {
+    const downloaded = await client.api(`${state.item}/content`).responseType(ResponseType.ARRAYBUFFER).get();
+    writeFileSync(`${bookPath}.downloaded`, Buffer.from(downloaded));
+  }],
+];
 
-const read = await client.api(range).header("workbook-session-id", session.id).get();
-assertEqual(read.values, [[10], [2], [12]], "read back");
-
-await client.api(`${item}/workbook/refreshSession`).header("workbook-session-id", session.id).post({});
-await client.api(`${item}/workbook/closeSession`).header("workbook-session-id", session.id).post({});
-
-const downloaded = await client.api(`${item}/content`).responseType(ResponseType.ARRAYBUFFER).get();
-writeFileSync(`${bookPath}.downloaded`, Buffer.from(downloaded));
-console.log(`js ${name}: ok`);
+for (const [scenario, step] of scenarios) {
+  let result = "pass";
+  try {
+    await step();
+  } catch (e) {
+    result = `fail: ${String(e && e.message ? e.message : e).replace(/\s+/g, " ").slice(0, 200)}`;
+  }
+  console.log(JSON.stringify({ scenario, result }));
+}

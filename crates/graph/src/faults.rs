@@ -173,11 +173,14 @@ impl Faults {
             let rule = &armed.rule;
             if rule.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method))
                 || rule.path.as_deref().is_some_and(|p| !matches(p, path))
-                || rule.times.is_some_and(|t| armed.injected >= t)
             {
                 continue;
             }
+            // Counted even once spent, so a client's retry shows as a second match.
             armed.matched += 1;
+            if rule.times.is_some_and(|t| armed.injected >= t) {
+                continue;
+            }
             let fire = match (rule.every, rule.probability) {
                 (_, Some(p)) => next(&mut armed.rng) < p,
                 (every, None) => armed.matched % every.unwrap_or(1) == 0,
