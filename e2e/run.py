@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End to end with the official SDKs, as their users run them: the same scenario list through
-Python msgraph-sdk (over http) and the JS graph-client (over https with NODE_EXTRA_CA_CERTS).
+Python msgraph-sdk (over http), the JS graph-client and the Kiota JS msgraph-sdk (both over https
+with NODE_EXTRA_CA_CERTS).
 
 Each scenario passes or fails with its reason; the results are compared with the checked-in
 e2e/sdk-scenarios.tsv, so a regression (or a fix) shows up as a difference. openpyxl, an
@@ -326,6 +327,7 @@ def main():
             proc.terminate()
             proc.wait()
     results["js microsoft-graph-client"] = js_scenarios(binary, "graph-client", "e2e.mjs")
+    results["js msgraph-sdk (Kiota)"] = js_scenarios(binary, "Kiota", "kiota.mjs")
     got = table(results)
     with open(RESULTS) as f:
         expected = f.read()
