@@ -137,10 +137,18 @@ fn order(items: &[Item]) -> Result<Vec<usize>, GraphError> {
     Ok(out)
 }
 
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}
+
 /// One request, with the batch's own authorization and host unless it sets its own.
 async fn send(ctx: &Ctx, item: &Item) -> Response {
     let url = item.url.trim();
-    let url = url.strip_prefix("https://graph.microsoft.com").unwrap_or(url);
+    // Absolute URLs name Graph, or this server as the client reached it: the Python SDK's
+    // batch items carry the full URL of their request.
+    let ours = [ctx.base(), "https://graph.microsoft.com".to_string()];
+    let url = ours.iter().find_map(|prefix| strip_prefix_ignore_case(url, prefix)).unwrap_or(url);
     let path = if url.starts_with("/v1.0/") || url.starts_with("/beta/") {
         url.to_string()
     } else {

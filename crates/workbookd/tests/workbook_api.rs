@@ -1033,6 +1033,10 @@ fn json_batches_run_each_request_in_dependency_order() {
         {"id": "bad", "method": "GET", "url": format!("{wb}/worksheets/Nope")},
         {"id": "after-bad", "method": "GET", "url": format!("{wb}/worksheets"), "depends_on": ["bad"]},
         {"id": "sum", "method": "POST", "url": format!("{wb}/functions/sum"), "body": {"values": [1, 2]}},
+        // Absolute URLs on this server (the Python SDK sends them) and on Graph.
+        {"id": "here", "method": "GET", "url": format!("http://{}/v1.0{wb}/worksheets", b.server.addr)},
+        {"id": "graph", "method": "GET", "url": format!("https://graph.microsoft.com/v1.0{wb}/worksheets")},
+        {"id": "elsewhere", "method": "GET", "url": format!("https://example.com/v1.0{wb}/worksheets")},
     ]});
     let r = b.server.as_user(&b.token, "POST", "/v1.0/$batch", None, &batch.to_string());
     assert_eq!(r.status, 200, "{}", r.text());
@@ -1051,6 +1055,8 @@ fn json_batches_run_each_request_in_dependency_order() {
     assert!(bad["headers"]["request-id"].as_str().is_some_and(|id| !id.is_empty()), "{bad}");
     assert_eq!(by_id("after-bad")["status"], 424);
     assert_eq!(by_id("sum")["body"]["value"], 3);
+    assert_eq!((by_id("here")["status"].clone(), by_id("graph")["status"].clone()), (json!(200), json!(200)));
+    assert_eq!(by_id("elsewhere")["status"], 400, "another host is no path of ours");
     // The write went into the session, not the stored file.
     assert_eq!(b.ok("GET", "worksheets/Sheet1/range(address='B2')", "")["values"], json!([[3]]));
     // Malformed batches are refused whole.
