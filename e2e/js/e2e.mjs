@@ -4,6 +4,7 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { Client, ResponseType } from "@microsoft/microsoft-graph-client";
+import { assertEqual, batchBody, checkBatch, run, throttledOnce } from "./scenarios.mjs";
 
 const [base, bookPath] = process.argv.slice(2);
 const host = new URL(base).host.split(":")[0];
@@ -16,23 +17,6 @@ const client = Client.init({
   customHosts: new Set([host]),
   defaultVersion: "v1.0",
 });
-
-function assertEqual(actual, expected, what) {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-    throw new Error(`${what}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
-  }
-}
-
-// workbookd's own control plane (not Graph: no SDK).
-async function control(method, path, body) {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return text ? JSON.parse(text) : null;
-}
 
 const state = {};
 const inSession = (request) => request.header("workbook-session-id", state.session);
@@ -91,31 +75,9 @@ const scenarios = [
     assertEqual(r.values, [[12]], "name's range");
   }],
   ["$batch with a session", async () => {
-    const out = await client.api("/$batch").post({
-      requests: [
-        { id: "1", method: "PATCH", url: `${state.wb}/worksheets/Sheet1/range(address='B1')`,
-          headers: { "workbook-session-id": state.session, "Content-Type": "application/json" },
-          body: { values: [["=A3*2"]] } },
-        { id: "2", method: "GET", url: `${state.wb}/worksheets/Sheet1/range(address='B1')`,
-          headers: { "workbook-session-id": state.session }, dependsOn: ["1"] },
-      ],
-    });
-    const byId = Object.fromEntries(out.responses.map((r) => [r.id, r]));
-    assertEqual([byId["1"].status, byId["2"].body.values], [200, [[24]]], "batch");
+    checkBatch(await client.api("/$batch").post(batchBody(state.wb, state.session)));
   }],
-  ["429 with Retry-After honoured", async () => {
-    await control("PUT", "/_workbookd/faults", {
-      rules: [{ fault: "throttle", method: "GET", path: "*/workbook/worksheets", times: 1, retryAfter: 1 }],
-    });
-    try {
-      const sheets = await inSession(client.api(`${state.wb}/worksheets`)).get();
-      assertEqual(sheets.value.map((w) => w.name), ["Sheet1", "Data"], "worksheets");
-      const rule = (await control("GET", "/_workbookd/faults")).rules[0];
-      assertEqual([rule.matched, rule.injected], [2, 1], "the SDK retried once");
-    } finally {
-      await control("DELETE", "/_workbookd/faults");
-    }
-  }],
+  ["429 with Retry-After honoured", () => throttledOnce(base, () => inSession(client.api(`${state.wb}/worksheets`)).get())],
   ["closeSession", async () => {
     await inSession(client.api(`${state.wb}/refreshSession`)).post({});
     await inSession(client.api(`${state.wb}/closeSession`)).post({});
@@ -133,12 +95,4 @@ const scenarios = [
   }],
 ];
 
-for (const [scenario, step] of scenarios) {
-  let result = "pass";
-  try {
-    await step();
-  } catch (e) {
-    result = `fail: ${String(e && e.message ? e.message : e).replace(/\s+/g, " ").slice(0, 200)}`;
-  }
-  console.log(JSON.stringify({ scenario, result }));
-}
+await run(scenarios);

@@ -15,6 +15,7 @@ import {
 } from "@microsoft/kiota-abstractions";
 import { GraphRequestAdapter, createGraphServiceClient } from "@microsoft/msgraph-sdk";
 import "@microsoft/msgraph-sdk-users";
+import { assertEqual, batchBody, checkBatch, run, throttledOnce } from "./scenarios.mjs";
 
 const [base, bookPath] = process.argv.slice(2);
 const host = new URL(base).host;
@@ -27,12 +28,6 @@ const tokens = {
 const adapter = new GraphRequestAdapter(new BaseBearerTokenAuthenticationProvider(tokens));
 adapter.baseUrl = `${base}/v1.0`;
 const client = createGraphServiceClient(adapter);
-
-function assertEqual(actual, expected, what) {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
-    throw new Error(`${what}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
-  }
-}
 
 const ITEM = "/drives/{drive%2Did}/items/{driveItem%2Did}";
 const WB = `${ITEM}/workbook`;
@@ -50,17 +45,6 @@ async function call(method, template, params = {}, { json, bytes, session } = {}
   return bytes === undefined && method !== "GET_BYTES" ? JSON.parse(new TextDecoder().decode(out)) : out;
 }
 const range = (sheet, address) => [`${WB}/worksheets/{sheet}/range(address='{address}')`, { sheet, address }];
-
-// workbookd's own control plane (not Graph: no SDK).
-async function control(method, path, body) {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return text ? JSON.parse(text) : null;
-}
 
 const scenarios = [
   ["upload", async () => {
@@ -116,34 +100,10 @@ const scenarios = [
     assertEqual(r.values, [[12]], "name's range");
   }],
   ["$batch with a session", async () => {
-    const wb = `/drives/${state.drive}/items/${state.id}/workbook`;
-    const out = await call("POST", "/$batch", {}, {
-      json: {
-        requests: [
-          { id: "1", method: "PATCH", url: `${wb}/worksheets/Sheet1/range(address='B1')`,
-            headers: { "workbook-session-id": state.session, "Content-Type": "application/json" },
-            body: { values: [["=A3*2"]] } },
-          { id: "2", method: "GET", url: `${wb}/worksheets/Sheet1/range(address='B1')`,
-            headers: { "workbook-session-id": state.session }, dependsOn: ["1"] },
-        ],
-      },
-    });
-    const byId = Object.fromEntries(out.responses.map((r) => [r.id, r]));
-    assertEqual([byId["1"].status, byId["2"].body.values], [200, [[24]]], "batch");
+    const workbook = `/drives/${state.drive}/items/${state.id}/workbook`;
+    checkBatch(await call("POST", "/$batch", {}, { json: batchBody(workbook, state.session) }));
   }],
-  ["429 with Retry-After honoured", async () => {
-    await control("PUT", "/_workbookd/faults", {
-      rules: [{ fault: "throttle", method: "GET", path: "*/workbook/worksheets", times: 1, retryAfter: 1 }],
-    });
-    try {
-      const sheets = await call("GET", `${WB}/worksheets`, {}, { session: state.session });
-      assertEqual(sheets.value.map((w) => w.name), ["Sheet1", "Data"], "worksheets");
-      const rule = (await control("GET", "/_workbookd/faults")).rules[0];
-      assertEqual([rule.matched, rule.injected], [2, 1], "the SDK retried once");
-    } finally {
-      await control("DELETE", "/_workbookd/faults");
-    }
-  }],
+  ["429 with Retry-After honoured", () => throttledOnce(base, () => call("GET", `${WB}/worksheets`, {}, { session: state.session }))],
   ["closeSession", async () => {
     await call("POST", `${WB}/refreshSession`, {}, { session: state.session });
     await call("POST", `${WB}/closeSession`, {}, { session: state.session });
@@ -163,13 +123,4 @@ const scenarios = [
   }],
 ];
 
-for (const [scenario, step] of scenarios) {
-  let result = "pass";
-  try {
-    await step();
-  } catch (e) {
-    const status = e && e.responseStatusCode ? ` (status ${e.responseStatusCode})` : "";
-    result = `fail: ${String(e && e.message ? e.message : e).replace(/\s+/g, " ").slice(0, 200)}${status}`;
-  }
-  console.log(JSON.stringify({ scenario, result }));
-}
+await run(scenarios);
