@@ -25,6 +25,12 @@ pub enum FaultKind {
     Locked,
     /// 403 `accessDenied` "Could not obtain a WAC access token".
     WacToken,
+    /// The request's session expires now; the request then answers as any call in an expired
+    /// session does (404 `invalidSessionReCreatable`). Requests without a session pass.
+    SessionExpired,
+    /// A createSession sent with `Prefer: respond-async` answers 202 and is polled, however
+    /// quickly the workbook opens.
+    AsyncSession,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,10 +74,14 @@ pub(crate) struct Faults {
     armed: AtomicBool,
 }
 
-/// A fault to answer with, and its `Retry-After`.
-pub(crate) struct Injected {
-    pub error: GraphError,
-    pub retry_after: Option<u64>,
+/// What a matched rule does to its request.
+pub(crate) enum Injected {
+    /// Answer with this error (and `Retry-After`, when given) instead of serving the request.
+    Answer { error: GraphError, retry_after: Option<u64> },
+    /// End the request's session, then serve the request.
+    ExpireSession,
+    /// Serve the request with createSession forced to answer 202.
+    ForceAsync,
 }
 
 /// Parses a rule set: `{"rules": [...]}` or a bare array.
@@ -160,8 +170,9 @@ impl Faults {
         })).collect::<Vec<_>>() })
     }
 
-    /// The fault the first matching rule injects into this request, if any.
-    pub fn check(&self, method: &str, path: &str) -> Option<Injected> {
+    /// The fault the first matching rule injects into this request, if any. Session expiry
+    /// rules match only requests made in a session.
+    pub fn check(&self, method: &str, path: &str, in_session: bool) -> Option<Injected> {
         if !self.armed.load(Ordering::Acquire) {
             return None;
         }
@@ -173,6 +184,7 @@ impl Faults {
             let rule = &armed.rule;
             if rule.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method))
                 || rule.path.as_deref().is_some_and(|p| !matches(p, path))
+                || (rule.fault == FaultKind::SessionExpired && !in_session)
             {
                 continue;
             }
@@ -197,6 +209,8 @@ impl Faults {
 
 fn injected(kind: FaultKind, retry_after: u64) -> Injected {
     let (error, retry) = match kind {
+        FaultKind::SessionExpired => return Injected::ExpireSession,
+        FaultKind::AsyncSession => return Injected::ForceAsync,
         FaultKind::Throttle => (
             GraphError::new(429, "tooManyRequests", Some("tooManyRequests"), "Too many requests (injected)."),
             Some(retry_after),
@@ -219,7 +233,7 @@ fn injected(kind: FaultKind, retry_after: u64) -> Injected {
             (GraphError::new(403, "accessDenied", None, "Could not obtain a WAC access token (injected)."), None)
         }
     };
-    Injected { error, retry_after: retry }
+    Injected::Answer { error, retry_after: retry }
 }
 
 #[cfg(test)]
@@ -248,12 +262,16 @@ mod tests {
         let f = faults(
             r#"{"rules":[{"fault":"throttle","method":"GET","path":"*worksheets","every":2,"times":2,"retryAfter":3}]}"#,
         );
-        let hits: Vec<bool> = (0..8).map(|_| f.check("GET", "/v1.0/x/worksheets").is_some()).collect();
+        let hits: Vec<bool> = (0..8).map(|_| f.check("GET", "/v1.0/x/worksheets", false).is_some()).collect();
         assert_eq!(hits, [false, true, false, true, false, false, false, false]);
-        assert!(f.check("POST", "/v1.0/x/worksheets").is_none());
+        assert!(f.check("POST", "/v1.0/x/worksheets", false).is_none());
         let f = faults(r#"[{"fault":"throttle","retryAfter":3}]"#);
-        let fault = f.check("GET", "/any").unwrap();
-        assert_eq!((fault.error.status, fault.retry_after), (429, Some(3)));
+        let Some(Injected::Answer { error, retry_after }) = f.check("GET", "/any", false) else { panic!("an answer") };
+        assert_eq!((error.status, retry_after), (429, Some(3)));
+        let f = faults(r#"[{"fault":"sessionExpired"},{"fault":"asyncSession"}]"#);
+        // Outside a session the expiry rule does not apply, and the next rule does.
+        assert!(matches!(f.check("GET", "/x", false), Some(Injected::ForceAsync)));
+        assert!(matches!(f.check("GET", "/x", true), Some(Injected::ExpireSession)));
     }
 
     #[test]
@@ -261,7 +279,7 @@ mod tests {
         let rule = r#"[{"fault":"unavailable","probability":0.3,"seed":7}]"#;
         let run = || {
             let f = faults(rule);
-            (0..1000).map(|_| f.check("GET", "/p").is_some()).collect::<Vec<_>>()
+            (0..1000).map(|_| f.check("GET", "/p", false).is_some()).collect::<Vec<_>>()
         };
         let (a, b) = (run(), run());
         assert_eq!(a, b);

@@ -527,7 +527,7 @@ async fn create_session(ctx: Ctx, address: ItemAddress) -> Answer {
         return Ok(json_response(StatusCode::CREATED, session_json(&ctx, &info)));
     }
     let op = ctx.app.host.start_create_session(user, &item.id, persistent);
-    if !ctx.app.host.config().force_async_sessions {
+    if !ctx.app.host.config().force_async_sessions && !ctx.force_async {
         let threshold = ctx.app.host.config().async_threshold;
         if let Some(view) = ctx.app.host.wait_operation(&op, threshold).await {
             match view.result {

@@ -17,10 +17,12 @@ use host::Host;
 
 use crate::auth::{authenticate, AuthMode, Principal};
 use crate::error::GraphError;
+use crate::faults::Injected;
 use crate::resolve::{resolve, ApiVersion, Operation};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+const SESSION_HEADER: &str = "workbook-session-id";
 /// `Server: workbookd/{version}` on every response, so a client's logs show what answered.
 const SERVER: HeaderValue = HeaderValue::from_static(concat!("workbookd/", env!("CARGO_PKG_VERSION")));
 
@@ -131,6 +133,8 @@ pub(crate) struct Ctx {
     pub query: HashMap<String, String>,
     /// The OData options of a GET (`$select`, `$top`, …), checked.
     pub odata: crate::odata::QueryOptions,
+    /// A fault rule forces createSession to answer 202.
+    pub force_async: bool,
     pub body: Bytes,
 }
 
@@ -253,17 +257,33 @@ async fn serve_logged(app: App, method: Method, request: Request, in_batch: bool
     let path = request.uri().path().to_string();
     let metrics = app.metrics.clone();
     let mut operation_name = None;
-    let mut response = match app.faults.check(method.as_str(), &path) {
-        Some(fault) => {
+    let mut force_async = false;
+    let session = request.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
+    let answer = match app.faults.check(method.as_str(), &path, session.is_some_and(|s| !s.is_empty())) {
+        Some(Injected::Answer { error, retry_after }) => Some((error, retry_after)),
+        Some(Injected::ExpireSession) => {
+            if let Some(session) = session {
+                app.host.expire_session(session);
+            }
+            None
+        }
+        Some(Injected::ForceAsync) => {
+            force_async = true;
+            None
+        }
+        None => None,
+    };
+    let mut response = match answer {
+        Some((error, retry_after)) => {
             operation_name = resolve(method.as_str(), &path).ok().map(|r| r.operation.name().to_string());
-            let mut response = ids.stamp(error_response(&fault.error));
-            if let Some(seconds) = fault.retry_after {
+            let mut response = ids.stamp(error_response(&error));
+            if let Some(seconds) = retry_after {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             response
         }
         None => {
-            let served = serve(app, method.clone(), request, in_batch, &mut operation_name).await;
+            let served = serve(app, method.clone(), request, in_batch, force_async, &mut operation_name).await;
             ids.stamp(served.unwrap_or_else(|e| error_response(&e)))
         }
     };
@@ -284,11 +304,13 @@ async fn serve(
     method: Method,
     request: Request,
     in_batch: bool,
+    force_async: bool,
     operation_name: &mut Option<String>,
 ) -> Result<Response, GraphError> {
     let resolved = resolve(method.as_str(), request.uri().path())?;
     *operation_name = Some(resolved.operation.name().to_string());
-    let (ctx, operation) = prepare(app, resolved, request).await?;
+    let (mut ctx, operation) = prepare(app, resolved, request).await?;
+    ctx.force_async = force_async;
     if operation == Operation::Batch {
         if in_batch {
             return Err(GraphError::bad_request("A batch cannot hold another batch."));
@@ -337,7 +359,8 @@ async fn prepare(
             )
         })?
     };
-    Ok((Ctx { app, who, version: resolved.version, uri, headers, query, odata, body }, resolved.operation))
+    let ctx = Ctx { app, who, version: resolved.version, uri, headers, query, odata, force_async: false, body };
+    Ok((ctx, resolved.operation))
 }
 
 /// An error response. Its body is rendered with the request ids by `RequestIds::stamp`.

@@ -381,6 +381,17 @@ impl Host {
         self.touch_session(user, item_id, session_id).map(|_| ())
     }
 
+    /// Ends a session now as idle expiry would (fault injection: "the session expired").
+    /// Returns whether there was such a session.
+    pub fn expire_session(&self, session_id: &str) -> bool {
+        let mut reg = self.registry();
+        let found = reg.sessions.remove(session_id).is_some();
+        if found {
+            reg.ended.insert(session_id.to_string(), (EndReason::Expired, Instant::now()));
+        }
+        found
+    }
+
     pub fn close_session(&self, user: &str, item_id: &str, session_id: &str) -> Result<()> {
         self.touch_session(user, item_id, session_id)?;
         let mut reg = self.registry();

@@ -340,3 +340,46 @@ fn injected_faults_fail_matching_requests_as_graph_does() {
     assert_eq!(server.call("DELETE", "/_workbookd/faults", &[], b"").status, 204);
     assert_eq!(server.as_user(DEV, "GET", sheets, None, "").status, 200);
 }
+
+#[test]
+fn injected_session_faults_expire_sessions_and_force_polling() {
+    let server = Server::start(&[]);
+    let item = server.upload(DEV, "Book.xlsx", &book());
+    let session = server.session(DEV, &item, true);
+    let sheets = format!("/v1.0/me/drive/items/{item}/workbook/worksheets");
+    let put =
+        |body: &str| server.call("PUT", "/_workbookd/faults", &[("Content-Type", "application/json")], body.as_bytes());
+    assert_eq!(put(r#"[{"fault":"sessionExpired","path":"*/workbook/worksheets","times":1}]"#).status, 200);
+    // A sessionless call passes; the call in the session finds it expired, and it stays so.
+    assert_eq!(server.as_user(DEV, "GET", &sheets, None, "").status, 200);
+    let r = server.as_user(DEV, "GET", &sheets, Some(&session), "");
+    assert_eq!(r.error(), (404, "notFound".to_string(), "invalidSessionReCreatable".to_string()));
+    let r = server.as_user(DEV, "GET", &sheets, Some(&session), "");
+    assert_eq!(r.error().2, "invalidSessionReCreatable", "the session really ended");
+    assert_eq!(state(&server)["sessions"].as_array().unwrap().len(), 0);
+
+    // createSession with Prefer: respond-async answers 202 and is polled to its session.
+    assert_eq!(put(r#"[{"fault":"asyncSession","path":"*/createSession"}]"#).status, 200);
+    let create = format!("/v1.0/me/drive/items/{item}/workbook/createSession");
+    let r = server.call(
+        "POST",
+        &create,
+        &[("Authorization", DEV), ("Content-Type", "application/json"), ("Prefer", "respond-async")],
+        br#"{"persistChanges":true}"#,
+    );
+    assert_eq!(r.status, 202, "{}", r.text());
+    let location = r.header("location").unwrap().to_string();
+    let path = location.split_once(&server.addr).map(|(_, p)| p.to_string()).unwrap();
+    let mut status = String::new();
+    for _ in 0..100 {
+        let op = server.as_user(DEV, "GET", &path, None, "").json();
+        status = op["status"].as_str().unwrap_or_default().to_string();
+        if status == "succeeded" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(status, "succeeded");
+    // Without Prefer, createSession answers 201 as usual.
+    assert_eq!(server.as_user(DEV, "POST", &create, None, r#"{"persistChanges":true}"#).status, 201);
+}
