@@ -34,21 +34,26 @@ pub(crate) async fn openapi(State(app): State<App>, headers: axum::http::HeaderM
     Json(crate::openapi::document(&format!("{scheme}://{host}")))
 }
 
-fn disabled() -> Response {
-    error_response(&GraphError::new(
-        404,
-        "itemNotFound",
-        None,
-        "The control plane is off (it is on by default with dev auth; see --control-plane).",
-    ))
+/// Layer over state, reset and faults: 404 when the control plane is off.
+pub(crate) async fn when_enabled(
+    State(app): State<App>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !app.config.control_plane {
+        return error_response(&GraphError::new(
+            404,
+            "itemNotFound",
+            None,
+            "The control plane is off (it is on by default with dev auth; see --control-plane).",
+        ));
+    }
+    next.run(request).await
 }
 
 /// Drops every drive, item, session and live workbook, then seeds the drive `--seed` filled at
 /// start again: the server is as it was when it started on an empty data directory.
 pub(crate) async fn reset(State(app): State<App>) -> Response {
-    if !app.config.control_plane {
-        return disabled();
-    }
     let failed = |e: String| error_response(&GraphError::new(500, "generalException", None, e));
     if let Err(e) = app.host.reset().await {
         return failed(format!("The reset failed: {e}"));
@@ -65,9 +70,6 @@ pub(crate) async fn reset(State(app): State<App>) -> Response {
 
 /// Drives with their items, open sessions and live workbooks.
 pub(crate) async fn state(State(app): State<App>) -> Response {
-    if !app.config.control_plane {
-        return disabled();
-    }
     let host = app.host.state();
     let drives = app.host.with_store(drives_and_items).await;
     let drives = match drives {
@@ -139,17 +141,11 @@ fn drives_and_items(store: &dyn store::DriveStore) -> store::Result<(Vec<Value>,
 
 /// The fault-injection rules in force, with how many requests each matched and failed.
 pub(crate) async fn faults_get(State(app): State<App>) -> Response {
-    if !app.config.control_plane {
-        return disabled();
-    }
     Json(app.faults.view()).into_response()
 }
 
 /// Replaces the fault-injection rules (`{"rules": [...]}`); 400 names what is wrong.
 pub(crate) async fn faults_put(State(app): State<App>, body: axum::body::Bytes) -> Response {
-    if !app.config.control_plane {
-        return disabled();
-    }
     match crate::faults::parse_rules(&body) {
         Ok(rules) => {
             tracing::info!(target: "workbookd", "fault injection: {} rules", rules.len());
@@ -162,9 +158,6 @@ pub(crate) async fn faults_put(State(app): State<App>, body: axum::body::Bytes) 
 
 /// Removes every fault-injection rule.
 pub(crate) async fn faults_delete(State(app): State<App>) -> Response {
-    if !app.config.control_plane {
-        return disabled();
-    }
     app.faults.set(Vec::new());
     StatusCode::NO_CONTENT.into_response()
 }

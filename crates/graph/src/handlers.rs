@@ -1399,17 +1399,22 @@ fn entity_key(set: &str, body: &Value) -> Option<String> {
     }
 }
 
+/// The request path as the client wrote it, without its version and trailing `/`:
+/// `/v1.0/me/drive/…` gives `/me/drive/…`; the base of every `@odata.id`.
+fn unversioned_path(request_path: &str) -> Option<&str> {
+    let rest = request_path.trim_end_matches('/').get(1..)?;
+    rest.find('/').map(|slash| &rest[slash..])
+}
+
 /// The path of the entity set an entity request addressed, as the client wrote it and without
 /// the version: `…/tables/Sales`, `…/tables('Sales')` and `…/tables/add` give `…/tables`.
 fn entity_set_path(request_path: &str) -> Option<String> {
-    let rest = request_path.trim_end_matches('/');
-    let rest = rest.get(1..)?.split_once('/').map(|(_, r)| r)?;
-    let (parent, last) = rest.rsplit_once('/')?;
+    let (parent, last) = unversioned_path(request_path)?.rsplit_once('/')?;
     Some(match last.split_once('(') {
         Some((set, _)) if ["worksheets", "tables", "names", "columns"].iter().any(|c| set.eq_ignore_ascii_case(c)) => {
-            format!("/{parent}/{set}")
+            format!("{parent}/{set}")
         }
-        _ => format!("/{parent}"),
+        _ => parent.to_string(),
     })
 }
 
@@ -1430,10 +1435,10 @@ fn odata_id(set_path: &str, key: &str) -> String {
 /// A whole collection, paged by the request's `$top` and `$skip`; members of workbook entity
 /// sets carry their `@odata.id`.
 fn collection(ctx: &Ctx, context: &str, mut values: Vec<Value>) -> Response {
-    if let Some(set) = ctx.path().trim_end_matches('/').get(1..).and_then(|p| p.split_once('/')).map(|(_, r)| r) {
+    if let Some(set) = unversioned_path(ctx.path()) {
         for v in &mut values {
             if let Some(key) = entity_key(context, v) {
-                v["@odata.id"] = json!(odata_id(&format!("/{set}"), &key));
+                v["@odata.id"] = json!(odata_id(set, &key));
             }
         }
     }
@@ -1709,11 +1714,11 @@ async fn function_call(ctx: Ctx, address: ItemAddress, name: String) -> Answer {
         .map_err(|e| host_error(e, true))??;
     let (error, value) = functions::result(&value);
     // Graph names the call itself: `…/workbook/functions/vlookup()`.
-    let called = ctx.path().trim_end_matches('/').get(1..).and_then(|p| p.split_once('/')).map(|(_, r)| r);
+    let called = unversioned_path(ctx.path());
     let body = json!({
         "@odata.context": ctx.odata_context("workbookFunctionResult"),
         "@odata.type": "#microsoft.graph.workbookFunctionResult",
-        "@odata.id": called.map(|p| format!("/{p}()")),
+        "@odata.id": called.map(|p| format!("{p}()")),
         "error": error,
         "value": value,
     });

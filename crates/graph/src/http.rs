@@ -192,13 +192,17 @@ pub fn router(host: Arc<Host>, config: ServerConfig) -> Router {
     // Graph requests stamp their ids themselves (the hot path skips a middleware's boxing);
     // the control plane's few routes get them from a layer.
     use crate::control;
+    // State, reset and faults show and change every user's data: only with the control plane on.
+    let emulator_only = Router::new()
+        .route("/_workbookd/state", get(control::state))
+        .route("/_workbookd/reset", post(control::reset))
+        .route("/_workbookd/faults", get(control::faults_get).put(control::faults_put).delete(control::faults_delete))
+        .route_layer(middleware::from_fn_with_state(app.clone(), control::when_enabled));
     Router::new()
         .route("/_workbookd/health", get(control::health))
         .route("/_workbookd/metrics", get(control::metrics))
         .route("/_workbookd/openapi.json", get(control::openapi))
-        .route("/_workbookd/state", get(control::state))
-        .route("/_workbookd/reset", post(control::reset))
-        .route("/_workbookd/faults", get(control::faults_get).put(control::faults_put).delete(control::faults_delete))
+        .merge(emulator_only)
         .route("/_workbookd/download/{token}", get(crate::handlers::download))
         .route_layer(middleware::from_fn(with_ids))
         .fallback(graph_request)

@@ -70,23 +70,34 @@ fn workbook_paths(template: &str) -> Vec<String> {
     vec![path]
 }
 
-/// A concrete request path for an OpenAPI path: every parameter given a plausible value.
-pub(crate) fn sample(path: &str) -> String {
-    let mut out = String::new();
+/// A path template split at its `{parameter}`s: each literal run, then the parameter after it
+/// (none after the last run).
+fn template_parts(path: &str) -> Vec<(&str, Option<&str>)> {
+    let mut parts = Vec::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
         let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
-        out.push_str(match &rest[open + 1..close] {
-            "row" | "column" => "0",
-            "address" => "A1:B2",
-            "item-path" => "Book.xlsx",
-            _ => "K",
-        });
+        parts.push((&rest[..open], Some(&rest[open + 1..close])));
         rest = &rest[(close + 1).min(rest.len())..];
     }
-    out.push_str(rest);
-    format!("/v1.0{out}")
+    parts.push((rest, None));
+    parts
+}
+
+/// A concrete request path for an OpenAPI path: every parameter given a plausible value.
+pub(crate) fn sample(path: &str) -> String {
+    let mut out = String::from("/v1.0");
+    for (literal, parameter) in template_parts(path) {
+        out.push_str(literal);
+        out.push_str(match parameter {
+            None => "",
+            Some("row" | "column") => "0",
+            Some("address") => "A1:B2",
+            Some("item-path") => "Book.xlsx",
+            Some(_) => "K",
+        });
+    }
+    out
 }
 
 /// The served operation of a path and method, if any.
@@ -99,16 +110,12 @@ fn served(method: &str, path: &str) -> Option<Operation> {
 
 fn parameters(path: &str, operation: &Operation, method: &str) -> Vec<Value> {
     let mut out = Vec::new();
-    let mut rest = path;
-    while let Some(open) = rest.find('{') {
-        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
-        let name = &rest[open + 1..close];
+    for name in template_parts(path).into_iter().filter_map(|(_, parameter)| parameter) {
         let schema = match name {
             "row" | "column" => json!({ "type": "integer", "minimum": 0 }),
             _ => json!({ "type": "string", "minLength": 1 }),
         };
         out.push(json!({ "name": name, "in": "path", "required": true, "schema": schema }));
-        rest = &rest[(close + 1).min(rest.len())..];
     }
     if path.contains("/workbook/") {
         out.push(json!({

@@ -361,9 +361,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         force_async_sessions: args.force_async_sessions,
         ..host::Config::default()
     };
-    if let Some(dir) = &args.seed {
-        let owner = graph::auth::drive_owner_of(&args.seed_user, args.seed_tenant.as_deref());
-        let seeded = host::seed::seed(store.as_ref(), dir, &owner)?;
+    let seed =
+        args.seed.clone().map(|dir| (dir, graph::auth::drive_owner_of(&args.seed_user, args.seed_tenant.as_deref())));
+    if let Some((dir, owner)) = &seed {
+        let seeded = host::seed::seed(store.as_ref(), dir, owner)?;
         tracing::info!(
             "seeded {owner}'s drive from {}: {} files uploaded, {} already there",
             dir.display(),
@@ -405,10 +406,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_read_cells: args.max_read_cells,
         max_write_cells: args.max_write_cells,
         control_plane,
-        seed: args
-            .seed
-            .clone()
-            .map(|dir| (dir, graph::auth::drive_owner_of(&args.seed_user, args.seed_tenant.as_deref()))),
+        seed,
         ..graph::ServerConfig::default()
     };
     let app = graph::router(host.clone(), server_config);
