@@ -392,11 +392,26 @@ impl Host {
         found
     }
 
+    /// Ends a session. When the last persistent session on a file closes, its journal is compacted
+    /// into the file in the background: a later open, or a restart, has nothing to replay.
     pub fn close_session(&self, user: &str, item_id: &str, session_id: &str) -> Result<()> {
         self.touch_session(user, item_id, session_id)?;
         let mut reg = self.registry();
-        reg.sessions.remove(session_id);
+        let closed = reg.sessions.remove(session_id);
         reg.ended.insert(session_id.to_string(), (EndReason::Closed, Instant::now()));
+        let last = !reg.sessions.values().any(|s| s.item_id == item_id);
+        let live = reg.books.get(item_id).map(|b| b.state.clone());
+        drop(reg);
+        if let (Some(state), true, true) = (live, last, closed.is_some_and(|s| s.persistent)) {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let (store, id) = (self.store.clone(), item_id.to_string());
+                runtime.spawn(async move {
+                    let mut guard = state.write_owned().await;
+                    // A failed checkpoint leaves the journal, which stays correct.
+                    let _ = blocking(move || Self::checkpoint_locked(store.as_ref(), &id, &mut guard)).await;
+                });
+            }
+        }
         Ok(())
     }
     /// Runs `f` over the workbook a call targets, sharing it with other reads.

@@ -88,6 +88,16 @@ struct ServeArgs {
     /// Most cells one range write changes.
     #[arg(long, env = "WORKBOOKD_MAX_WRITE_CELLS", default_value_t = graph::DEFAULT_MAX_WRITE_CELLS)]
     max_write_cells: u64,
+    /// Largest upload (`PUT …/content`) in bytes; larger ones answer 413 payloadTooLarge.
+    #[arg(long, env = "WORKBOOKD_MAX_UPLOAD_BYTES", default_value_t = graph::ServerConfig::default().max_upload_bytes)]
+    max_upload_bytes: usize,
+    /// Largest JSON request body in bytes; larger ones answer 413 payloadTooLarge.
+    #[arg(long, env = "WORKBOOKD_MAX_BODY_BYTES", default_value_t = graph::ServerConfig::default().max_json_bytes)]
+    max_body_bytes: usize,
+    /// A workbook with this many journal records not yet saved is saved into a new file version
+    /// and its journal started anew (bounds the replay after a crash).
+    #[arg(long, env = "WORKBOOKD_CHECKPOINT_RECORDS", default_value_t = host::Config::default().checkpoint_records)]
+    checkpoint_records: u64,
     /// Answer every `Prefer: respond-async` createSession with 202, so clients can test polling.
     #[arg(long, env = "WORKBOOKD_FORCE_ASYNC_SESSIONS")]
     force_async_sessions: bool,
@@ -143,6 +153,9 @@ impl Default for ServeArgs {
             nonpersistent_session_idle: Duration::from_secs(420),
             max_read_cells: graph::DEFAULT_MAX_READ_CELLS,
             max_write_cells: graph::DEFAULT_MAX_WRITE_CELLS,
+            max_upload_bytes: graph::ServerConfig::default().max_upload_bytes,
+            max_body_bytes: graph::ServerConfig::default().max_json_bytes,
+            checkpoint_records: host::Config::default().checkpoint_records,
             force_async_sessions: false,
             tls: false,
             cert: None,
@@ -359,6 +372,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         persistent_idle: args.persistent_session_idle,
         nonpersistent_idle: args.nonpersistent_session_idle,
         force_async_sessions: args.force_async_sessions,
+        checkpoint_records: args.checkpoint_records.max(1),
         ..host::Config::default()
     };
     let seed =
@@ -405,9 +419,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         https: tls_files.is_some(),
         max_read_cells: args.max_read_cells,
         max_write_cells: args.max_write_cells,
+        max_upload_bytes: args.max_upload_bytes,
+        max_json_bytes: args.max_body_bytes,
         control_plane,
         seed,
-        ..graph::ServerConfig::default()
     };
     let app = graph::router(host.clone(), server_config);
     let served = match tls_files {
