@@ -193,6 +193,9 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// An application token (client credentials) rather than a user's.
     pub app: bool,
+    /// The client application the token was issued to (`azp`, else `appid`): throttling's
+    /// per-app budget.
+    pub client_app: Option<String>,
     /// The owner key of the caller's own drive (`user:{tenant}:{id}`), made once.
     owner: String,
 }
@@ -220,6 +223,8 @@ struct Claims {
     #[serde(default)]
     roles: Vec<String>,
     idtyp: Option<String>,
+    azp: Option<String>,
+    appid: Option<String>,
     exp: Option<u64>,
 }
 
@@ -232,14 +237,16 @@ impl Claims {
             .ok_or_else(|| invalid_token("The token names no subject (oid or sub)."))?;
         let scopes: Vec<String> = self.scp.as_deref().unwrap_or("").split_whitespace().map(str::to_string).collect();
         let app = self.idtyp.as_deref() == Some("app") || (scopes.is_empty() && !self.roles.is_empty());
-        Ok(Principal::new(
+        let mut principal = Principal::new(
             user_id,
             self.preferred_username.or(self.upn).or(self.unique_name),
             self.tid,
             scopes,
             self.roles,
             app,
-        ))
+        );
+        principal.client_app = self.azp.or(self.appid).filter(|a| !a.is_empty());
+        Ok(principal)
     }
 }
 
@@ -365,7 +372,7 @@ impl Principal {
         app: bool,
     ) -> Principal {
         let owner = drive_owner_of(&user_id, tenant.as_deref());
-        Principal { user_id, username, tenant, scopes, roles, app, owner }
+        Principal { user_id, username, tenant, scopes, roles, app, client_app: None, owner }
     }
 
     /// The owner key of this caller's own drive; also who owns the caller's sessions.

@@ -9,11 +9,24 @@ pub struct GraphError {
     pub code: &'static str,
     pub inner_code: Option<&'static str>,
     pub message: String,
+    /// Seconds the client should wait before trying again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl GraphError {
     pub fn new(status: u16, code: &'static str, inner_code: Option<&'static str>, message: impl Into<String>) -> Self {
-        GraphError { status, code, inner_code, message: message.into() }
+        GraphError { status, code, inner_code, message: message.into(), retry_after: None }
+    }
+
+    /// The same error with a `Retry-After`, in seconds.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// 429 `tooManyRequests`, as Graph throttles.
+    pub fn too_many_requests(message: impl Into<String>, retry_after: u64) -> Self {
+        GraphError::new(429, "tooManyRequests", Some("tooManyRequests"), message).retry_after(retry_after)
     }
 
     /// Graph's answer to a path it does not know.

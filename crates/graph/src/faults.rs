@@ -77,7 +77,7 @@ pub(crate) struct Faults {
 /// What a matched rule does to its request.
 pub(crate) enum Injected {
     /// Answer with this error (and `Retry-After`, when given) instead of serving the request.
-    Answer { error: GraphError, retry_after: Option<u64> },
+    Answer(GraphError),
     /// End the request's session, then serve the request.
     ExpireSession,
     /// Serve the request with createSession forced to answer 202.
@@ -208,32 +208,26 @@ impl Faults {
 }
 
 fn injected(kind: FaultKind, retry_after: u64) -> Injected {
-    let (error, retry) = match kind {
+    let error = match kind {
         FaultKind::SessionExpired => return Injected::ExpireSession,
         FaultKind::AsyncSession => return Injected::ForceAsync,
-        FaultKind::Throttle => (
-            GraphError::new(429, "tooManyRequests", Some("tooManyRequests"), "Too many requests (injected)."),
-            Some(retry_after),
+        FaultKind::Throttle => GraphError::too_many_requests("Too many requests (injected).", retry_after),
+        FaultKind::Unavailable => {
+            GraphError::new(503, "serviceNotAvailable", None, "The service is not available (injected).")
+                .retry_after(retry_after)
+        }
+        FaultKind::Timeout => GraphError::new(
+            504,
+            "MaxRequestDurationExceeded",
+            Some("gatewayTimeoutUncategorized"),
+            "The request took too long (injected).",
         ),
-        FaultKind::Unavailable => (
-            GraphError::new(503, "serviceNotAvailable", None, "The service is not available (injected)."),
-            Some(retry_after),
-        ),
-        FaultKind::Timeout => (
-            GraphError::new(
-                504,
-                "MaxRequestDurationExceeded",
-                Some("gatewayTimeoutUncategorized"),
-                "The request took too long (injected).",
-            ),
-            None,
-        ),
-        FaultKind::Locked => (GraphError::new(423, "resourceLocked", None, "The resource is locked (injected)."), None),
+        FaultKind::Locked => GraphError::new(423, "resourceLocked", None, "The resource is locked (injected)."),
         FaultKind::WacToken => {
-            (GraphError::new(403, "accessDenied", None, "Could not obtain a WAC access token (injected)."), None)
+            GraphError::new(403, "accessDenied", None, "Could not obtain a WAC access token (injected).")
         }
     };
-    Injected::Answer { error, retry_after: retry }
+    Injected::Answer(error)
 }
 
 #[cfg(test)]
@@ -266,8 +260,8 @@ mod tests {
         assert_eq!(hits, [false, true, false, true, false, false, false, false]);
         assert!(f.check("POST", "/v1.0/x/worksheets", false).is_none());
         let f = faults(r#"[{"fault":"throttle","retryAfter":3}]"#);
-        let Some(Injected::Answer { error, retry_after }) = f.check("GET", "/any", false) else { panic!("an answer") };
-        assert_eq!((error.status, retry_after), (429, Some(3)));
+        let Some(Injected::Answer(error)) = f.check("GET", "/any", false) else { panic!("an answer") };
+        assert_eq!((error.status, error.retry_after), (429, Some(3)));
         let f = faults(r#"[{"fault":"sessionExpired"},{"fault":"asyncSession"}]"#);
         // Outside a session the expiry rule does not apply, and the next rule does.
         assert!(matches!(f.check("GET", "/x", false), Some(Injected::ForceAsync)));

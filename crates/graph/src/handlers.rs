@@ -355,7 +355,7 @@ fn for_workbook(e: GraphError) -> GraphError {
         return e;
     }
     let inner = e.inner_code.unwrap_or(e.code);
-    GraphError { status: e.status, code: top, inner_code: Some(inner), message: e.message }
+    GraphError { code: top, inner_code: Some(inner), ..e }
 }
 
 pub(crate) fn book_error(e: BookError) -> GraphError {
@@ -419,6 +419,11 @@ pub(crate) fn host_error(e: HostError, workbook: bool) -> GraphError {
         HostError::OperationNotFound => {
             GraphError::new(404, "notFound", Some("itemNotFound"), "The requested operation doesn't exist.")
         }
+        // Graph's session cap shows as throttling; a session idles out by the time given.
+        HostError::TooManySessions { retry_after } => GraphError::too_many_requests(
+            "The workbook has too many open sessions; close one, or retry when one has expired.",
+            retry_after.as_secs_f64().ceil().max(1.0) as u64,
+        ),
         HostError::Book(b) => book_error(b),
         HostError::Store(s) => store_error(s),
     };

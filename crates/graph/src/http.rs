@@ -47,6 +47,10 @@ pub struct ServerConfig {
     pub seed: Option<(std::path::PathBuf, String)>,
     /// Fault-injection rules in force at start (`--faults FILE`).
     pub faults: Vec<crate::faults::FaultRule>,
+    /// Requests each user may make (Graph's throttling; off when `None`).
+    pub throttle_user: Option<crate::throttle::Budget>,
+    /// Requests each client application (`azp`) may make per tenant.
+    pub throttle_app: Option<crate::throttle::Budget>,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +65,8 @@ impl Default for ServerConfig {
             control_plane: true,
             seed: None,
             faults: Vec::new(),
+            throttle_user: None,
+            throttle_app: None,
         }
     }
 }
@@ -73,6 +79,7 @@ pub(crate) struct App {
     pub download_key: Arc<[u8]>,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub faults: Arc<crate::faults::Faults>,
+    pub throttle: Arc<crate::throttle::Throttle>,
 }
 
 /// The `request-id` given to a request and the `client-request-id` echoed back (the request id
@@ -188,7 +195,8 @@ pub fn router(host: Arc<Host>, config: ServerConfig) -> Router {
     let metrics = Arc::new(crate::metrics::Metrics::new(host.stats()));
     let faults = Arc::new(crate::faults::Faults::default());
     faults.set(config.faults.clone());
-    let app = App { host, config: Arc::new(config), download_key: Arc::from(key), metrics, faults };
+    let throttle = Arc::new(crate::throttle::Throttle::new(config.throttle_user, config.throttle_app));
+    let app = App { host, config: Arc::new(config), download_key: Arc::from(key), metrics, faults, throttle };
     // Graph requests stamp their ids themselves (the hot path skips a middleware's boxing);
     // the control plane's few routes get them from a layer.
     use crate::control;
@@ -264,7 +272,7 @@ async fn serve_logged(app: App, method: Method, request: Request, in_batch: bool
     let mut force_async = false;
     let session = request.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
     let answer = match app.faults.check(method.as_str(), &path, session.is_some_and(|s| !s.is_empty())) {
-        Some(Injected::Answer { error, retry_after }) => Some((error, retry_after)),
+        Some(Injected::Answer(error)) => Some(error),
         Some(Injected::ExpireSession) => {
             if let Some(session) = session {
                 app.host.expire_session(session);
@@ -278,13 +286,9 @@ async fn serve_logged(app: App, method: Method, request: Request, in_batch: bool
         None => None,
     };
     let mut response = match answer {
-        Some((error, retry_after)) => {
+        Some(error) => {
             operation_name = resolve(method.as_str(), &path).ok().map(|r| r.operation.name().to_string());
-            let mut response = ids.stamp(error_response(&error));
-            if let Some(seconds) = retry_after {
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            response
+            ids.stamp(error_response(&error))
         }
         None => {
             let served = serve(app, method.clone(), request, in_batch, force_async, &mut operation_name).await;
@@ -321,6 +325,8 @@ async fn serve(
         }
         return Box::pin(crate::batch::run(ctx)).await;
     }
+    // After authentication: budgets are per caller. A batch's items are counted one by one.
+    ctx.app.throttle.admit(&ctx.who)?;
     // Boxed: the handlers' futures are large, and this one is moved through the layers above.
     Box::pin(crate::handlers::dispatch(ctx, operation)).await
 }
@@ -350,17 +356,28 @@ async fn prepare(
     };
     let (parts, body) = request.into_parts();
     let (headers, uri) = (parts.headers, parts.uri);
-    // Most calls (GETs) carry no body: nothing to collect.
-    let body = if axum::body::HttpBody::size_hint(&body).exact() == Some(0) {
+    let too_large = || {
+        GraphError::new(
+            413,
+            "payloadTooLarge",
+            Some("payloadTooLargeUncategorized"),
+            format!("The request body exceeds the limit of {limit} bytes."),
+        )
+    };
+    let hint = axum::body::HttpBody::size_hint(&body);
+    // Most calls (GETs) carry no body: nothing to collect. A declared length over the limit is
+    // refused before a byte of it is read.
+    let body = if hint.exact() == Some(0) {
         Bytes::new()
+    } else if hint.lower() > limit as u64 {
+        return Err(too_large());
     } else {
-        axum::body::to_bytes(body, limit).await.map_err(|_| {
-            GraphError::new(
-                413,
-                "payloadTooLarge",
-                Some("payloadTooLargeUncategorized"),
-                format!("The request body exceeds the limit of {limit} bytes."),
-            )
+        axum::body::to_bytes(body, limit).await.map_err(|e| {
+            if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+                too_large()
+            } else {
+                GraphError::bad_request(format!("The request body could not be read: {e}."))
+            }
         })?
     };
     let ctx = Ctx { app, who, version: resolved.version, uri, headers, query, odata, force_async: false, body };
@@ -371,6 +388,9 @@ async fn prepare(
 pub(crate) fn error_response(error: &GraphError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, Json(error.envelope("", "", ""))).into_response();
+    if let Some(seconds) = error.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response.extensions_mut().insert(error.clone());
     response
 }

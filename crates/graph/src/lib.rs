@@ -18,6 +18,7 @@ mod odata;
 pub mod openapi;
 mod range;
 pub mod resolve;
+pub mod throttle;
 
 pub use auth::{AuthMode, KeySource, Principal, Verifier};
 pub use error::GraphError;

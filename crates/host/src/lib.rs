@@ -38,6 +38,11 @@ pub struct Config {
     pub checkpoint_records: u64,
     /// A live workbook nobody used for this long, with no session on it, is saved and unloaded.
     pub unload_after: Duration,
+    /// Most open sessions on one file (Graph caps it around 25); more: [`HostError::TooManySessions`].
+    pub max_sessions_per_workbook: usize,
+    /// Most workbooks kept in memory: past it, the least recently used are saved and unloaded
+    /// (even with sessions on them; they are opened again on their next use).
+    pub max_open_workbooks: usize,
 }
 
 impl Default for Config {
@@ -50,6 +55,8 @@ impl Default for Config {
             limits: Limits::default(),
             checkpoint_records: 1000,
             unload_after: Duration::from_secs(60),
+            max_sessions_per_workbook: 25,
+            max_open_workbooks: 256,
         }
     }
 }
@@ -70,6 +77,9 @@ pub enum HostError {
     /// The stored file is not a workbook this server can open (damaged, encrypted, hostile).
     #[error("the workbook cannot be opened: {0}")]
     Unopenable(BookError),
+    /// The file has as many sessions as it may: one ends (closed or idle) in `retry_after`.
+    #[error("the workbook has too many open sessions")]
+    TooManySessions { retry_after: Duration },
     /// An operation id that is unknown, or another user's.
     #[error("the operation was not found")]
     OperationNotFound,
@@ -208,6 +218,7 @@ impl Host {
     /// Opens a session on a file. A persistent one loads the shared live workbook; a
     /// non-persistent one opens its own copy of the file as it is now.
     pub async fn create_session(&self, user: &str, item_id: &str, persistent: bool) -> Result<SessionInfo> {
+        self.room_for_session(&self.registry(), item_id)?;
         let state = self.live(item_id);
         let mut guard = state.clone().write_owned().await;
         let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
@@ -228,8 +239,30 @@ impl Host {
         .await?;
         let session = Session::new(user, item_id, persistent, private);
         let info = SessionInfo { id: session.id.clone(), persist_changes: persistent };
-        self.registry().sessions.insert(session.id.clone(), session);
+        let mut reg = self.registry();
+        // Again under the lock that inserts: creates racing past the first check stop here.
+        self.room_for_session(&reg, item_id)?;
+        reg.sessions.insert(session.id.clone(), session);
         Ok(info)
+    }
+
+    /// Whether the file may have one more session; if not, when one of its sessions will idle out.
+    fn room_for_session(&self, reg: &Registry, item_id: &str) -> Result<()> {
+        let now = Instant::now();
+        let on_file: Vec<&Session> =
+            reg.sessions.values().filter(|s| s.item_id == item_id && !self.expired(s, now)).collect();
+        if on_file.len() < self.config.max_sessions_per_workbook {
+            return Ok(());
+        }
+        let retry_after = on_file
+            .iter()
+            .map(|s| {
+                let idle = if s.persistent { self.config.persistent_idle } else { self.config.nonpersistent_idle };
+                idle.saturating_sub(now.duration_since(s.last_activity))
+            })
+            .min()
+            .unwrap_or_default();
+        Err(HostError::TooManySessions { retry_after })
     }
 
     /// Starts an asynchronous createSession and returns its operation id at once.
@@ -699,11 +732,21 @@ impl Host {
             reg.ended.retain(|_, (_, at)| now.duration_since(*at) < keep);
             reg.operations.retain(|_, op| now.duration_since(op.created) < keep);
             let in_use: std::collections::HashSet<String> = reg.sessions.values().map(|s| s.item_id.clone()).collect();
-            reg.books
+            let mut idle: Vec<(String, Arc<tokio::sync::RwLock<BookState>>)> = reg
+                .books
                 .iter()
                 .filter(|(id, b)| !in_use.contains(*id) && now.duration_since(b.last_used) >= self.config.unload_after)
                 .map(|(id, b)| (id.clone(), b.state.clone()))
-                .collect()
+                .collect();
+            // Over the cap: the least recently used go too, sessions or not.
+            let over = reg.books.len().saturating_sub(idle.len()).saturating_sub(self.config.max_open_workbooks);
+            if over > 0 {
+                let mut rest: Vec<(&String, &LiveBook)> =
+                    reg.books.iter().filter(|(id, _)| !idle.iter().any(|(i, _)| i == *id)).collect();
+                rest.sort_by_key(|(_, b)| b.last_used);
+                idle.extend(rest.into_iter().take(over).map(|(id, b)| (id.clone(), b.state.clone())));
+            }
+            idle
         };
         for (id, state) in idle_books {
             let Ok(mut guard) = state.clone().try_write_owned() else { continue };

@@ -94,6 +94,28 @@ struct ServeArgs {
     /// Largest JSON request body in bytes; larger ones answer 413 payloadTooLarge.
     #[arg(long, env = "WORKBOOKD_MAX_BODY_BYTES", default_value_t = graph::ServerConfig::default().max_json_bytes)]
     max_body_bytes: usize,
+    /// Most open sessions on one workbook (Graph caps around 25); past it createSession answers
+    /// 429 with Retry-After.
+    #[arg(long, env = "WORKBOOKD_MAX_SESSIONS_PER_WORKBOOK", default_value_t = host::Config::default().max_sessions_per_workbook)]
+    max_sessions_per_workbook: usize,
+    /// Most workbooks kept in memory; past it the least recently used are saved and unloaded,
+    /// and opened again on their next use.
+    #[arg(long, env = "WORKBOOKD_MAX_OPEN_WORKBOOKS", default_value_t = host::Config::default().max_open_workbooks)]
+    max_open_workbooks: usize,
+    /// Largest workbook opened, in uncompressed bytes of its parts; larger ones answer 400
+    /// unsupportedWorkbook (the file stays stored as it is).
+    #[arg(long, env = "WORKBOOKD_MAX_WORKBOOK_BYTES", default_value_t = book::Limits::default().max_total_bytes)]
+    max_workbook_bytes: u64,
+    /// Most cells (values and formulas) of a workbook opened; more: 400 unsupportedWorkbook.
+    #[arg(long, env = "WORKBOOKD_MAX_WORKBOOK_CELLS", default_value_t = book::Limits::default().max_cells)]
+    max_workbook_cells: u64,
+    /// Throttle each user to this many requests per period (`100/10s`), as Graph does: over it,
+    /// 429 tooManyRequests with Retry-After. Off by default.
+    #[arg(long, env = "WORKBOOKD_THROTTLE_USER")]
+    throttle_user: Option<graph::throttle::Budget>,
+    /// Throttle each client application (the token's `azp` or `appid`) per tenant (`1500/10s`).
+    #[arg(long, env = "WORKBOOKD_THROTTLE_APP")]
+    throttle_app: Option<graph::throttle::Budget>,
     /// A workbook with this many journal records not yet saved is saved into a new file version
     /// and its journal started anew (bounds the replay after a crash).
     #[arg(long, env = "WORKBOOKD_CHECKPOINT_RECORDS", default_value_t = host::Config::default().checkpoint_records)]
@@ -156,6 +178,12 @@ impl Default for ServeArgs {
             max_upload_bytes: graph::ServerConfig::default().max_upload_bytes,
             max_body_bytes: graph::ServerConfig::default().max_json_bytes,
             checkpoint_records: host::Config::default().checkpoint_records,
+            throttle_user: None,
+            throttle_app: None,
+            max_workbook_bytes: book::Limits::default().max_total_bytes,
+            max_workbook_cells: book::Limits::default().max_cells,
+            max_sessions_per_workbook: host::Config::default().max_sessions_per_workbook,
+            max_open_workbooks: host::Config::default().max_open_workbooks,
             force_async_sessions: false,
             tls: false,
             cert: None,
@@ -373,6 +401,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         nonpersistent_idle: args.nonpersistent_session_idle,
         force_async_sessions: args.force_async_sessions,
         checkpoint_records: args.checkpoint_records.max(1),
+        max_sessions_per_workbook: args.max_sessions_per_workbook,
+        max_open_workbooks: args.max_open_workbooks,
+        limits: book::Limits {
+            max_total_bytes: args.max_workbook_bytes,
+            max_part_bytes: book::Limits::default().max_part_bytes.min(args.max_workbook_bytes),
+            max_cells: args.max_workbook_cells,
+            ..book::Limits::default()
+        },
         ..host::Config::default()
     };
     let seed =
@@ -421,6 +457,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_write_cells: args.max_write_cells,
         max_upload_bytes: args.max_upload_bytes,
         max_json_bytes: args.max_body_bytes,
+        throttle_user: args.throttle_user,
+        throttle_app: args.throttle_app,
         control_plane,
         seed,
     };

@@ -150,6 +150,17 @@ impl Server {
         Server { child, addr }
     }
 
+    /// The server's peak resident memory so far (`VmHWM`), in MiB.
+    pub fn peak_rss_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM");
+        kb / 1024
+    }
+
     /// Ends the process at once, as a crash would (SIGKILL on Unix).
     pub fn kill(mut self) {
         let _ = self.child.kill();
