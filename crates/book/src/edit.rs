@@ -177,6 +177,11 @@ pub enum Edit {
     Calculate {
         full: bool,
     },
+    /// Edits of one request applied in order as one record: a crash or a timeout keeps all of
+    /// them or none (a range PATCH of values and `rowHidden`).
+    Several {
+        edits: Vec<Edit>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -277,6 +282,7 @@ mod tests {
             },
             Edit::DeleteTableColumn { table: "T".into(), column: "2".into() },
             Edit::SetHidden { sheet: "S".into(), axis: crate::shift::Axis::Rows, first: 1, last: 3, hidden: true },
+            Edit::Several { edits: vec![Edit::DeleteSheet { sheet: "S".into() }, Edit::Calculate { full: false }] },
         ];
         for (i, edit) in edits.into_iter().enumerate() {
             let r = Record::new(i as u64 + 1, edit);

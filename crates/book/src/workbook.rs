@@ -174,7 +174,17 @@ impl Workbook {
 
     /// Applies a journal record. In automatic calculation mode dependents are recalculated.
     pub fn apply(&mut self, record: &Record) -> Result<()> {
-        match &record.edit {
+        self.apply_edit(&record.edit)?;
+        self.seq = record.seq;
+        if self.dirty && self.model.calc_mode != CalcMode::Manual {
+            self.recalc()?;
+        }
+        Ok(())
+    }
+
+    /// One edit's change, before recalculation.
+    fn apply_edit(&mut self, edit: &Edit) -> Result<()> {
+        match edit {
             Edit::SetCells(set) => self.set_cells(set)?,
             Edit::ClearCells(clear) => self.clear_cells(clear)?,
             Edit::AddSheet { name } => self.add_sheet(name)?,
@@ -215,10 +225,11 @@ impl Workbook {
                     self.recalc()?;
                 }
             }
-        }
-        self.seq = record.seq;
-        if self.dirty && self.model.calc_mode != CalcMode::Manual {
-            self.recalc()?;
+            Edit::Several { edits } => {
+                for edit in edits {
+                    self.apply_edit(edit)?;
+                }
+            }
         }
         Ok(())
     }

@@ -26,7 +26,7 @@ impl GraphError {
 
     /// 429 `tooManyRequests`, as Graph throttles.
     pub fn too_many_requests(message: impl Into<String>, retry_after: u64) -> Self {
-        GraphError::new(429, "tooManyRequests", Some("tooManyRequests"), message).retry_after(retry_after)
+        GraphError::new(429, "tooManyRequests", Some("tooManyRequestsUncategorized"), message).retry_after(retry_after)
     }
 
     /// Graph's answer to a path it does not know.

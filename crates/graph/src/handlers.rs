@@ -831,11 +831,13 @@ async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer
             range::RangeRead::read(wb, &name, area, max_read)
         }
     };
-    let last = edits.pop();
-    for edit in edits {
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
-    }
-    let result = match last {
+    // One record for the whole PATCH: a crash or a timeout keeps all of it or none.
+    let edit = match edits.len() {
+        0 => None,
+        1 => edits.pop(),
+        _ => Some(book::Edit::Several { edits }),
+    };
+    let result = match edit {
         Some(edit) => ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await,
         None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
     };

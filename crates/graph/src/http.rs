@@ -47,6 +47,9 @@ pub struct ServerConfig {
     pub seed: Option<(std::path::PathBuf, String)>,
     /// Fault-injection rules in force at start (`--faults FILE`).
     pub faults: Vec<crate::faults::FaultRule>,
+    /// How long a request may run once its body is read: then 504 `gatewayTimeout`. A write
+    /// still running goes on to completion (applied fully, or not at all if it had not started).
+    pub request_timeout: std::time::Duration,
     /// Requests each user may make (Graph's throttling; off when `None`).
     pub throttle_user: Option<crate::throttle::Budget>,
     /// Requests each client application (`azp`) may make per tenant.
@@ -65,6 +68,7 @@ impl Default for ServerConfig {
             control_plane: true,
             seed: None,
             faults: Vec::new(),
+            request_timeout: std::time::Duration::from_secs(120),
             throttle_user: None,
             throttle_app: None,
         }
@@ -327,8 +331,19 @@ async fn serve(
     }
     // After authentication: budgets are per caller. A batch's items are counted one by one.
     ctx.app.throttle.admit(&ctx.who)?;
+    let timeout = ctx.app.config.request_timeout;
     // Boxed: the handlers' futures are large, and this one is moved through the layers above.
-    Box::pin(crate::handlers::dispatch(ctx, operation)).await
+    match tokio::time::timeout(timeout, Box::pin(crate::handlers::dispatch(ctx, operation))).await {
+        Ok(answer) => answer,
+        // The host's blocking work is not cancelled by this: an edit that started is applied and
+        // journaled in full; one still queued for its workbook is dropped unapplied.
+        Err(_) => Err(GraphError::new(
+            504,
+            "gatewayTimeout",
+            Some("gatewayTimeoutUncategorized"),
+            format!("The request did not complete within {} s.", timeout.as_secs_f64()),
+        )),
+    }
 }
 
 /// The methods a path is served under (the `Allow` header of a 405; the OpenAPI document lists

@@ -6,6 +6,7 @@ pub mod auth;
 mod batch;
 mod control;
 mod drive;
+mod duration;
 pub mod error;
 pub mod faults;
 mod functions;
@@ -21,6 +22,7 @@ pub mod resolve;
 pub mod throttle;
 
 pub use auth::{AuthMode, KeySource, Principal, Verifier};
+pub use duration::parse_duration;
 pub use error::GraphError;
 pub use http::{router, ServerConfig};
 pub use range::{DEFAULT_MAX_READ_CELLS, DEFAULT_MAX_WRITE_CELLS};

@@ -26,23 +26,9 @@ impl std::str::FromStr for Budget {
             text.split_once('/').ok_or_else(|| format!("{text:?}: expected REQUESTS/DURATION, as 100/10s"))?;
         let requests: u32 =
             n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("{n:?}: not a positive number"))?;
-        let per = parse_seconds(per.trim()).ok_or_else(|| format!("{per:?}: expected a duration, as 10s or 1m"))?;
+        let per = crate::duration::parse_duration(per)?;
         Ok(Budget { requests, per })
     }
-}
-
-fn parse_seconds(text: &str) -> Option<Duration> {
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
-    let (n, unit) = text.split_at(split);
-    let n: f64 = n.parse().ok()?;
-    let scale = match unit {
-        "ms" => 0.001,
-        "s" | "" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return None,
-    };
-    Some(Duration::from_secs_f64(n * scale)).filter(|d| !d.is_zero())
 }
 
 struct Bucket {

@@ -576,6 +576,8 @@ impl Host {
                     Self::ensure_loaded(store.as_ref(), &config.limits, &id, &mut guard)?;
                     let generation = guard.generation;
                     let Some(wb) = guard.workbook.as_mut() else { return Err(HostError::ItemNotFound) };
+                    // A refused part of several edits may follow parts already applied.
+                    let several = matches!(edit, Edit::Several { .. });
                     let edited = wb.edit(edit);
                     stats.observe_calc(wb.take_calc_time());
                     let record = match edited {
@@ -583,10 +585,12 @@ impl Host {
                         Err(e) => {
                             // A refused edit changes nothing; one that failed half-way leaves the
                             // workbook in doubt, so it is reloaded from the store next time.
-                            if !matches!(
-                                e,
-                                BookError::InvalidEdit(_) | BookError::NoSuchSheet(_) | BookError::Address(_)
-                            ) {
+                            if several
+                                || !matches!(
+                                    e,
+                                    BookError::InvalidEdit(_) | BookError::NoSuchSheet(_) | BookError::Address(_)
+                                )
+                            {
                                 guard.workbook = None;
                             }
                             return Err(HostError::Book(e));

@@ -77,10 +77,10 @@ struct ServeArgs {
     #[arg(long, env = "WORKBOOKD_ISSUER")]
     issuer: Option<String>,
     /// Idle time after which a persistent session ends (`90s`, `5m`).
-    #[arg(long, env = "WORKBOOKD_PERSISTENT_SESSION_IDLE", default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, env = "WORKBOOKD_PERSISTENT_SESSION_IDLE", default_value = "5m", value_parser = graph::parse_duration)]
     persistent_session_idle: Duration,
     /// Idle time after which a non-persistent session ends.
-    #[arg(long, env = "WORKBOOKD_NONPERSISTENT_SESSION_IDLE", default_value = "7m", value_parser = parse_duration)]
+    #[arg(long, env = "WORKBOOKD_NONPERSISTENT_SESSION_IDLE", default_value = "7m", value_parser = graph::parse_duration)]
     nonpersistent_session_idle: Duration,
     /// Most cells one range read returns (more: 400 rangeExceedsLimit).
     #[arg(long, env = "WORKBOOKD_MAX_READ_CELLS", default_value_t = graph::DEFAULT_MAX_READ_CELLS)]
@@ -109,6 +109,10 @@ struct ServeArgs {
     /// Most cells (values and formulas) of a workbook opened; more: 400 unsupportedWorkbook.
     #[arg(long, env = "WORKBOOKD_MAX_WORKBOOK_CELLS", default_value_t = book::Limits::default().max_cells)]
     max_workbook_cells: u64,
+    /// How long a request may run once its body is read (`120s`, `500ms`); then 504
+    /// gatewayTimeout. A write already running still completes in full.
+    #[arg(long, env = "WORKBOOKD_REQUEST_TIMEOUT", default_value = "120s", value_parser = graph::parse_duration)]
+    request_timeout: Duration,
     /// Throttle each user to this many requests per period (`100/10s`), as Graph does: over it,
     /// 429 tooManyRequests with Retry-After. Off by default.
     #[arg(long, env = "WORKBOOKD_THROTTLE_USER")]
@@ -178,6 +182,7 @@ impl Default for ServeArgs {
             max_upload_bytes: graph::ServerConfig::default().max_upload_bytes,
             max_body_bytes: graph::ServerConfig::default().max_json_bytes,
             checkpoint_records: host::Config::default().checkpoint_records,
+            request_timeout: Duration::from_secs(120),
             throttle_user: None,
             throttle_app: None,
             max_workbook_bytes: book::Limits::default().max_total_bytes,
@@ -217,7 +222,7 @@ struct TokenArgs {
     #[arg(long, env = "WORKBOOKD_JWT_SECRET")]
     secret: String,
     /// Lifetime of the token (`1h`, `30m`).
-    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    #[arg(long, default_value = "1h", value_parser = graph::parse_duration)]
     ttl: Duration,
     #[arg(long, env = "WORKBOOKD_AUDIENCE")]
     audience: Option<String>,
@@ -226,24 +231,6 @@ struct TokenArgs {
 }
 
 /// `500ms`, `2s`, `90s`, `5m`, `1h`; a bare number is seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: f64 = number.parse().map_err(|_| format!("'{text}' is not a duration like 90s or 5m"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("'{text}': the unit must be ms, s, m or h")),
-    };
-    if !secs.is_finite() || secs <= 0.0 || secs > 366.0 * 86_400.0 {
-        return Err(format!("'{text}' is out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
@@ -457,6 +444,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_write_cells: args.max_write_cells,
         max_upload_bytes: args.max_upload_bytes,
         max_json_bytes: args.max_body_bytes,
+        request_timeout: args.request_timeout,
         throttle_user: args.throttle_user,
         throttle_app: args.throttle_app,
         control_plane,
@@ -501,22 +489,5 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(super::parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(super::parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(super::parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(super::parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(super::parse_duration("90"), Ok(Duration::from_secs(90)));
-        for bad in ["", "5x", "-1s", "0s", "m"] {
-            assert!(super::parse_duration(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -628,3 +628,23 @@ fn closing_the_last_persistent_session_compacts_the_journal() {
     let v = get(&server.addr, &token, &format!("{wb}/worksheets/Sheet1/range(address='A1:A2')"));
     assert_eq!(v["values"], json!([[5], [5]]));
 }
+
+/// A range PATCH of values and `rowHidden` is one journal record: a crash keeps both or neither.
+#[test]
+fn a_patch_of_values_and_hiding_is_one_journal_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = user("alice");
+    let server = Server::on_disk(dir.path(), &[]);
+    let item = server.upload(&token, "one.xlsx", &seed_book());
+    let path = format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/range(address='A2:B2')");
+    let r = server.as_user(&token, "PATCH", &path, None, r#"{"values":[[1,2]],"rowHidden":true}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let state = server.call("GET", "/_workbookd/state", &[], b"").json();
+    let items = state["drives"][0]["items"].as_array().unwrap().clone();
+    let file = items.iter().find(|i| i["id"] == item.as_str()).unwrap();
+    assert_eq!(file["pendingJournalRecords"], 1);
+    server.kill();
+    let server = Server::on_disk(dir.path(), &[]);
+    let r = server.as_user(&token, "GET", &path, None, "");
+    assert_eq!((r.json()["values"].clone(), r.json()["rowHidden"].clone()), (json!([[1, 2]]), json!(true)));
+}

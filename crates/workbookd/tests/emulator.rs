@@ -318,7 +318,7 @@ fn injected_faults_fail_matching_requests_as_graph_does() {
     assert_eq!(statuses, [200, 429, 200, 200]);
     put(r#"{"rules":[{"fault":"throttle","path":"*/workbook/worksheets","retryAfter":2}]}"#);
     let r = server.as_user(DEV, "GET", sheets, None, "");
-    assert_eq!(r.error(), (429, "tooManyRequests".to_string(), "tooManyRequests".to_string()));
+    assert_eq!(r.error(), (429, "tooManyRequests".to_string(), "tooManyRequestsUncategorized".to_string()));
     assert_eq!(r.header("retry-after"), Some("2"));
     assert!(r.header("request-id").is_some());
     let view = server.call("GET", "/_workbookd/faults", &[], b"").json();

@@ -222,7 +222,7 @@ fn sessions_per_workbook_are_capped_with_retry_after() {
     };
     let sessions: Vec<String> = (0..3).map(|i| server.session(&alice, &item, i != 1)).collect();
     let r = create(&item, true);
-    assert_eq!(r.error(), (429, "tooManyRequests".into(), "tooManyRequests".into()));
+    assert_eq!(r.error(), (429, "tooManyRequests".into(), "tooManyRequestsUncategorized".into()));
     let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=90).contains(&wait), "Retry-After {wait}");
     assert_eq!(create(&other, true).status, 201, "another workbook has its own sessions");
@@ -278,7 +278,7 @@ fn throttling_budgets_per_user_and_per_app() {
         assert_eq!(get(&a).status, 200);
     }
     let r = get(&a);
-    assert_eq!(r.error(), (429, "tooManyRequests".into(), "tooManyRequests".into()));
+    assert_eq!(r.error(), (429, "tooManyRequests".into(), "tooManyRequestsUncategorized".into()));
     let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=20).contains(&wait), "Retry-After {wait}");
     // b shares app1's budget (3 of 5 spent by a; a's refusal cost nothing).
@@ -306,4 +306,97 @@ fn throttling_budgets_per_user_and_per_app() {
     for _ in 0..50 {
         assert_eq!(plain.as_user(&a, "GET", "/v1.0/me/drive/root/children", None, "").status, 200);
     }
+}
+
+/// 20,000 rows in A and B, and 200 formulas in C that each SUMPRODUCT the whole of both: an edit
+/// of A1 recalculates 4 million products (about half a second here).
+fn slow_book() -> Vec<u8> {
+    let rows = 20_000;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for r in 0..rows {
+        ws.write_number(r, 0, 1.0).unwrap();
+        ws.write_number(r, 1, 2.0).unwrap();
+    }
+    for r in 0..200 {
+        let f = format!("=SUMPRODUCT($A$1:$A${rows}*$B$1:$B${rows})+ROW()");
+        ws.write_formula(r, 2, rust_xlsxwriter::Formula::new(f)).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+#[test]
+fn a_long_recalculation_blocks_only_its_own_workbook() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let server = Arc::new(Server::start(&[]));
+    let alice = user("alice");
+    let slow = server.upload(&alice, "slow.xlsx", &slow_book());
+    let quick = server.upload(&alice, "quick.xlsx", &book());
+    let range =
+        |item: &str, a: &str| format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/range(address='{a}')");
+    // Both loaded first, so that what follows is recalculation only.
+    assert_eq!(server.as_user(&alice, "GET", &range(&slow, "C1"), None, "").status, 200);
+    assert_eq!(server.as_user(&alice, "GET", &range(&quick, "A1"), None, "").status, 200);
+    let done = Arc::new(AtomicBool::new(false));
+    let edit = {
+        let (server, alice, done, path) = (server.clone(), alice.clone(), done.clone(), range(&slow, "A1"));
+        std::thread::spawn(move || {
+            let r = server.as_user(&alice, "PATCH", &path, None, r#"{"values":[[3]]}"#);
+            done.store(true, Ordering::SeqCst);
+            r.status
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    // Reads and writes on the other workbook are served while the slow edit runs.
+    for i in 0..5 {
+        let r = server.as_user(&alice, "PATCH", &range(&quick, "A1"), None, &format!(r#"{{"values":[[{i}]]}}"#));
+        assert_eq!(r.status, 200);
+        assert_eq!(server.as_user(&alice, "GET", &range(&quick, "A3"), None, "").json()["values"], json!([[i + 2]]));
+    }
+    assert!(!done.load(Ordering::SeqCst), "the slow edit finished first: the book is not slow enough to show this");
+    assert_eq!(edit.join().unwrap(), 200);
+    let r = server.as_user(&alice, "GET", &range(&slow, "C1"), None, "");
+    assert_eq!(r.json()["values"], json!([[40_005]]));
+}
+
+#[test]
+fn a_timed_out_write_is_applied_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = user("alice");
+    let server = Server::on_disk(dir.path(), &["--request-timeout", "100ms"]);
+    let slow = server.upload(&alice, "slow.xlsx", &slow_book());
+    let range = |a: &str| format!("/v1.0/me/drive/items/{slow}/workbook/worksheets/Sheet1/range(address='{a}')");
+    let read = |server: &Server| -> Option<serde_json::Value> {
+        let r = server.as_user(&alice, "GET", &range("A1:C1"), None, "");
+        match r.status {
+            200 => Some(r.json()["values"].clone()),
+            504 => None,
+            other => panic!("{other}: {}", r.text()),
+        }
+    };
+    // The first open takes longer than the timeout too; it completes behind the 504s.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while read(&server).is_none() {
+        assert!(Instant::now() < deadline);
+    }
+    let r = server.as_user(&alice, "PATCH", &range("A1"), None, r#"{"values":[[3]]}"#);
+    assert_eq!(r.error(), (504, "gatewayTimeout".into(), "gatewayTimeoutUncategorized".into()));
+    let seen = loop {
+        if let Some(v) = read(&server) {
+            break v;
+        }
+        assert!(Instant::now() < deadline);
+    };
+    // The edit and its recalculation together, or neither.
+    assert!(seen == json!([[3, 2, 40_005]]) || seen == json!([[1, 2, 40_003]]), "{seen}");
+    server.kill();
+    let server = Server::on_disk(dir.path(), &["--request-timeout", "100ms"]);
+    let after = loop {
+        if let Some(v) = read(&server) {
+            break v;
+        }
+        assert!(Instant::now() < deadline);
+    };
+    assert_eq!(after, seen, "what was shown is what was journaled");
 }
