@@ -13,7 +13,7 @@ pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.sprea
 
 /// The drive an address names, if the caller may use it.
 pub fn locate_drive(store: &dyn DriveStore, who: &Principal, drive: &DriveRef) -> Result<Drive, GraphError> {
-    let denied = || GraphError::new(403, "accessDenied", None, "Access denied: the drive belongs to another user.");
+    let denied = || GraphError::new(403, "accessDenied", None, "Access denied: the drive is not the caller's.");
     let found = match drive {
         DriveRef::Me => store.drive_for_owner(who.drive_owner()),
         DriveRef::User(key) if who.is(key) => store.drive_for_owner(who.drive_owner()),
@@ -21,10 +21,9 @@ pub fn locate_drive(store: &dyn DriveStore, who: &Principal, drive: &DriveRef) -
         DriveRef::Site(id) => store.drive_for_owner(&format!("site:{id}")),
         DriveRef::Group(id) => store.drive_for_owner(&format!("group:{id}")),
         DriveRef::Drive(id) => {
-            let d = store
-                .drive(id)
-                .map_err(store_error)?
-                .ok_or_else(|| GraphError::new(404, "itemNotFound", None, "The drive was not found."))?;
+            // An unknown drive id answers as another user's does, so that a 403 tells nobody
+            // that a drive exists.
+            let d = store.drive(id).map_err(store_error)?.ok_or_else(denied)?;
             // Site and group drives are shared; a user's drive is its owner's alone.
             if d.owner.starts_with("user:") && d.owner != who.drive_owner() {
                 return Err(denied());
