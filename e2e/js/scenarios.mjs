@@ -51,6 +51,20 @@ export async function throttledOnce(base, listWorksheets) {
   }
 }
 
+// Against a server started with `--throttle-user 4/2s`: twelve calls in a row all succeed, since
+// the SDK's retry handler waits out each 429's Retry-After; the server's metrics show the 429s.
+export async function budgetHonoured(base, getDrive) {
+  for (let i = 0; i < 12; i++) {
+    await getDrive();
+  }
+  const metrics = await (await fetch(`${base}/_workbookd/metrics`)).text();
+  const throttled = metrics
+    .split("\n")
+    .filter((l) => l.startsWith("workbookd_requests_total{") && l.includes('status="429"'))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+  assertEqual(throttled >= 1, true, "the budget answered 429 at least once");
+}
+
 // Runs every scenario in order; a failure is recorded with its reason and the run goes on.
 export async function run(scenarios) {
   for (const [scenario, step] of scenarios) {

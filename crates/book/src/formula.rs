@@ -70,8 +70,10 @@ pub fn references(formula: &str) -> Vec<RefSpan> {
             b'[' => i = skip_brackets(b, i),
             b'#' => {
                 let rest = &formula[i..];
-                let lit =
-                    ERROR_LITERALS.iter().find(|e| rest.len() >= e.len() && rest[..e.len()].eq_ignore_ascii_case(e));
+                // Compared as bytes: the text after `#` may cut a character where a literal would end.
+                let lit = ERROR_LITERALS
+                    .iter()
+                    .find(|e| rest.len() >= e.len() && rest.as_bytes()[..e.len()].eq_ignore_ascii_case(e.as_bytes()));
                 i += lit.map_or(1, |e| e.len());
             }
             c if is_word_byte(c) => {

@@ -11,6 +11,8 @@ pub mod engine;
 pub mod error;
 pub mod formula;
 pub mod functions;
+#[doc(hidden)]
+pub mod fuzz_checks;
 mod hidden_xml;
 pub mod legacy;
 pub mod model;

@@ -907,7 +907,8 @@ fn format_fraction(v: f64, toks: &[Tok], keep_sign: bool) -> Option<String> {
     let (mut whole, frac) = if has_int { (a.trunc(), a.fract()) } else { (0.0, a) };
     let (mut num, mut den) = match fixed_den {
         Some(d) => ((frac * d as f64).round() as u64, d),
-        None => best_fraction(frac, 10u64.pow((den_end - den_start) as u32) - 1),
+        // `?` placeholders past 19 digits exceed u64: the bound is then the largest there is.
+        None => best_fraction(frac, 10u64.checked_pow((den_end - den_start) as u32).map_or(u64::MAX, |p| p - 1)),
     };
     if has_int && num == den && den > 0 {
         whole += 1.0;
@@ -1042,25 +1043,51 @@ fn pad_right(s: &str, width: usize, placeholder: Option<&Tok>) -> String {
     format!("{s}{}", pad.repeat(width - s.len()))
 }
 
-/// Closest fraction with a denominator up to `max_den` (Stern-Brocot / continued fractions).
+/// Closest fraction to `x` (≥ 0) with a denominator up to `max_den`, the smaller denominator on a
+/// tie: the last continued-fraction convergent within the bound, or the semiconvergent beyond
+/// it, whichever is closer. Logarithmic in `max_den`, which a format's `?` placeholders make as
+/// large as 10¹⁹ − 1.
 fn best_fraction(x: f64, max_den: u64) -> (u64, u64) {
-    if x == 0.0 {
+    if x == 0.0 || !x.is_finite() || max_den == 0 {
         return (0, 1);
     }
-    let (mut best_n, mut best_d, mut best_err) = (x.round() as u64, 1u64, (x - x.round()).abs());
-    for d in 1..=max_den {
-        let n = (x * d as f64).round();
-        let err = (x - n / d as f64).abs();
-        if err < best_err - 1e-12 {
-            best_err = err;
-            best_n = n as u64;
-            best_d = d;
-        }
-        if best_err == 0.0 {
+    let err = |n: u64, d: u64| (x - n as f64 / d as f64).abs();
+    // Convergents h/k: (p0, q0) the one before last, (p1, q1) the last.
+    let (mut p0, mut q0, mut p1, mut q1) = (0u64, 1u64, 1u64, 0u64);
+    let mut r = x;
+    for _ in 0..64 {
+        let a = r.floor();
+        if a >= u64::MAX as f64 {
             break;
         }
+        let a = a as u64;
+        let next_q = a.checked_mul(q1).and_then(|v| v.checked_add(q0));
+        let next_p = a.checked_mul(p1).and_then(|v| v.checked_add(p0));
+        match (next_p, next_q) {
+            (Some(p2), Some(q2)) if q2 <= max_den => {
+                (p0, q0, p1, q1) = (p1, q1, p2, q2);
+            }
+            _ => {
+                // The largest step toward the next convergent that stays within the bound.
+                if let Some(t) = (max_den - q0).checked_div(q1) {
+                    let (sp, sq) = (t * p1 + p0, t * q1 + q0);
+                    if t > 0 && err(sp, sq) < err(p1, q1) - 1e-12 {
+                        return (sp, sq);
+                    }
+                }
+                break;
+            }
+        }
+        let frac = r - a as f64;
+        if frac < 1e-12 {
+            break;
+        }
+        r = 1.0 / frac;
     }
-    (best_n, best_d)
+    if q1 == 0 {
+        return (x.round() as u64, 1);
+    }
+    (p1, q1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1334,6 +1361,35 @@ mod tests {
         // Blank `?` places keep the width of the separators they would have had.
         assert_eq!(f(123.0, "?,??????"), "      123");
         assert_eq!(f(1234567.0, "?,?????????"), "    1,234,567");
+    }
+
+    #[test]
+    fn best_fractions_match_a_search_of_every_denominator() {
+        // The search it replaced: every denominator, a strictly better error needed to move on.
+        fn by_search(x: f64, max_den: u64) -> (u64, u64) {
+            let (mut best_n, mut best_d, mut best_err) = (x.round() as u64, 1u64, (x - x.round()).abs());
+            for d in 1..=max_den {
+                let n = (x * d as f64).round();
+                let err = (x - n / d as f64).abs();
+                if err < best_err - 1e-12 {
+                    (best_n, best_d, best_err) = (n as u64, d, err);
+                }
+            }
+            (best_n, best_d)
+        }
+        let mut x = 0.0;
+        while x < 3.0 {
+            for max_den in [1, 9, 16, 99, 999] {
+                let (n, d) = super::best_fraction(x, max_den);
+                let (sn, sd) = by_search(x, max_den);
+                let (got, want) = ((x - n as f64 / d as f64).abs(), (x - sn as f64 / sd as f64).abs());
+                assert!(d <= max_den && (got - want).abs() < 1e-12, "{x} ≤{max_den}: {n}/{d} vs {sn}/{sd}");
+            }
+            x += 0.000_731;
+        }
+        // Twenty `?`s: no overflow, no endless search.
+        assert_eq!(super::best_fraction(0.5, u64::MAX), (1, 2));
+        assert_eq!(f(0.3, "# ?/????????????????????").trim(), "3/10");
     }
 
     #[test]

@@ -10,6 +10,8 @@ mod duration;
 pub mod error;
 pub mod faults;
 mod functions;
+#[doc(hidden)]
+pub mod fuzz_checks;
 mod handlers;
 pub mod http;
 mod items;

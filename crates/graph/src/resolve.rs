@@ -428,7 +428,10 @@ pub fn decode_query_component(s: &str) -> String {
 /// Unquotes `'it''s'` to `it's`; other values are kept as written.
 fn unquote<'a>(text: &Cow<'a, str>, from: usize, to: usize) -> Cow<'a, str> {
     let v = &text[from..to];
-    let (start, end) = (from + (v.len() - v.trim_start().len()), to - (v.len() - v.trim_end().len()));
+    // Blank on both sides counted once: a value of blanks only is empty, not a reversed span.
+    let lead = v.len() - v.trim_start().len();
+    let trail = v.trim_start().len() - v.trim().len();
+    let (start, end) = (from + lead, to - trail);
     let v = &text[start..end];
     if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') {
         let inner = &v[1..v.len() - 1];

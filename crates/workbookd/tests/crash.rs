@@ -535,6 +535,13 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
     assert!(total.acknowledged() > rounds * 10, "the load hardly ran: {total:?}");
 }
 
+/// Journal records of an item not yet compacted into its file, as `/_workbookd/state` shows them.
+fn pending_records(server: &Server, item: &str) -> u64 {
+    let state = server.call("GET", "/_workbookd/state", &[], b"").json();
+    let items = state["drives"][0]["items"].as_array().unwrap().clone();
+    items.iter().find(|i| i["id"] == item).expect("the item is listed")["pendingJournalRecords"].as_u64().unwrap()
+}
+
 /// Restart with 1,000 journal records not yet checkpointed: every one is replayed, and the time to
 /// the first read is printed beside the same restart with the journal compacted into the file.
 #[test]
@@ -551,13 +558,7 @@ fn a_thousand_pending_records_are_replayed_after_a_kill() {
         let r = server.as_user(&token, "PATCH", &path, None, &format!(r#"{{"values":[[{i}]]}}"#));
         assert_eq!(r.status, 200, "{}", r.text());
     }
-    let pending = |server: &Server| -> u64 {
-        let state = server.call("GET", "/_workbookd/state", &[], b"").json();
-        let drive = &state["drives"][0];
-        let file = drive["items"].as_array().unwrap().iter().find(|i| i["id"] == item.as_str()).unwrap().clone();
-        file["pendingJournalRecords"].as_u64().unwrap()
-    };
-    assert_eq!(pending(&server), RECORDS as u64);
+    assert_eq!(pending_records(&server, &item), RECORDS as u64);
     server.kill();
 
     let read_all = |server: &Server| -> Duration {
@@ -573,11 +574,11 @@ fn a_thousand_pending_records_are_replayed_after_a_kill() {
     let started = Instant::now();
     let server = Server::on_disk(dir.path(), &flags);
     let replayed_ready = started.elapsed();
-    assert_eq!(pending(&server), RECORDS as u64, "the journal is still there before the first use");
+    assert_eq!(pending_records(&server, &item), RECORDS as u64, "the journal is still there before the first use");
     let replayed = read_all(&server);
     // A download compacts the journal into the file.
     server.download(&token, &item);
-    assert_eq!(pending(&server), 0);
+    assert_eq!(pending_records(&server, &item), 0);
     server.kill();
 
     let started = Instant::now();
@@ -598,11 +599,6 @@ fn closing_the_last_persistent_session_compacts_the_journal() {
     let server = Server::on_disk(dir.path(), &[]);
     let item = server.upload(&token, "close.xlsx", &seed_book());
     let wb = format!("/v1.0/me/drive/items/{item}/workbook");
-    let pending = || -> u64 {
-        let state = server.call("GET", "/_workbookd/state", &[], b"").json();
-        let items = state["drives"][0]["items"].as_array().unwrap().clone();
-        items.iter().find(|i| i["id"] == item.as_str()).unwrap()["pendingJournalRecords"].as_u64().unwrap()
-    };
     let first = server.session(&token, &item, true);
     let second = server.session(&token, &item, true);
     for (i, s) in [&first, &second].into_iter().enumerate() {
@@ -616,10 +612,10 @@ fn closing_the_last_persistent_session_compacts_the_journal() {
     };
     close(&first);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(pending(), 2, "another session is still open: nothing to compact yet");
+    assert_eq!(pending_records(&server, &item), 2, "another session is still open: nothing to compact yet");
     close(&second);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while pending() != 0 {
+    while pending_records(&server, &item) != 0 {
         assert!(Instant::now() < deadline, "the journal was not compacted after the last close");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -639,10 +635,7 @@ fn a_patch_of_values_and_hiding_is_one_journal_record() {
     let path = format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/range(address='A2:B2')");
     let r = server.as_user(&token, "PATCH", &path, None, r#"{"values":[[1,2]],"rowHidden":true}"#);
     assert_eq!(r.status, 200, "{}", r.text());
-    let state = server.call("GET", "/_workbookd/state", &[], b"").json();
-    let items = state["drives"][0]["items"].as_array().unwrap().clone();
-    let file = items.iter().find(|i| i["id"] == item.as_str()).unwrap();
-    assert_eq!(file["pendingJournalRecords"], 1);
+    assert_eq!(pending_records(&server, &item), 1);
     server.kill();
     let server = Server::on_disk(dir.path(), &[]);
     let r = server.as_user(&token, "GET", &path, None, "");
