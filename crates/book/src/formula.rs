@@ -174,7 +174,7 @@ fn classify(word: &str, beside_colon: bool) -> Option<RefPart> {
         }
         (true, false) if beside_colon && !(col_abs && row_abs) => {
             let row: u32 = digits.parse().ok()?;
-            (1..=MAX_ROWS).contains(&row).then_some(RefPart::Row { row: row - 1, abs: col_abs || row_abs })
+            (1..=MAX_ROWS).contains(&row).then(|| RefPart::Row { row: row - 1, abs: col_abs || row_abs })
         }
         _ => None,
     }

@@ -1069,9 +1069,12 @@ fn best_fraction(x: f64, max_den: u64) -> (u64, u64) {
             }
             _ => {
                 // The largest step toward the next convergent that stays within the bound.
-                if let Some(t) = (max_den - q0).checked_div(q1) {
-                    let (sp, sq) = (t * p1 + p0, t * q1 + q0);
-                    if t > 0 && err(sp, sq) < err(p1, q1) - 1e-12 {
+                let step = (max_den - q0)
+                    .checked_div(q1)
+                    .filter(|&t| t > 0)
+                    .and_then(|t| Some((t.checked_mul(p1)?.checked_add(p0)?, t.checked_mul(q1)?.checked_add(q0)?)));
+                if let Some((sp, sq)) = step {
+                    if err(sp, sq) < err(p1, q1) - 1e-12 {
                         return (sp, sq);
                     }
                 }

@@ -66,7 +66,7 @@ fn read_axis(b: &[u8], i: usize) -> Option<(Option<(i64, bool)>, usize)> {
                 j += 1;
             }
             let n: i64 = std::str::from_utf8(&b[i + 1..j]).ok()?.parse().ok()?;
-            (n >= 1).then_some((Some((n - 1, true)), j))
+            (n >= 1).then(|| (Some((n - 1, true)), j))
         }
         _ => Some((None, j)),
     }
