@@ -122,10 +122,11 @@ RESULTS = os.path.join(HERE, "sdk-scenarios.tsv")
 
 
 def control(base: str, method: str, path: str, body=None):
-    """A control-plane call (no SDK: these are workbookd's own endpoints)."""
+    """A control-plane call (no SDK: these are workbookd's own endpoints). Writes need a bearer
+    token (any, in dev mode), which no cross-site page can send."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{base}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", "Authorization": "Bearer dev"})
     with urllib.request.urlopen(request, context=ssl_context()) as r:
         text = r.read()
         return json.loads(text) if text else None

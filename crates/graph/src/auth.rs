@@ -354,11 +354,28 @@ async fn verified_principal(token: &str, v: &Verifier) -> Result<Arc<Principal>,
 }
 
 /// The owner key of a user's drive (`user:{tenant}:{id}`, or `user:{id}` without a tenant), as
-/// their tokens resolve it: `--seed` fills that drive.
+/// their tokens resolve it: `--seed` fills that drive. `%` and `:` inside the tenant and the id
+/// are percent-escaped, so no two (tenant, id) pairs share a key (a tenantless subject
+/// `t1:alice` is not tenant t1's alice); keys of ids without them are as they always were.
 pub fn drive_owner_of(user_id: &str, tenant: Option<&str>) -> String {
+    let escape = |s: &str| s.replace('%', "%25").replace(':', "%3A");
     match tenant {
-        Some(t) => format!("user:{t}:{user_id}"),
-        None => format!("user:{user_id}"),
+        Some(t) => format!("user:{}:{}", escape(t), escape(user_id)),
+        None => format!("user:{}", escape(user_id)),
+    }
+}
+
+#[cfg(test)]
+mod owner_keys {
+    use super::drive_owner_of;
+
+    #[test]
+    fn owner_keys_are_unambiguous() {
+        assert_eq!(drive_owner_of("alice", Some("t1")), "user:t1:alice");
+        assert_eq!(drive_owner_of("dev", None), "user:dev");
+        assert_ne!(drive_owner_of("t1:alice", None), drive_owner_of("alice", Some("t1")));
+        assert_ne!(drive_owner_of("b", Some("a:x")), drive_owner_of("x:b", Some("a")));
+        assert_ne!(drive_owner_of("a%3Ab", None), drive_owner_of("a:b", None));
     }
 }
 

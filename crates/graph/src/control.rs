@@ -1,7 +1,8 @@
 //! The emulator's control plane under `/_workbookd/`: health, metrics, OpenAPI, the state view
 //! and reset.
-//! Not Graph: no token is asked for. State and reset are on only when the server says so (by
-//! default with dev auth), since they show and drop every user's data.
+//! Not Graph. Reads ask for no token; writes (reset, faults) ask for a bearer token, since a
+//! browser can send a tokenless POST from any web page. State, reset and faults are on only when
+//! the server says so (by default with dev auth), since they show and drop every user's data.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -34,7 +35,9 @@ pub(crate) async fn openapi(State(app): State<App>, headers: axum::http::HeaderM
     Json(crate::openapi::document(&format!("{scheme}://{host}")))
 }
 
-/// Layer over state, reset and faults: 404 when the control plane is off.
+/// Layer over state, reset and faults: 404 when the control plane is off; the host name
+/// checked (DNS rebinding); and writes, which drop or break every user's data, only from a
+/// caller with a token and never cross-site.
 pub(crate) async fn when_enabled(
     State(app): State<App>,
     request: axum::extract::Request,
@@ -48,7 +51,37 @@ pub(crate) async fn when_enabled(
             "The control plane is off (it is on by default with dev auth; see --control-plane).",
         ));
     }
+    if let Err(e) = crate::http::check_host(&app.config, request.headers()) {
+        return error_response(&e);
+    }
+    if request.method() != axum::http::Method::GET {
+        if let Err(e) = write_allowed(&app, request.headers()).await {
+            return error_response(&e);
+        }
+    }
     next.run(request).await
+}
+
+/// A browser sends a cross-site form or `fetch` POST with a simple content type and no
+/// preflight, but never with an `Authorization` header (that needs a preflight, which this
+/// server does not grant): a control-plane write needs a bearer token the server's auth mode
+/// accepts (any, in dev mode), and an `Origin`, when sent, naming this server.
+async fn write_allowed(app: &App, headers: &axum::http::HeaderMap) -> Result<(), GraphError> {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest).trim_end_matches('/');
+        if origin_host.is_empty() || !origin_host.eq_ignore_ascii_case(host) {
+            return Err(GraphError::new(
+                403,
+                "accessDenied",
+                None,
+                format!("Control-plane writes are not accepted from another origin ('{origin}')."),
+            ));
+        }
+    }
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    crate::auth::authenticate(auth, &app.config.auth).await.map(|_| ())
 }
 
 /// Drops every drive, item, session and live workbook, then seeds the drive `--seed` filled at

@@ -49,6 +49,13 @@ pub fn store_error(e: StoreError) -> GraphError {
             GraphError::new(409, "conflict", Some("conflictUncategorized"), "The file changed during the request.")
         }
         StoreError::Io(m) => GraphError::new(500, "generalException", None, format!("Storage failed: {m}")),
+        // Graph's answer when the drive has no room: nothing was written; reads and deletes work.
+        StoreError::Full(m) => GraphError::new(
+            507,
+            "insufficientStorage",
+            Some("quotaLimitReached"),
+            format!("There is not enough storage to complete the request: {m}"),
+        ),
     }
 }
 
@@ -106,6 +113,23 @@ pub fn upload_target(store: &dyn DriveStore, drive: &Drive, address: &ItemAddres
     let Some((name, folders)) = parts.split_last() else {
         return Err(GraphError::new(400, "invalidRequest", None, "The path names no file."));
     };
+    // Every name and the whole path are checked before a folder is made: a refused upload
+    // leaves nothing behind.
+    for part in &parts {
+        store::valid_name(part).map_err(store_error)?;
+    }
+    let base_item = store.item(&base).map_err(store_error)?.ok_or_else(item_not_found)?;
+    let base_path = folder_path(store, &base_item);
+    let under_root = base_path.strip_prefix("/drive/root:").unwrap_or("").chars().count();
+    let total = under_root + parts.iter().map(|p| p.chars().count() + 1).sum::<usize>();
+    if total > store::MAX_PATH_CHARS {
+        return Err(GraphError::new(
+            400,
+            "invalidRequest",
+            None,
+            format!("The path is {total} characters long; OneDrive takes at most {}.", store::MAX_PATH_CHARS),
+        ));
+    }
     let mut parent = base;
     for folder in folders {
         parent = store.ensure_folder(&parent, folder).map_err(store_error)?.id;

@@ -43,6 +43,12 @@ impl GraphError {
         GraphError::new(400, "badRequest", Some("invalidArgument"), message)
     }
 
+    /// What Graph answers for a path its reference shows but its service does not route
+    /// (reported for `PATCH tables/{t}/rows/{index}`): 400 with code `ApiNotFound`.
+    pub fn api_not_found(message: impl Into<String>) -> Self {
+        GraphError::new(400, "ApiNotFound", Some("apiNotFound"), message)
+    }
+
     /// 404 with inner `itemNotFound`: an unknown sheet, table, column, row or name.
     pub fn item_not_found(message: impl Into<String>) -> Self {
         GraphError::new(404, "notFound", Some("itemNotFound"), message)

@@ -50,10 +50,15 @@ pub struct ServerConfig {
     /// How long a request may run once its body is read: then 504 `gatewayTimeout`. A write
     /// still running goes on to completion (applied fully, or not at all if it had not started).
     pub request_timeout: std::time::Duration,
+    /// How long a client may take to send a request's body: then 408 `requestTimeout`.
+    pub body_timeout: std::time::Duration,
     /// Requests each user may make (Graph's throttling; off when `None`).
     pub throttle_user: Option<crate::throttle::Budget>,
     /// Requests each client application (`azp`) may make per tenant.
     pub throttle_app: Option<crate::throttle::Budget>,
+    /// Host names served besides IP literals and `localhost` while tokens are not verified and
+    /// on the control plane (`--allowed-host`): the guard against DNS rebinding.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -69,8 +74,10 @@ impl Default for ServerConfig {
             seed: None,
             faults: Vec::new(),
             request_timeout: std::time::Duration::from_secs(120),
+            body_timeout: std::time::Duration::from_secs(60),
             throttle_user: None,
             throttle_app: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -257,7 +264,54 @@ fn query_map(query: Option<&str>) -> HashMap<String, String> {
 }
 
 async fn graph_request(State(app): State<App>, method: Method, request: Request) -> Response {
+    // Any token is taken in dev mode: a page whose name was rebound to this machine must not
+    // reach the data with its own name in `Host`.
+    if matches!(app.config.auth, AuthMode::Dev) {
+        if let Err(e) = check_host(&app.config, request.headers()) {
+            let ids = RequestIds::of(&request);
+            return ids.stamp(error_response(&e));
+        }
+    }
     serve_logged(app, method, request, false).await
+}
+
+/// DNS rebinding: a page on another site whose name now resolves to this machine reaches the
+/// server with that name in `Host`. IP literals and `localhost` names cannot be rebound; other
+/// names are served only when `--allowed-host` lists them.
+pub(crate) fn check_host(config: &ServerConfig, headers: &HeaderMap) -> Result<(), GraphError> {
+    let Some(host) = headers.get(header::HOST) else { return Ok(()) };
+    let refused = |shown: &str| {
+        GraphError::new(
+            403,
+            "accessDenied",
+            None,
+            format!("This server does not answer to the host name '{shown}' (see --allowed-host)."),
+        )
+    };
+    let host = host.to_str().map_err(|_| refused("?"))?.trim();
+    if host.starts_with('[') {
+        return Ok(()); // an IPv6 literal
+    }
+    let name = host.rsplit_once(':').map_or(
+        host,
+        |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        },
+    );
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let allowed = name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name == "localhost"
+        || name.ends_with(".localhost")
+        || config.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(&name));
+    if allowed {
+        Ok(())
+    } else {
+        Err(refused(&name))
+    }
 }
 
 /// One request of a `$batch` through the resolver and its handler, errors rendered; a batch
@@ -363,6 +417,7 @@ async fn prepare(
 ) -> Result<(Ctx, Operation), GraphError> {
     let auth = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let who = authenticate(auth, &app.config.auth).await?;
+    check_session_header(&resolved.operation, request.headers())?;
     let query = query_map(request.uri().query());
     let odata = crate::odata::QueryOptions::parse(request.method().as_str(), &query)?;
     let limit = match &resolved.operation {
@@ -387,7 +442,16 @@ async fn prepare(
     } else if hint.lower() > limit as u64 {
         return Err(too_large());
     } else {
-        axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let read = tokio::time::timeout(app.config.body_timeout, axum::body::to_bytes(body, limit)).await;
+        let read = read.map_err(|_| {
+            GraphError::new(
+                408,
+                "requestTimeout",
+                None,
+                format!("The request body did not arrive within {} s.", app.config.body_timeout.as_secs_f64()),
+            )
+        })?;
+        read.map_err(|e| {
             if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
                 too_large()
             } else {
@@ -397,6 +461,40 @@ async fn prepare(
     };
     let ctx = Ctx { app, who, version: resolved.version, uri, headers, query, odata, force_async: false, body };
     Ok((ctx, resolved.operation))
+}
+
+/// A `workbook-session-id` that is sent but empty, blank or not text names no session: the
+/// call is refused as for an unknown session, never run without one (a write would be made
+/// durable that its sender meant to keep in a session).
+fn check_session_header(operation: &Operation, headers: &HeaderMap) -> Result<(), GraphError> {
+    let drive_call = matches!(
+        operation,
+        Operation::DriveGet(_)
+            | Operation::DriveList(_)
+            | Operation::ItemGet(_)
+            | Operation::ItemDelete(_)
+            | Operation::ItemChildren(_)
+            | Operation::ContentGet(_)
+            | Operation::ContentPut(_)
+            | Operation::CreateSession(_)
+            | Operation::Batch
+    );
+    if drive_call {
+        return Ok(());
+    }
+    let mut sent = headers.get_all(SESSION_HEADER).iter();
+    let Some(first) = sent.next() else { return Ok(()) };
+    let usable = sent.next().is_none() && first.to_str().is_ok_and(|v| !v.trim().is_empty());
+    if usable {
+        Ok(())
+    } else {
+        Err(GraphError::new(
+            404,
+            "notFound",
+            Some("invalidSessionReCreatable"),
+            "The session specified in the request does not exist or is invalid due to a transient error.",
+        ))
+    }
 }
 
 /// An error response. Its body is rendered with the request ids by `RequestIds::stamp`.

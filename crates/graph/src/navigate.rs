@@ -250,31 +250,49 @@ fn not_found(what: impl std::fmt::Display) -> GraphError {
     GraphError::item_not_found(format!("{what} was not found."))
 }
 
-/// Finds the table a key names (its id or its name, in any case), on one sheet or any.
+/// The key of the member at a 0-based position, as the URL names it (`itemAt(index=2)`). No
+/// table can be named so (Excel's table names hold no parentheses), so a table or column key
+/// carries either a name or a position.
+pub fn item_at_key(index: i64) -> String {
+    format!("itemAt(index={index})")
+}
+
+/// The position an [`item_at_key`] names.
+fn item_at_index(key: &str) -> Option<i64> {
+    key.strip_prefix("itemAt(index=")?.strip_suffix(')')?.parse().ok()
+}
+
+/// Finds the table a key names (its id or its name, in any case, or its position in the
+/// collection), on one sheet or any.
 pub fn find_table<'w>(wb: &'w Workbook, sheet: Option<&str>, key: &str) -> LocateResult<(&'w str, &'w Table)> {
     let on = match sheet {
         Some(s) => Some(find_worksheet(wb, s)?),
         None => None,
     };
-    let found = wb
+    let mut tables = wb
         .model()
         .sheets
         .iter()
         .filter(|s| s.kind == SheetKind::Worksheet && on.as_deref().is_none_or(|n| n == s.name))
-        .flat_map(|s| s.tables.iter().map(move |t| (s.name.as_str(), t)))
-        .find(|(_, t)| {
+        .flat_map(|s| s.tables.iter().map(move |t| (s.name.as_str(), t)));
+    let found = match item_at_index(key) {
+        Some(index) => usize::try_from(index).ok().and_then(|i| tables.nth(i)),
+        None => tables.find(|(_, t)| {
             t.id.to_string() == key || t.display_name.eq_ignore_ascii_case(key) || t.name.eq_ignore_ascii_case(key)
-        });
+        }),
+    };
     Ok(found.ok_or_else(|| not_found(format!("The table '{key}'"))))
 }
 
-/// A table column by id (1-based, as a string) or name.
+/// A table column by id (1-based, as a string), name, or 0-based position ([`item_at_key`]).
 pub fn find_column(table: &Table, key: &str) -> Option<usize> {
-    table
-        .columns
-        .iter()
-        .position(|c| c.eq_ignore_ascii_case(key))
-        .or_else(|| key.parse::<usize>().ok().filter(|&i| (1..=table.columns.len()).contains(&i)).map(|i| i - 1))
+    table.columns.iter().position(|c| c.eq_ignore_ascii_case(key)).or_else(|| {
+        match item_at_index(key) {
+            Some(index) => usize::try_from(index).ok(),
+            None => key.parse::<usize>().ok().and_then(|i| i.checked_sub(1)),
+        }
+        .filter(|&i| i < table.columns.len())
+    })
 }
 
 /// The rows of a table that a part covers, or `None` when the table has no such part.

@@ -410,6 +410,22 @@ impl Host {
         }
     }
 
+    /// A session's call that waited for the shared workbook may find its session ended in the
+    /// meantime (the file's content replaced, or the file deleted): it must not then run on
+    /// whatever replaced the workbook. Checked once the call holds the workbook's lock, which a
+    /// replace holds until it has ended the sessions.
+    fn still_open(&self, target: Target<'_>) -> Result<()> {
+        let Target::Session(id) = target else { return Ok(()) };
+        let reg = self.registry();
+        if reg.sessions.contains_key(id) {
+            return Ok(());
+        }
+        Err(match reg.ended.get(id) {
+            Some((EndReason::FileDeleted, _)) => HostError::SessionFileGone,
+            _ => HostError::SessionRecreatable,
+        })
+    }
+
     pub fn refresh_session(&self, user: &str, item_id: &str, session_id: &str) -> Result<()> {
         self.touch_session(user, item_id, session_id).map(|_| ())
     }
@@ -498,6 +514,7 @@ impl Host {
             Handle::Shared(state) => {
                 // Reads share the workbook; only loading (or readying) it needs it to themselves.
                 let guard = state.clone().read_owned().await;
+                self.still_open(target)?;
                 if guard.workbook.as_ref().is_some_and(ready) {
                     return blocking(move || {
                         let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
@@ -507,6 +524,7 @@ impl Host {
                 }
                 drop(guard);
                 let mut guard = state.write_owned().await;
+                self.still_open(target)?;
                 let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
                 blocking(move || {
                     Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
@@ -535,6 +553,7 @@ impl Host {
             }
             Handle::Shared(state) => {
                 let guard = state.read().await;
+                self.still_open(target)?;
                 match guard.workbook.as_ref() {
                     Some(wb) => f(wb).map_err(HostError::Book),
                     None => {
@@ -570,6 +589,7 @@ impl Host {
             }
             Handle::Shared(state) => {
                 let mut guard = state.write_owned().await;
+                self.still_open(target)?;
                 let (store, config, id) = (self.store.clone(), self.config.clone(), item_id.to_string());
                 let stats = self.stats.clone();
                 blocking(move || {
@@ -651,6 +671,29 @@ impl Host {
             Self::checkpoint_locked(store.as_ref(), &id, &mut guard)
         })
         .await
+    }
+
+    /// The file's bytes with every acknowledged write in them: the stored content after a flush,
+    /// or, when the disk is too full to checkpoint, the live workbook saved in memory (the
+    /// journal stays, so nothing is lost; a download must not fail for want of space).
+    pub async fn content_bytes(&self, item_id: &str) -> Result<Arc<[u8]>> {
+        match self.flush(item_id).await {
+            Ok(()) => {}
+            Err(HostError::Store(StoreError::Full(_))) => {
+                let state = self.live(item_id);
+                let mut guard = state.write_owned().await;
+                let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
+                return blocking(move || {
+                    Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
+                    let wb = guard.workbook.as_mut().ok_or(HostError::ItemNotFound)?;
+                    Ok(Arc::from(wb.save().map_err(HostError::Book)?))
+                })
+                .await;
+            }
+            Err(e) => return Err(e),
+        }
+        let id = item_id.to_string();
+        Ok(self.with_store(move |s| s.content(&id)).await?.bytes)
     }
 
     /// Uploads a file. Replacing a file's content ends its sessions and unloads its live workbook.

@@ -35,16 +35,26 @@ pub enum StoreError {
     GenerationChanged { current: u64 },
     #[error("storage: {0}")]
     Io(String),
+    /// The disk (or the user's quota on it) is full: nothing was written.
+    #[error("storage full: {0}")]
+    Full(String),
 }
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
+        // ENOSPC and EDQUOT: the disk or the quota is full.
+        if e.kind() == std::io::ErrorKind::StorageFull || matches!(e.raw_os_error(), Some(28 | 122)) {
+            return StoreError::Full(e.to_string());
+        }
         StoreError::Io(e.to_string())
     }
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return StoreError::Full(format!("sqlite: {e}"));
+        }
         StoreError::Io(format!("sqlite: {e}"))
     }
 }
@@ -190,19 +200,64 @@ pub(crate) fn new_guid() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase()
 }
 
-/// Checks a name for an item: not empty, no path separators or characters OneDrive refuses.
+/// The longest path OneDrive takes, in characters, from the drive's root to the item, its own
+/// name included.
+pub const MAX_PATH_CHARS: usize = 400;
+
+/// Checks a name for an item as OneDrive does: not empty, none of `" * : < > ? / \ |` or
+/// control characters, no leading or trailing blanks, no trailing period, and none of the
+/// reserved names (`.lock`, `CON`, `PRN`, `AUX`, `NUL`, `COM0`–`COM9`, `LPT0`–`LPT9`, with or
+/// without an extension; `desktop.ini`; names holding `_vti_` or starting with `~$`).
 pub fn valid_name(name: &str) -> Result<()> {
-    let bad = name.is_empty()
-        || name.len() > 255
-        || name == "."
-        || name == ".."
-        || name.ends_with('.')
-        || name.ends_with(' ')
-        || name.chars().any(|c| matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control());
-    if bad {
-        return Err(StoreError::Invalid(format!("'{name}' is not a valid item name")));
+    let refuse = |why: &str| Err(StoreError::Invalid(format!("'{name}' is not a valid item name: {why}.")));
+    if name.is_empty() || name == "." || name == ".." {
+        return refuse("it is empty");
+    }
+    if name.chars().count() > 255 {
+        return refuse("it is longer than 255 characters");
+    }
+    if name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace) {
+        return refuse("it starts or ends with a blank");
+    }
+    if name.ends_with('.') {
+        return refuse("it ends with a period");
+    }
+    if let Some(c) =
+        name.chars().find(|&c| matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control())
+    {
+        return refuse(&format!("it holds '{}'", c.escape_default()));
+    }
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.split('.').next().unwrap_or("");
+    let device = matches!(stem, "con" | "prn" | "aux" | "nul")
+        || ((stem.starts_with("com") || stem.starts_with("lpt"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit());
+    if device || lower == ".lock" || lower == "desktop.ini" {
+        return refuse("the name is reserved");
+    }
+    if lower.contains("_vti_") {
+        return refuse("names may not hold '_vti_'");
+    }
+    if lower.starts_with("~$") {
+        return refuse("names may not start with '~$'");
     }
     Ok(())
+}
+
+/// How names are compared: case-insensitively by the one-to-one upper-case mapping of each
+/// character, as Windows and OneDrive compare them. No full Unicode folding: `ß` is not `SS`,
+/// and the Kelvin sign `K` (U+212A) is not the letter `k`, so their files stay apart.
+pub fn name_key(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            let mut upper = c.to_uppercase();
+            match (upper.next(), upper.next()) {
+                (Some(u), None) => u,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 /// `Report.xlsx` -> `Report 1.xlsx`, `Report 2.xlsx`, … for conflictBehavior=rename.

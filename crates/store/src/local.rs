@@ -20,7 +20,7 @@ use crate::{
     StoreError,
 };
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// What is known of a journal file: its generation, valid length in bytes, and record count.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +63,20 @@ fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
     })
 }
 
+/// Schema 1 keyed names by full lower-casing; schema 2 by `name_key`. Items are re-keyed one
+/// by one; the rare pair the new key would merge keeps its old key (both stay reachable by id).
+fn rekey_names(conn: &Connection) -> Result<()> {
+    let rows: Vec<(String, String)> = {
+        let mut stmt = conn.prepare("SELECT id, name FROM items")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    for (id, name) in rows {
+        let _ = conn.execute("UPDATE items SET name_key = ?1 WHERE id = ?2", params![crate::name_key(&name), id]);
+    }
+    Ok(())
+}
+
 impl LocalStore {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<LocalStore> {
@@ -102,16 +116,21 @@ impl LocalStore {
                  content_rev INTEGER NOT NULL,
                  generation INTEGER NOT NULL
              );
-             CREATE UNIQUE INDEX IF NOT EXISTS items_by_parent_name ON items(parent_id, name_key);
-             PRAGMA user_version = 1;",
+             CREATE UNIQUE INDEX IF NOT EXISTS items_by_parent_name ON items(parent_id, name_key);",
         )?;
-        Ok(LocalStore {
+        if version < 2 {
+            rekey_names(&conn)?;
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))?;
+        let store = LocalStore {
             dir,
             db: Mutex::new(conn),
             journals: Mutex::new(HashMap::new()),
             drives: Mutex::new(HashMap::new()),
             rows: Mutex::new(HashMap::new()),
-        })
+        };
+        store.remove_orphans(&store.db())?;
+        Ok(store)
     }
 
     fn load_or_create_drive(&self, owner: &str) -> Result<Drive> {
@@ -164,16 +183,55 @@ impl LocalStore {
     /// Writes content bytes durably: temporary file, sync, rename, sync the directory.
     fn write_content(&self, id: &str, generation: u64, bytes: &[u8]) -> Result<()> {
         let dir = self.item_dir(id);
+        let new_dir = !dir.exists();
         fs::create_dir_all(&dir)?;
         let tmp = dir.join(format!("{generation}.xlsx.tmp"));
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, self.content_path(id, generation))?;
-        sync_dir(&dir)?;
-        sync_dir(&self.dir.join("content"))?;
-        Ok(())
+        let written = (|| -> Result<()> {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            drop(f);
+            fs::rename(&tmp, self.content_path(id, generation))?;
+            sync_dir(&dir)?;
+            sync_dir(&self.dir.join("content"))
+        })();
+        if written.is_err() {
+            // A failed write (a full disk, say) leaves nothing behind.
+            let _ = fs::remove_file(&tmp);
+            if new_dir {
+                let _ = fs::remove_dir(&dir);
+            }
+        }
+        written
+    }
+
+    /// Start-up clean-up of what a crash or a failed write can leave: temporary files, the
+    /// folders of items the database does not know, and generations other than an item's
+    /// current one (a checkpoint that crashed before the database moved on).
+    fn remove_orphans(&self, conn: &Connection) -> Result<usize> {
+        let current: HashMap<String, u64> = {
+            let mut stmt = conn.prepare("SELECT id, generation FROM items WHERE is_folder = 0")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let mut removed = 0;
+        for entry in fs::read_dir(self.dir.join("content"))?.flatten() {
+            let path = entry.path();
+            let id = entry.file_name().to_string_lossy().to_string();
+            let Some(&generation) = current.get(&id) else {
+                let gone = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                removed += usize::from(gone.is_ok());
+                continue;
+            };
+            for file in fs::read_dir(&path).into_iter().flatten().flatten() {
+                let name = file.file_name().to_string_lossy().to_string();
+                let of_generation = name.split('.').next().and_then(|g| g.parse::<u64>().ok());
+                if name.ends_with(".tmp") || of_generation != Some(generation) {
+                    removed += usize::from(fs::remove_file(file.path()).is_ok());
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// Removes the files of generations other than `keep` (after the database moved on).
@@ -225,7 +283,7 @@ impl LocalStore {
     fn get_child(conn: &Connection, parent: &str, name: &str) -> Result<Option<Item>> {
         let mut stmt =
             conn.prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE parent_id = ?1 AND name_key = ?2"))?;
-        Ok(stmt.query_row(params![parent, name.to_lowercase()], row_to_item).optional()?)
+        Ok(stmt.query_row(params![parent, crate::name_key(name)], row_to_item).optional()?)
     }
 
     fn folder(conn: &Connection, id: &str) -> Result<Item> {
@@ -254,7 +312,7 @@ impl LocalStore {
                 item.meta_rev as i64,
                 item.content_rev as i64,
                 item.generation as i64,
-                item.name.to_lowercase()
+                crate::name_key(&item.name)
             ],
         )?;
         Ok(())

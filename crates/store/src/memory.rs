@@ -40,7 +40,8 @@ impl State {
     }
 
     fn child(&self, parent: &str, name: &str) -> Option<&Item> {
-        self.items.values().find(|i| i.parent_id.as_deref() == Some(parent) && i.name.eq_ignore_ascii_case(name))
+        let key = crate::name_key(name);
+        self.items.values().find(|i| i.parent_id.as_deref() == Some(parent) && crate::name_key(&i.name) == key)
     }
 
     fn touch_parent(&mut self, parent: &str) {
@@ -112,7 +113,7 @@ impl DriveStore for MemoryStore {
         let mut out: Vec<Item> =
             s.items.values().filter(|i| i.parent_id.as_deref() == Some(parent_id)).cloned().collect();
         out.sort_by(|a, b| {
-            b.is_folder.cmp(&a.is_folder).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+            b.is_folder.cmp(&a.is_folder).then_with(|| crate::name_key(&a.name).cmp(&crate::name_key(&b.name)))
         });
         Ok(out)
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod conn;
 mod logwriter;
 mod oidc;
 mod tls;
@@ -113,6 +114,20 @@ struct ServeArgs {
     /// gatewayTimeout. A write already running still completes in full.
     #[arg(long, env = "WORKBOOKD_REQUEST_TIMEOUT", default_value = "120s", value_parser = graph::parse_duration)]
     request_timeout: Duration,
+    /// How long a client may take to send a request's headers, from their first byte; then the
+    /// connection is closed.
+    #[arg(long, env = "WORKBOOKD_HEADER_TIMEOUT", default_value = "30s", value_parser = graph::parse_duration)]
+    header_timeout: Duration,
+    /// How long a client may take to send a request's body; then 408 requestTimeout.
+    #[arg(long, env = "WORKBOOKD_BODY_TIMEOUT", default_value = "60s", value_parser = graph::parse_duration)]
+    body_timeout: Duration,
+    /// How long a kept-alive connection may sit idle between requests; then it is closed.
+    #[arg(long, env = "WORKBOOKD_IDLE_TIMEOUT", default_value = "90s", value_parser = graph::parse_duration)]
+    idle_timeout: Duration,
+    /// Most connections open at once; one more is answered 503 with Retry-After and closed.
+    /// By default 10,000, or fewer under the process's open-file limit.
+    #[arg(long, env = "WORKBOOKD_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
     /// Throttle each user to this many requests per period (`100/10s`), as Graph does: over it,
     /// 429 tooManyRequests with Retry-After. Off by default.
     #[arg(long, env = "WORKBOOKD_THROTTLE_USER")]
@@ -151,6 +166,11 @@ struct ServeArgs {
     /// On by default with dev auth, off with verified tokens.
     #[arg(long, env = "WORKBOOKD_CONTROL_PLANE")]
     control_plane: Option<bool>,
+    /// A host name to answer to besides IP addresses and `localhost` while tokens are not
+    /// verified (dev auth) and on the control plane (repeat, or separate with commas). Other
+    /// names are refused: a web page whose name was rebound to this machine gets no data.
+    #[arg(long = "allowed-host", env = "WORKBOOKD_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
     /// Fault-injection rules (JSON, `{"rules": [...]}`) in force from the start; see
     /// `PUT /_workbookd/faults`.
     #[arg(long, env = "WORKBOOKD_FAULTS")]
@@ -183,6 +203,10 @@ impl Default for ServeArgs {
             max_body_bytes: graph::ServerConfig::default().max_json_bytes,
             checkpoint_records: host::Config::default().checkpoint_records,
             request_timeout: Duration::from_secs(120),
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(90),
+            max_connections: None,
             throttle_user: None,
             throttle_app: None,
             max_workbook_bytes: book::Limits::default().max_total_bytes,
@@ -197,6 +221,7 @@ impl Default for ServeArgs {
             seed_user: graph::auth::DEV_USER.to_string(),
             seed_tenant: None,
             control_plane: None,
+            allowed_hosts: Vec::new(),
             faults: None,
             log_format: LogFormat::Text,
             log: "info".to_string(),
@@ -445,12 +470,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_upload_bytes: args.max_upload_bytes,
         max_json_bytes: args.max_body_bytes,
         request_timeout: args.request_timeout,
+        body_timeout: args.body_timeout,
         throttle_user: args.throttle_user,
         throttle_app: args.throttle_app,
         control_plane,
         seed,
+        allowed_hosts: args.allowed_hosts.clone(),
     };
-    let app = graph::router(host.clone(), server_config);
+    let app = graph::router(host.clone(), server_config)
+        .layer(axum::middleware::from_fn(conn::track))
+        .into_make_service_with_connect_info::<conn::ConnInfo>();
+    // Room under the open-file limit for the data directory's files and the journal.
+    let fd_room = conn::open_files_limit().map_or(10_000, |n| n.saturating_sub(64).max(16));
+    let limits = conn::Limits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections.unwrap_or(10_000.min(fd_room)),
+    };
     let served = match tls_files {
         Some((cert, key)) => {
             let config = tls::server_config(&cert, &key)?;
@@ -458,10 +494,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             tracing::info!("TLS certificate {}", cert.display());
             // The one line on stdout: scripts and tests wait for it to learn the port.
             println!("workbookd listening on https://{local}");
+            let listener = conn::GuardedListener::new(listener, limits);
             axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
         }
         None => {
             println!("workbookd listening on http://{local}");
+            let listener = conn::GuardedListener::new(listener, limits);
             axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
         }
     };

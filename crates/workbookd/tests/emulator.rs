@@ -78,7 +78,7 @@ fn seed_state_and_reset() {
     assert!(dev_items(&during).contains_key("/Mine.xlsx"));
 
     // Reset: everything is dropped, then the seed is back as new items with the original cells.
-    let r = server.call("POST", "/_workbookd/reset", &[], b"");
+    let r = server.call("POST", "/_workbookd/reset", &[("Authorization", DEV)], b"");
     assert_eq!(r.status, 204, "{}", r.text());
     assert!(r.body.is_empty());
     let after = state(&server);
@@ -308,8 +308,14 @@ fn injected_faults_fail_matching_requests_as_graph_does() {
     assert_eq!(server.as_user(DEV, "GET", sheets, None, "").status, 200);
 
     // Every second worksheet list is throttled, once, with Retry-After.
-    let put =
-        |body: &str| server.call("PUT", "/_workbookd/faults", &[("Content-Type", "application/json")], body.as_bytes());
+    let put = |body: &str| {
+        server.call(
+            "PUT",
+            "/_workbookd/faults",
+            &[("Content-Type", "application/json"), ("Authorization", DEV)],
+            body.as_bytes(),
+        )
+    };
     let r = put(
         r#"{"rules":[{"fault":"throttle","method":"GET","path":"*/workbook/worksheets","every":2,"times":1,"retryAfter":2}]}"#,
     );
@@ -337,7 +343,7 @@ fn injected_faults_fail_matching_requests_as_graph_does() {
     // Bad rules are refused and leave the rules as they were; DELETE removes them all.
     assert_eq!(put(r#"[{"fault":"explode"}]"#).error().0, 400);
     assert_eq!(server.as_user(DEV, "GET", sheets, None, "").status, 403);
-    assert_eq!(server.call("DELETE", "/_workbookd/faults", &[], b"").status, 204);
+    assert_eq!(server.call("DELETE", "/_workbookd/faults", &[("Authorization", DEV)], b"").status, 204);
     assert_eq!(server.as_user(DEV, "GET", sheets, None, "").status, 200);
 }
 
@@ -347,8 +353,14 @@ fn injected_session_faults_expire_sessions_and_force_polling() {
     let item = server.upload(DEV, "Book.xlsx", &book());
     let session = server.session(DEV, &item, true);
     let sheets = format!("/v1.0/me/drive/items/{item}/workbook/worksheets");
-    let put =
-        |body: &str| server.call("PUT", "/_workbookd/faults", &[("Content-Type", "application/json")], body.as_bytes());
+    let put = |body: &str| {
+        server.call(
+            "PUT",
+            "/_workbookd/faults",
+            &[("Content-Type", "application/json"), ("Authorization", DEV)],
+            body.as_bytes(),
+        )
+    };
     assert_eq!(put(r#"[{"fault":"sessionExpired","path":"*/workbook/worksheets","times":1}]"#).status, 200);
     // A sessionless call passes; the call in the session finds it expired, and it stays so.
     assert_eq!(server.as_user(DEV, "GET", &sheets, None, "").status, 200);

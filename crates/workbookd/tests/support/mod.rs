@@ -137,13 +137,20 @@ impl Server {
     }
 
     fn spawn_to(args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_workbookd"))
-            .args(args)
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("start workbookd");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_workbookd"));
+        command.args(args).envs(env.iter().copied()).stderr(stderr);
+        Server::from_command(command)
+    }
+
+    /// The path of the server binary under test.
+    pub fn binary() -> &'static str {
+        env!("CARGO_BIN_EXE_workbookd")
+    }
+
+    /// A server started by a command of the caller's (a wrapper around the binary), which must
+    /// print the ready line on stdout.
+    pub fn from_command(mut command: Command) -> Server {
+        let mut child = command.stdout(Stdio::piped()).spawn().expect("start workbookd");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("ready line");
         let addr = line.trim().strip_prefix("workbookd listening on http://").expect("the ready line").to_string();
