@@ -60,6 +60,11 @@ NOT_APPLICABLE = {
     ("workbookrange-resizedrange", 0): "a whole worksheet cannot grow",
     ("worksheet-range", 1): "the whole worksheet's 17 billion cells: workbookd answers rangeExceedsLimit"
     " unless $select leaves the cells out",
+    ("tablerow-update", 0): "PATCH rows/{index} is answered 400 ApiNotFound by Graph itself"
+    " (msgraph-sdk-dotnet#2699, microsoft-graph-docs-contrib#8426 and #9041), and so by workbookd;"
+    " rows/itemAt(index=n) is served",
+    ("tablerow-range", 0): "rows/{index}/range is answered 400 ApiNotFound by Graph itself"
+    " (microsoft-graph-docs#11463), and so by workbookd; rows/itemAt(index=n)/range is served",
 }
 
 # Values for a body's placeholders, by property name.

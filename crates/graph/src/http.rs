@@ -23,6 +23,7 @@ use crate::resolve::{resolve, ApiVersion, Operation};
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
 const SESSION_HEADER: &str = "workbook-session-id";
+const OPERATION: HeaderName = HeaderName::from_static("x-workbookd-operation");
 /// `Server: workbookd/{version}` on every response, so a client's logs show what answered.
 const SERVER: HeaderValue = HeaderValue::from_static(concat!("workbookd/", env!("CARGO_PKG_VERSION")));
 
@@ -360,6 +361,13 @@ async fn serve_logged(app: App, method: Method, request: Request, in_batch: bool
         }
     }
     let operation = operation_name.as_deref().unwrap_or("unresolved");
+    // Which operation the path resolved to (its Graph reference page), for a client's logs and
+    // for tests that tell a routing failure from an operation's own answer.
+    if let Ok(v) = HeaderValue::from_str(operation) {
+        if operation_name.is_some() {
+            response.headers_mut().insert(OPERATION, v);
+        }
+    }
     metrics.observe(operation, response.status().as_u16(), started.elapsed());
     log_request(&method, &path, operation, &response, started);
     response

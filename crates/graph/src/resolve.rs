@@ -478,6 +478,46 @@ fn unquote<'a>(text: &Cow<'a, str>, from: usize, to: usize) -> Cow<'a, str> {
     }
 }
 
+/// Arguments whose separating commas are missing (`row=0column=0`): std-uritemplate 2.0.12,
+/// which msgraph-sdk for Python expands its URL templates with, drops a literal `,` that follows
+/// an expression, so that SDK sends `cell(row=0column=0)` and `offsetRange(rowOffset=1columnOffset=1)`.
+/// A number or boolean run into a `name=` is read as two arguments: the values up to each next
+/// name, with that name, in order; `None` when the value is an ordinary one.
+fn run_together(value: &str) -> Option<(Vec<(String, String)>, &str)> {
+    let mut out = Vec::new();
+    let mut rest = value.trim();
+    loop {
+        if rest.starts_with('\'') {
+            break;
+        }
+        let literal_end = ["true", "false"]
+            .iter()
+            .find(|b| rest.len() >= b.len() && rest[..b.len()].eq_ignore_ascii_case(b))
+            .map(|b| b.len())
+            .unwrap_or_else(|| {
+                let sign = usize::from(rest.starts_with('-'));
+                sign + rest[sign..].bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count()
+            });
+        let after = &rest[literal_end..];
+        let name_len = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+        let starts_name = after.as_bytes().first().is_some_and(u8::is_ascii_alphabetic);
+        if literal_end == 0 || !starts_name || after.as_bytes().get(name_len) != Some(&b'=') {
+            break;
+        }
+        out.push((rest[..literal_end].to_string(), after[..name_len].to_string()));
+        rest = &after[name_len + 1..];
+    }
+    (!out.is_empty()).then_some((out, rest))
+}
+
+fn unquote_owned(v: &str) -> String {
+    let v = v.trim();
+    match v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        Some(inner) => inner.replace("''", "'"),
+        None => v.to_string(),
+    }
+}
+
 /// Splits a decoded segment `name(a=1,b='x,y')` into its name and arguments.
 fn parse_segment(text: Cow<'_, str>) -> Result<Segment<'_>, GraphError> {
     let Some(open) = text.find('(') else { return Ok(Segment { name: text, args: None, call: false }) };
@@ -510,7 +550,18 @@ fn parse_segment(text: Cow<'_, str>) -> Result<Segment<'_>, GraphError> {
             Some(i) => {
                 let key = part[..i].trim();
                 let key_start = from + (part[..i].len() - part[..i].trim_start().len());
-                args.push((Some(slice(&text, key_start, key_start + key.len())), unquote(&text, from + i + 1, to)));
+                let key = slice(&text, key_start, key_start + key.len());
+                match run_together(&part[i + 1..]) {
+                    Some((more, last)) => {
+                        let mut key = key;
+                        for (value, next) in more {
+                            args.push((Some(key), Cow::Owned(value)));
+                            key = Cow::Owned(next);
+                        }
+                        args.push((Some(key), Cow::Owned(unquote_owned(last))));
+                    }
+                    None => args.push((Some(key), unquote(&text, from + i + 1, to))),
+                }
             }
             None => args.push((None, unquote(&text, from, to))),
         }
@@ -891,7 +942,9 @@ fn workbook_operation(m: &str, method: &str, item: ItemAddress, segs: &[Segment]
         ("POST", 2) if first.is_some_and(|s| s.is("functions") && s.args.is_none()) && segs[1].args.is_none() => {
             Some(Operation::FunctionCall { item: item.clone(), name: segs[1].name.to_string() })
         }
-        ("GET", 2) if first.is_some_and(|s| s.is("operations")) && !segs[1].name.is_empty() => {
+        ("GET", 2)
+            if first.is_some_and(|s| s.is("operations")) && !segs[1].name.is_empty() && segs[1].name != "$count" =>
+        {
             Some(Operation::OperationGet { item: item.clone(), id: segs[1].name.to_string() })
         }
         _ => workbook_resource(m, &item, segs)?,
@@ -1574,6 +1627,20 @@ mod tests {
         assert_eq!(seg.args.unwrap(), vec![(None, Cow::Borrowed("a=b"))]);
         let seg = parse_segment(Cow::Borrowed("f(')")).unwrap();
         assert_eq!(seg.args.unwrap(), vec![(None, Cow::Borrowed("'"))]);
+        // msgraph-sdk for Python runs arguments together (its template library drops commas).
+        let seg = parse_segment(Cow::Borrowed("cell(row=3column=-1)")).unwrap();
+        assert_eq!((seg.arg("row"), seg.arg("column")), (Some("3"), Some("-1")));
+        let seg = parse_segment(Cow::Borrowed("image(width=400height=300fittingMode='Fit')")).unwrap();
+        assert_eq!(
+            (seg.arg("width"), seg.arg("height"), seg.arg("fittingMode")),
+            (Some("400"), Some("300"), Some("Fit"))
+        );
+        let seg = parse_segment(Cow::Borrowed("usedRange(valuesOnly=truex=1)")).unwrap();
+        assert_eq!((seg.arg("valuesOnly"), seg.arg("x")), (Some("true"), Some("1")));
+        let seg = parse_segment(Cow::Borrowed("f(a=1b='x=y')")).unwrap();
+        assert_eq!((seg.arg("a"), seg.arg("b")), (Some("1"), Some("x=y")));
+        let seg = parse_segment(Cow::Borrowed("range(address='A1b=2')")).unwrap();
+        assert_eq!(seg.arg("address"), Some("A1b=2"));
         let empty = parse_segment(Cow::Borrowed("f()")).unwrap();
         assert_eq!((empty.args, empty.call), (None, true));
         assert!(parse_segment(Cow::Borrowed("f(a")).is_err());
