@@ -383,6 +383,16 @@ async fn serve(
 ) -> Result<Response, GraphError> {
     let resolved = resolve(method.as_str(), request.uri().path())?;
     *operation_name = Some(resolved.operation.name().to_string());
+    // Over the memory budget an upload is refused before its body is read.
+    if matches!(resolved.operation, Operation::ContentPut(_)) && app.host.over_memory_budget() {
+        return Err(GraphError::new(
+            503,
+            "serviceNotAvailable",
+            Some("serviceNotAvailable"),
+            "The server is over its memory budget; retry after the time given.",
+        )
+        .retry_after(5));
+    }
     let (mut ctx, operation) = prepare(app, resolved, request).await?;
     ctx.force_async = force_async;
     if operation == Operation::Batch {

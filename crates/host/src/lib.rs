@@ -4,8 +4,9 @@
 //! - One live [`Workbook`] per file, shared by its persistent sessions and by sessionless calls.
 //!   Its lock is fair (FIFO), so requests are applied one at a time in arrival order. A write is
 //!   applied, then its journal record is appended and synced by the store, then acknowledged.
-//! - A non-persistent session owns a private copy of the workbook as it was when the session was
-//!   created; nothing it does reaches the store.
+//! - A non-persistent session sees the workbook as it was when the session was created; nothing
+//!   it does reaches the store. Until it writes, or the shared workbook changes, it reads the
+//!   shared workbook itself; then it opens a private copy from the content of its start.
 //! - Sessions expire after a sliding idle time. Ending a session never loses an acknowledged write:
 //!   those are in the journal already.
 //! - Long-running createSession is an operation record polled by the client.
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 use book::{BookError, Edit, Limits, Record, Workbook};
 use store::{Conflict, DriveStore, Item, StoreError};
 
-use session::{EndReason, Operation, Session};
+use session::{EndReason, Operation, Session, Snapshot};
 pub use session::{OperationStatus, OperationView, Outcome, SessionInfo};
 pub use stats::{BookView, HostState, SessionView, Stats};
 
@@ -43,6 +44,10 @@ pub struct Config {
     /// Most workbooks kept in memory: past it, the least recently used are saved and unloaded
     /// (even with sessions on them; they are opened again on their next use).
     pub max_open_workbooks: usize,
+    /// The server's memory budget in bytes (resident set): above it, workbooks are unloaded,
+    /// least recently used first, and work that would load one, open a session's copy or take
+    /// an upload is refused with [`HostError::Busy`] until memory is back under it.
+    pub max_memory: Option<u64>,
 }
 
 impl Default for Config {
@@ -57,6 +62,7 @@ impl Default for Config {
             unload_after: Duration::from_secs(60),
             max_sessions_per_workbook: 25,
             max_open_workbooks: 256,
+            max_memory: None,
         }
     }
 }
@@ -83,6 +89,9 @@ pub enum HostError {
     /// An operation id that is unknown, or another user's.
     #[error("the operation was not found")]
     OperationNotFound,
+    /// Over the memory budget: try again in `retry_after`.
+    #[error("the server is over its memory budget")]
+    Busy { retry_after: Duration },
     #[error(transparent)]
     Book(BookError),
     #[error(transparent)]
@@ -112,6 +121,12 @@ struct BookState {
     generation: u64,
     /// Journal records since the last checkpoint.
     unsaved: u64,
+    /// What the file says, counted: the item's content revision plus the journal records after
+    /// it. A checkpoint leaves it as it is; every acknowledged edit adds one.
+    version: u64,
+    /// The stored content at `version`, kept for non-persistent sessions begun at that version
+    /// (each one that writes opens its own copy from it).
+    source: Option<(u64, Arc<store::Content>)>,
 }
 
 #[derive(Default)]
@@ -128,6 +143,8 @@ pub struct Host {
     config: Config,
     registry: Mutex<Registry>,
     stats: Stats,
+    /// The resident set at the last sample, in bytes (0 before the first).
+    resident: std::sync::atomic::AtomicU64,
 }
 
 /// Which workbook a call works on.
@@ -141,6 +158,9 @@ pub enum Target<'a> {
 enum Handle {
     Shared(Arc<tokio::sync::RwLock<BookState>>),
     Private(Arc<tokio::sync::RwLock<Workbook>>),
+    /// A non-persistent session with no copy of its own yet: the shared workbook while it is at
+    /// the session's version.
+    Snapshot(Arc<tokio::sync::RwLock<BookState>>, Arc<Snapshot>),
 }
 
 async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
@@ -152,7 +172,13 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> 
 
 impl Host {
     pub fn new(store: Arc<dyn DriveStore>, config: Config) -> Arc<Host> {
-        Arc::new(Host { store, config, registry: Mutex::new(Registry::default()), stats: Stats::default() })
+        Arc::new(Host {
+            store,
+            config,
+            registry: Mutex::new(Registry::default()),
+            stats: Stats::default(),
+            resident: std::sync::atomic::AtomicU64::new(0),
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn DriveStore> {
@@ -161,6 +187,37 @@ impl Host {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Reads the process's resident set (`VmRSS`); with a memory budget, the sweeper and the
+    /// admission checks use the last sample.
+    pub fn sample_memory(&self) -> u64 {
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_string();
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .map_or(0, |kib| kib * 1024);
+        self.resident.store(rss, std::sync::atomic::Ordering::Relaxed);
+        rss
+    }
+
+    /// Whether the last sample was over the memory budget.
+    pub fn over_memory_budget(&self) -> bool {
+        self.config.max_memory.is_some_and(|max| self.resident.load(std::sync::atomic::Ordering::Relaxed) > max)
+    }
+
+    /// Refuses new work that would take memory while over the budget: loading a workbook that
+    /// is not loaded (`item_id`), or any new copy (`None`).
+    fn admit(&self, item_id: Option<&str>) -> Result<()> {
+        if !self.over_memory_budget() {
+            return Ok(());
+        }
+        if item_id.is_some_and(|id| self.registry().books.contains_key(id)) {
+            return Ok(());
+        }
+        Err(HostError::Busy { retry_after: Duration::from_secs(5) })
     }
 
     /// Timings the host records (journal syncs, recalculation), for the metrics endpoint.
@@ -186,7 +243,13 @@ impl Host {
             return live.state.clone();
         }
         let live = reg.books.entry(item_id.to_string()).or_insert_with(|| LiveBook {
-            state: Arc::new(tokio::sync::RwLock::new(BookState { workbook: None, generation: 0, unsaved: 0 })),
+            state: Arc::new(tokio::sync::RwLock::new(BookState {
+                workbook: None,
+                generation: 0,
+                unsaved: 0,
+                version: 0,
+                source: None,
+            })),
             last_used: Instant::now(),
         });
         live.last_used = Instant::now();
@@ -211,32 +274,62 @@ impl Host {
         }
         state.generation = content.generation;
         state.unsaved = content.journal.len() as u64;
+        state.version = item.content_rev + content.journal.len() as u64;
         state.workbook = Some(wb);
         Ok(())
+    }
+
+    /// A private copy of the workbook as a snapshot's source has it.
+    fn open_copy(source: &store::Content, limits: &Limits) -> Result<Workbook> {
+        let mut wb = Workbook::open_with(source.bytes.clone(), limits).map_err(HostError::Unopenable)?;
+        wb.calculate_if_file_asks().map_err(HostError::Unopenable)?;
+        for raw in &source.journal {
+            wb.apply(&Record::from_bytes(raw).map_err(HostError::Unopenable)?).map_err(HostError::Unopenable)?;
+        }
+        Ok(wb)
+    }
+
+    /// A non-persistent session's own copy, opened from its snapshot on first need (its first
+    /// write, or a read after the shared workbook moved on).
+    async fn own_copy(&self, snap: &Arc<Snapshot>) -> Result<Arc<tokio::sync::RwLock<Workbook>>> {
+        if let Some(own) = snap.own() {
+            return Ok(own);
+        }
+        self.admit(None)?;
+        let (source, limits) = (snap.source.clone(), self.config.limits.clone());
+        let wb = blocking(move || Self::open_copy(&source, &limits)).await?;
+        Ok(snap.set_own(wb))
     }
 
     /// Opens a session on a file. A persistent one loads the shared live workbook; a
     /// non-persistent one opens its own copy of the file as it is now.
     pub async fn create_session(&self, user: &str, item_id: &str, persistent: bool) -> Result<SessionInfo> {
+        self.admit(Some(item_id))?;
         self.room_for_session(&self.registry(), item_id)?;
         let state = self.live(item_id);
         let mut guard = state.clone().write_owned().await;
         let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
-        let private = blocking(move || -> Result<Option<Workbook>> {
+        let snapshot = blocking(move || -> Result<Option<(u64, Arc<store::Content>)>> {
             Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
             if persistent {
                 return Ok(None);
             }
-            // The private copy: the stored content and journal, which hold every acknowledged write.
-            let content = store.content(&id)?;
-            let mut wb = Workbook::open_with(content.bytes.clone(), &limits).map_err(HostError::Unopenable)?;
-            wb.calculate_if_file_asks().map_err(HostError::Unopenable)?;
-            for raw in &content.journal {
-                wb.apply(&Record::from_bytes(raw).map_err(HostError::Unopenable)?).map_err(HostError::Unopenable)?;
-            }
-            Ok(Some(wb))
+            // The session's start: the stored content and journal, which hold every acknowledged
+            // write. Sessions begun at one version share it; none copies the workbook until it
+            // must (see `own_copy`).
+            let version = guard.version;
+            let source = match &guard.source {
+                Some((v, c)) if *v == version => c.clone(),
+                _ => {
+                    let content = Arc::new(store.content(&id)?);
+                    guard.source = Some((version, content.clone()));
+                    content
+                }
+            };
+            Ok(Some((version, source)))
         })
         .await?;
+        let private = snapshot.map(|(version, source)| Snapshot::new(version, source));
         let session = Session::new(user, item_id, persistent, private);
         let info = SessionInfo { id: session.id.clone(), persist_changes: persistent };
         let mut reg = self.registry();
@@ -370,12 +463,7 @@ impl Host {
 
     /// The session, checked against its owner and file, with its idle time reset. Returns its
     /// private workbook for a non-persistent session, `None` for a persistent one.
-    fn touch_session(
-        &self,
-        user: &str,
-        item_id: &str,
-        session_id: &str,
-    ) -> Result<Option<Arc<tokio::sync::RwLock<Workbook>>>> {
+    fn touch_session(&self, user: &str, item_id: &str, session_id: &str) -> Result<Option<Arc<Snapshot>>> {
         let mut reg = self.registry();
         let now = Instant::now();
         if let Some(s) = reg.sessions.get_mut(session_id) {
@@ -401,9 +489,13 @@ impl Host {
 
     /// Which workbook a call uses: a session's, or the shared one for sessionless calls.
     fn handle(&self, user: &str, item_id: &str, target: Target<'_>) -> Result<Handle> {
+        self.admit(Some(item_id))?;
         match target {
             Target::Session(id) => match self.touch_session(user, item_id, id)? {
-                Some(private) => Ok(Handle::Private(private)),
+                Some(snap) => Ok(match snap.own() {
+                    Some(own) => Handle::Private(own),
+                    None => Handle::Snapshot(self.live(item_id), snap),
+                }),
                 None => Ok(Handle::Shared(self.live(item_id))),
             },
             Target::Sessionless => Ok(Handle::Shared(self.live(item_id))),
@@ -424,6 +516,14 @@ impl Host {
             Some((EndReason::FileDeleted, _)) => HostError::SessionFileGone,
             _ => HostError::SessionRecreatable,
         })
+    }
+
+    /// The version a non-persistent session without its own copy reads at.
+    fn session_version(&self, user: &str, item_id: &str, target: Target<'_>) -> Option<u64> {
+        let Target::Session(id) = target else { return None };
+        let reg = self.registry();
+        let s = reg.sessions.get(id).filter(|s| s.user == user && s.item_id == item_id)?;
+        s.private.as_ref().map(|snap| snap.version)
     }
 
     pub fn refresh_session(&self, user: &str, item_id: &str, session_id: &str) -> Result<()> {
@@ -497,44 +597,66 @@ impl Host {
     ) -> Result<R> {
         let ready = |wb: &Workbook| !for_evaluation || wb.is_ready_for_evaluation();
         let make_ready = move |wb: &mut Workbook| if for_evaluation { wb.ready_for_evaluation() } else { Ok(()) };
-        match self.handle(user, item_id, target)? {
-            Handle::Private(wb) => {
-                let guard = wb.clone().read_owned().await;
-                if ready(&guard) {
-                    return blocking(move || f(&guard).map_err(HostError::Book)).await;
-                }
-                drop(guard);
-                let mut guard = wb.write_owned().await;
-                blocking(move || {
-                    make_ready(&mut guard).map_err(HostError::Book)?;
-                    f(&guard).map_err(HostError::Book)
-                })
-                .await
-            }
-            Handle::Shared(state) => {
-                // Reads share the workbook; only loading (or readying) it needs it to themselves.
-                let guard = state.clone().read_owned().await;
-                self.still_open(target)?;
-                if guard.workbook.as_ref().is_some_and(ready) {
-                    return blocking(move || {
-                        let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
-                        f(wb).map_err(HostError::Book)
-                    })
-                    .await;
-                }
-                drop(guard);
-                let mut guard = state.write_owned().await;
-                self.still_open(target)?;
-                let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
-                blocking(move || {
-                    Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
-                    let wb = guard.workbook.as_mut().ok_or(HostError::ItemNotFound)?;
-                    make_ready(wb).map_err(HostError::Book)?;
-                    f(wb).map_err(HostError::Book)
-                })
-                .await
-            }
+        let (state, snapshot) = match self.handle(user, item_id, target)? {
+            Handle::Private(wb) => return Self::read_private(wb, for_evaluation, f).await,
+            Handle::Shared(state) => (state, None),
+            Handle::Snapshot(state, snap) => (state, Some(snap)),
+        };
+        // A session that has not written reads the shared workbook while it is at its version.
+        let at = snapshot.as_ref().map(|s| s.version);
+        // Reads share the workbook; only loading (or readying) it needs it to themselves.
+        let guard = state.clone().read_owned().await;
+        self.still_open(target)?;
+        if guard.workbook.as_ref().is_some_and(ready) && at.is_none_or(|v| v == guard.version) {
+            return blocking(move || {
+                let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
+                f(wb).map_err(HostError::Book)
+            })
+            .await;
         }
+        let loaded_elsewhere = guard.workbook.is_some() && at.is_some_and(|v| v != guard.version);
+        drop(guard);
+        if let (Some(snap), true) = (&snapshot, loaded_elsewhere) {
+            return Self::read_private(self.own_copy(snap).await?, for_evaluation, f).await;
+        }
+        let mut guard = state.write_owned().await;
+        self.still_open(target)?;
+        let (store, limits, id) = (self.store.clone(), self.config.limits.clone(), item_id.to_string());
+        let done = blocking(move || {
+            Self::ensure_loaded(store.as_ref(), &limits, &id, &mut guard)?;
+            if at.is_some_and(|v| v != guard.version) {
+                // Moved on since the session began: the caller reads the session's own copy.
+                return Ok(Err(f));
+            }
+            let wb = guard.workbook.as_mut().ok_or(HostError::ItemNotFound)?;
+            make_ready(wb).map_err(HostError::Book)?;
+            f(wb).map(Ok).map_err(HostError::Book)
+        })
+        .await?;
+        match (done, snapshot) {
+            (Ok(r), _) => Ok(r),
+            (Err(f), Some(snap)) => Self::read_private(self.own_copy(&snap).await?, for_evaluation, f).await,
+            (Err(_), None) => Err(HostError::ItemNotFound),
+        }
+    }
+
+    /// A read of a session's own copy.
+    async fn read_private<R: Send + 'static>(
+        wb: Arc<tokio::sync::RwLock<Workbook>>,
+        for_evaluation: bool,
+        f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
+    ) -> Result<R> {
+        let guard = wb.clone().read_owned().await;
+        if !for_evaluation || guard.is_ready_for_evaluation() {
+            return blocking(move || f(&guard).map_err(HostError::Book)).await;
+        }
+        drop(guard);
+        let mut guard = wb.write_owned().await;
+        blocking(move || {
+            guard.ready_for_evaluation().map_err(HostError::Book)?;
+            f(&guard).map_err(HostError::Book)
+        })
+        .await
     }
 
     /// Like [`Host::read`] for reads that take microseconds (a few cells, the sheet list): when the
@@ -551,12 +673,13 @@ impl Host {
                 let guard = wb.read().await;
                 f(&guard).map_err(HostError::Book)
             }
-            Handle::Shared(state) => {
+            Handle::Shared(state) | Handle::Snapshot(state, _) => {
+                let at = self.session_version(user, item_id, target);
                 let guard = state.read().await;
                 self.still_open(target)?;
                 match guard.workbook.as_ref() {
-                    Some(wb) => f(wb).map_err(HostError::Book),
-                    None => {
+                    Some(wb) if at.is_none_or(|v| v == guard.version) => f(wb).map_err(HostError::Book),
+                    _ => {
                         drop(guard);
                         self.read(user, item_id, target, f).await
                     }
@@ -575,7 +698,13 @@ impl Host {
         edit: Edit,
         then: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
     ) -> Result<R> {
-        match self.handle(user, item_id, target)? {
+        let handle = match self.handle(user, item_id, target)? {
+            // A non-persistent session's first write: its own copy now.
+            Handle::Snapshot(_, snap) => Handle::Private(self.own_copy(&snap).await?),
+            other => other,
+        };
+        match handle {
+            Handle::Snapshot(..) => Err(HostError::SessionRecreatable),
             Handle::Private(wb) => {
                 let mut guard = wb.write_owned().await;
                 let stats = self.stats.clone();
@@ -624,6 +753,7 @@ impl Host {
                         return Err(e.into());
                     }
                     guard.unsaved += 1;
+                    guard.version += 1;
                     let wb = guard.workbook.as_ref().ok_or(HostError::ItemNotFound)?;
                     let out = then(wb).map_err(HostError::Book);
                     if guard.unsaved >= config.checkpoint_records {
@@ -785,8 +915,14 @@ impl Host {
                 .filter(|(id, b)| !in_use.contains(*id) && now.duration_since(b.last_used) >= self.config.unload_after)
                 .map(|(id, b)| (id.clone(), b.state.clone()))
                 .collect();
-            // Over the cap: the least recently used go too, sessions or not.
-            let over = reg.books.len().saturating_sub(idle.len()).saturating_sub(self.config.max_open_workbooks);
+            // Over the cap: the least recently used go too, sessions or not; over the memory
+            // budget, the least recently used half of the rest.
+            let mut over = reg.books.len().saturating_sub(idle.len()).saturating_sub(self.config.max_open_workbooks);
+            if let Some(max) = self.config.max_memory {
+                if self.sample_memory() > max {
+                    over = over.max(reg.books.len().saturating_sub(idle.len()).div_ceil(2));
+                }
+            }
             if over > 0 {
                 let mut rest: Vec<(&String, &LiveBook)> =
                     reg.books.iter().filter(|(id, _)| !idle.iter().any(|(i, _)| i == *id)).collect();
@@ -844,6 +980,7 @@ impl Host {
                 user: s.user.clone(),
                 item_id: s.item_id.clone(),
                 persistent: s.persistent,
+                own_copy: s.private.as_ref().is_some_and(|p| p.own().is_some()),
                 idle: now.saturating_duration_since(s.last_activity),
             })
             .collect();

@@ -1,6 +1,6 @@
 //! Sessions and long-running operations as records.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use book::Workbook;
@@ -20,20 +20,48 @@ pub(crate) struct Session {
     pub item_id: String,
     pub persistent: bool,
     pub last_activity: Instant,
-    /// The private copy of a non-persistent session.
-    pub private: Option<Arc<tokio::sync::RwLock<Workbook>>>,
+    /// What a non-persistent session sees: the file as it was when the session began.
+    pub private: Option<Arc<Snapshot>>,
 }
 
 impl Session {
-    pub fn new(user: &str, item_id: &str, persistent: bool, private: Option<Workbook>) -> Session {
+    pub fn new(user: &str, item_id: &str, persistent: bool, private: Option<Snapshot>) -> Session {
         Session {
             id: new_session_id(),
             user: user.to_string(),
             item_id: item_id.to_string(),
             persistent,
             last_activity: Instant::now(),
-            private: private.map(|wb| Arc::new(tokio::sync::RwLock::new(wb))),
+            private: private.map(Arc::new),
         }
+    }
+}
+
+/// A non-persistent session's workbook. Until the session first writes, or the shared workbook
+/// changes, it reads the shared workbook itself: twenty-five sessions that only read cost one
+/// workbook, not twenty-six. Then it gets its own copy, opened from the content of its start.
+pub(crate) struct Snapshot {
+    /// The shared workbook's version when the session began.
+    pub version: u64,
+    /// The stored content of that version (shared by the sessions begun at it).
+    pub source: Arc<store::Content>,
+    own: Mutex<Option<Arc<tokio::sync::RwLock<Workbook>>>>,
+}
+
+impl Snapshot {
+    pub fn new(version: u64, source: Arc<store::Content>) -> Snapshot {
+        Snapshot { version, source, own: Mutex::new(None) }
+    }
+
+    /// The session's own copy, once it has one.
+    pub fn own(&self) -> Option<Arc<tokio::sync::RwLock<Workbook>>> {
+        self.own.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Keeps `wb` as the session's own copy, unless a concurrent call made one first.
+    pub fn set_own(&self, wb: Workbook) -> Arc<tokio::sync::RwLock<Workbook>> {
+        let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        own.get_or_insert_with(|| Arc::new(tokio::sync::RwLock::new(wb))).clone()
     }
 }
 

@@ -43,6 +43,9 @@ pub struct SessionView {
     pub user: String,
     pub item_id: String,
     pub persistent: bool,
+    /// A non-persistent session holds its own copy of the workbook (it has written, or the
+    /// shared workbook moved on since it began); until then it reads the shared one.
+    pub own_copy: bool,
     /// Time since the session was last used.
     pub idle: Duration,
 }

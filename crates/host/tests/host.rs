@@ -83,6 +83,49 @@ async fn non_persistent_sessions_work_on_a_private_copy() {
     assert_eq!(stored_a1(host.store().as_ref(), &item), Value::Number(5.0));
 }
 
+/// Non-persistent sessions that only read share the live workbook; one that writes, or one read
+/// after the shared workbook changed, opens a copy of its own from the content of its start.
+#[tokio::test(flavor = "multi_thread")]
+async fn non_persistent_sessions_copy_only_when_they_must() {
+    let host = Host::new(Arc::new(MemoryStore::new()), Config::default());
+    let item = upload(&host, "alice").await;
+    let readers: Vec<String> = futures_ids(&host, &item, 5).await;
+    for id in &readers {
+        assert_eq!(a3(&host, &item, Target::Session(id)).await, Value::Number(3.0));
+    }
+    let copies = |host: &Host| host.state().sessions.iter().filter(|s| s.own_copy).count();
+    assert_eq!(copies(&host), 0, "reading sessions share the workbook");
+    // One writes: it alone gets a copy, and only it sees its write.
+    host.write("alice", &item, Target::Session(&readers[0]), set_a1(100.0), |_| Ok(())).await.unwrap();
+    assert_eq!(copies(&host), 1);
+    assert_eq!(a3(&host, &item, Target::Session(&readers[0])).await, Value::Number(102.0));
+    assert_eq!(a3(&host, &item, Target::Session(&readers[1])).await, Value::Number(3.0));
+    assert_eq!(copies(&host), 1);
+    // The shared workbook changes: a session begun before reads its start, from a copy.
+    host.write("alice", &item, Target::Sessionless, set_a1(7.0), |_| Ok(())).await.unwrap();
+    assert_eq!(a3(&host, &item, Target::Sessionless).await, Value::Number(9.0));
+    assert_eq!(a3(&host, &item, Target::Session(&readers[2])).await, Value::Number(3.0));
+    let peeked = host.peek("alice", &item, Target::Session(&readers[3]), |wb| Ok(wb.cell("Sheet1", 0, 0)?.value));
+    assert_eq!(peeked.await.unwrap(), Value::Number(1.0));
+    // A session begun now starts from the new content, and shares it.
+    let late = host.create_session("alice", &item, false).await.unwrap();
+    assert_eq!(a3(&host, &item, Target::Session(&late.id)).await, Value::Number(9.0));
+    assert!(!host.state().sessions.iter().any(|s| s.id == late.id && s.own_copy));
+    // A checkpoint changes no content: sessions still share.
+    host.flush(&item).await.unwrap();
+    assert_eq!(a3(&host, &item, Target::Session(&late.id)).await, Value::Number(9.0));
+    assert!(!host.state().sessions.iter().any(|s| s.id == late.id && s.own_copy));
+    assert_eq!(stored_a1(host.store().as_ref(), &item), Value::Number(7.0));
+}
+
+async fn futures_ids(host: &Host, item: &str, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(host.create_session("alice", item, false).await.unwrap().id);
+    }
+    ids
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sessions_belong_to_their_user_and_file() {
     let host = Host::new(Arc::new(MemoryStore::new()), Config::default());

@@ -124,6 +124,12 @@ struct ServeArgs {
     /// How long a kept-alive connection may sit idle between requests; then it is closed.
     #[arg(long, env = "WORKBOOKD_IDLE_TIMEOUT", default_value = "90s", value_parser = graph::parse_duration)]
     idle_timeout: Duration,
+    /// The server's memory budget (resident set), like `4GiB` or `512MiB`: above it, workbooks
+    /// are unloaded (least recently used first) and work that would take more memory (opening a
+    /// workbook, a non-persistent session's copy, an upload) is refused with 503
+    /// serviceNotAvailable and Retry-After until memory is back under it. Off by default.
+    #[arg(long, env = "WORKBOOKD_MAX_MEMORY", value_parser = parse_bytes)]
+    max_memory: Option<u64>,
     /// Most connections open at once; one more is answered 503 with Retry-After and closed.
     /// By default 10,000, or fewer under the process's open-file limit.
     #[arg(long, env = "WORKBOOKD_MAX_CONNECTIONS")]
@@ -207,6 +213,7 @@ impl Default for ServeArgs {
             body_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(90),
             max_connections: None,
+            max_memory: None,
             throttle_user: None,
             throttle_app: None,
             max_workbook_bytes: book::Limits::default().max_total_bytes,
@@ -415,6 +422,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         checkpoint_records: args.checkpoint_records.max(1),
         max_sessions_per_workbook: args.max_sessions_per_workbook,
         max_open_workbooks: args.max_open_workbooks,
+        max_memory: args.max_memory,
         limits: book::Limits {
             max_total_bytes: args.max_workbook_bytes,
             max_part_bytes: book::Limits::default().max_part_bytes.min(args.max_workbook_bytes),
@@ -507,6 +515,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // Journals are durable already; saving now only makes the next start quicker.
     host.checkpoint_all().await;
     served.map_err(|e| e.to_string())
+}
+
+/// A size in bytes: a number with an optional `KiB`, `MiB`, `GiB` (or `K`, `M`, `G`) suffix.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a size (like 512MiB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("'{text}': the unit is one of KiB, MiB, GiB")),
+    };
+    n.checked_mul(factor).ok_or_else(|| format!("'{text}' is too large"))
 }
 
 async fn shutdown_signal() {

@@ -434,3 +434,39 @@ fn start_up_removes_what_failed_writes_and_crashes_left() {
     assert!(!content.join("no-such-item").exists());
     assert_eq!(cell(&server, "Bearer dev", &item, None), json!(5));
 }
+
+/// Over its memory budget the server sheds and refuses work that takes memory (503 with
+/// Retry-After), and goes on answering reads of what it holds and downloads.
+#[test]
+fn over_the_memory_budget_new_work_is_refused_not_killed() {
+    // A budget below any process's size: over it from the first sample on. The file is seeded,
+    // since uploads are refused too.
+    let seed = tempfile::tempdir().unwrap();
+    std::fs::write(seed.path().join("Big.xlsx"), book(3.0)).unwrap();
+    let server = Server::start(&["--max-memory", "1MiB", "--seed", seed.path().to_str().unwrap()]);
+    let token = "Bearer dev";
+    let meta = server.as_user(token, "GET", "/v1.0/me/drive/root:/Big.xlsx", None, "");
+    let item = meta.json()["id"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = server.as_user(token, "POST", &format!("/v1.0/me/drive/items/{item}/workbook/createSession"), None, "{}");
+    assert_eq!(r.error(), (503, "serviceNotAvailable".to_string(), "serviceNotAvailable".to_string()), "{}", r.text());
+    assert!(r.header("retry-after").is_some());
+    let a1 = format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/range(address='A1')");
+    assert_eq!(server.as_user(token, "GET", &a1, None, "").status, 503);
+    let upload = server.call(
+        "PUT",
+        "/v1.0/me/drive/root:/More.xlsx:/content",
+        &[("Authorization", token), ("Content-Type", "application/octet-stream")],
+        &book(1.0),
+    );
+    assert_eq!(upload.status, 503, "{}", upload.text());
+    // Downloads, metadata and health go on.
+    assert_eq!(server.as_user(token, "GET", &format!("/v1.0/me/drive/items/{item}"), None, "").status, 200);
+    assert!(!server.download(token, &item).is_empty());
+    assert_eq!(server.call("GET", "/_workbookd/health", &[], b"").status, 200);
+    // The same calls with room to spare work.
+    let roomy = Server::start(&["--max-memory", "64GiB"]);
+    let item = roomy.upload(token, "Big.xlsx", &book(3.0));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(cell(&roomy, token, &item, None), json!(3));
+}
