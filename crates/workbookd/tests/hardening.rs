@@ -464,9 +464,20 @@ fn over_the_memory_budget_new_work_is_refused_not_killed() {
     assert_eq!(server.as_user(token, "GET", &format!("/v1.0/me/drive/items/{item}"), None, "").status, 200);
     assert!(!server.download(token, &item).is_empty());
     assert_eq!(server.call("GET", "/_workbookd/health", &[], b"").status, 200);
-    // The same calls with room to spare work.
-    let roomy = Server::start(&["--max-memory", "64GiB"]);
-    let item = roomy.upload(token, "Big.xlsx", &book(3.0));
+    // The same calls with room to spare work; a workbook that could not fit in the budget at
+    // all (800 bytes a cell: 96 MiB takes 125,829 cells) is refused as too large, not loaded.
+    let roomy = Server::start(&["--max-memory", "96MiB"]);
+    let item = roomy.upload(token, "Small.xlsx", &book(3.0));
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(cell(&roomy, token, &item, None), json!(3));
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for r in 0..13_000u32 {
+        for c in 0..10u16 {
+            ws.write_number(r, c, 1.0).unwrap();
+        }
+    }
+    let huge = roomy.upload(token, "Huge.xlsx", &wb.save_to_buffer().unwrap());
+    let r = roomy.as_user(token, "GET", &format!("/v1.0/me/drive/items/{huge}/workbook/worksheets"), None, "");
+    assert_eq!(r.error(), (400, "badRequest".to_string(), "unsupportedWorkbook".to_string()), "{}", r.text());
 }
