@@ -43,6 +43,17 @@ impl GraphError {
         GraphError::new(400, "badRequest", Some("invalidArgument"), message)
     }
 
+    /// 503 `serviceNotAvailable` with `Retry-After`: the server is over its memory budget.
+    pub fn over_memory_budget(retry_after: u64) -> Self {
+        GraphError::new(
+            503,
+            "serviceNotAvailable",
+            Some("serviceNotAvailable"),
+            "The server is over its memory budget; retry after the time given.",
+        )
+        .retry_after(retry_after.max(1))
+    }
+
     /// What Graph answers for a path its reference shows but its service does not route
     /// (reported for `PATCH tables/{t}/rows/{index}`): 400 with code `ApiNotFound`.
     pub fn api_not_found(message: impl Into<String>) -> Self {

@@ -439,13 +439,7 @@ pub(crate) fn host_error(e: HostError, workbook: bool) -> GraphError {
             "The workbook has too many open sessions; close one, or retry when one has expired.",
             retry_after.as_secs_f64().ceil().max(1.0) as u64,
         ),
-        HostError::Busy { retry_after } => GraphError::new(
-            503,
-            "serviceNotAvailable",
-            Some("serviceNotAvailable"),
-            "The server is over its memory budget; retry after the time given.",
-        )
-        .retry_after(retry_after.as_secs().max(1)),
+        HostError::Busy { retry_after } => GraphError::over_memory_budget(retry_after.as_secs()),
         HostError::Book(b) => book_error(b),
         HostError::Store(s) => store_error(s),
     };

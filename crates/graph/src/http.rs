@@ -385,13 +385,7 @@ async fn serve(
     *operation_name = Some(resolved.operation.name().to_string());
     // Over the memory budget an upload is refused before its body is read.
     if matches!(resolved.operation, Operation::ContentPut(_)) && app.host.over_memory_budget() {
-        return Err(GraphError::new(
-            503,
-            "serviceNotAvailable",
-            Some("serviceNotAvailable"),
-            "The server is over its memory budget; retry after the time given.",
-        )
-        .retry_after(5));
+        return Err(GraphError::over_memory_budget(5));
     }
     let (mut ctx, operation) = prepare(app, resolved, request).await?;
     ctx.force_async = force_async;

@@ -492,7 +492,7 @@ fn run_together(value: &str) -> Option<(Vec<(String, String)>, &str)> {
         }
         let literal_end = ["true", "false"]
             .iter()
-            .find(|b| rest.len() >= b.len() && rest[..b.len()].eq_ignore_ascii_case(b))
+            .find(|b| rest.as_bytes().get(..b.len()).is_some_and(|head| head.eq_ignore_ascii_case(b.as_bytes())))
             .map(|b| b.len())
             .unwrap_or_else(|| {
                 let sign = usize::from(rest.starts_with('-'));
@@ -1639,6 +1639,9 @@ mod tests {
         assert_eq!((seg.arg("valuesOnly"), seg.arg("x")), (Some("true"), Some("1")));
         let seg = parse_segment(Cow::Borrowed("f(a=1b='x=y')")).unwrap();
         assert_eq!((seg.arg("a"), seg.arg("b")), (Some("1"), Some("x=y")));
+        // Text after a value is sliced on character boundaries only.
+        assert!(parse_segment(Cow::Borrowed("f(a=27\u{7f6}x=1)")).is_ok());
+        assert!(parse_segment(Cow::Borrowed("f(a=t\u{e9}rue)")).is_ok());
         let seg = parse_segment(Cow::Borrowed("range(address='A1b=2')")).unwrap();
         assert_eq!(seg.arg("address"), Some("A1b=2"));
         let empty = parse_segment(Cow::Borrowed("f()")).unwrap();

@@ -127,7 +127,9 @@ struct ServeArgs {
     /// The server's memory budget (resident set), like `4GiB` or `512MiB`: above it, workbooks
     /// are unloaded (least recently used first) and work that would take more memory (opening a
     /// workbook, a non-persistent session's copy, an upload) is refused with 503
-    /// serviceNotAvailable and Retry-After until memory is back under it. Off by default.
+    /// serviceNotAvailable and Retry-After until memory is back under it; no workbook of more
+    /// cells than the budget holds at 800 bytes a cell is opened. By default three quarters of
+    /// the machine's memory.
     #[arg(long, env = "WORKBOOKD_MAX_MEMORY", value_parser = parse_bytes)]
     max_memory: Option<u64>,
     /// Most connections open at once; one more is answered 503 with Retry-After and closed.
@@ -415,6 +417,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         std::fs::create_dir_all(&args.data).map_err(|e| format!("cannot create {}: {e}", args.data.display()))?;
         Arc::new(store::LocalStore::open(&args.data).map_err(|e| format!("cannot open {}: {e}", args.data.display()))?)
     };
+    // By default three quarters of the machine's memory: the server sheds work before the
+    // kernel's OOM killer would end it.
+    let max_memory = args.max_memory.or_else(|| total_memory().map(|total| total / 4 * 3));
     let config = host::Config {
         persistent_idle: args.persistent_session_idle,
         nonpersistent_idle: args.nonpersistent_session_idle,
@@ -422,13 +427,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         checkpoint_records: args.checkpoint_records.max(1),
         max_sessions_per_workbook: args.max_sessions_per_workbook,
         max_open_workbooks: args.max_open_workbooks,
-        max_memory: args.max_memory,
+        max_memory,
         limits: book::Limits {
             max_total_bytes: args.max_workbook_bytes,
             max_part_bytes: book::Limits::default().max_part_bytes.min(args.max_workbook_bytes),
             // Under a memory budget no workbook is opened that could not fit in it: a formula
             // cell was measured at ~715 bytes in memory (4.9 M formulas, 3.5 GB), so 800 a cell.
-            max_cells: args.max_memory.map_or(args.max_workbook_cells, |m| args.max_workbook_cells.min(m / 800)),
+            max_cells: max_memory.map_or(args.max_workbook_cells, |m| args.max_workbook_cells.min(m / 800)),
             ..book::Limits::default()
         },
         ..host::Config::default()
@@ -517,6 +522,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // Journals are durable already; saving now only makes the next start quicker.
     host.checkpoint_all().await;
     served.map_err(|e| e.to_string())
+}
+
+/// The machine's memory (`MemTotal` of `/proc/meminfo`), when it can be read.
+fn total_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
 }
 
 /// A size in bytes: a number with an optional `KiB`, `MiB`, `GiB` (or `K`, `M`, `G`) suffix.
