@@ -8,7 +8,11 @@ seed and example count keep the run repeatable and short (about half a minute).
 
 Every check runs except `positive_data_acceptance`: the other keys in paths (tables, names,
 columns, rows, functions) are generated at random, and one that does not exist answers 404, as
-on Graph.
+on Graph; and `unsupported_method`: the document lists the served methods only, while a method
+the Kiota SDKs generate for a path but workbookd does not build answers 501 (a DELETE of a named
+item, a PATCH of the application), and `PATCH …/rows/{index}` answers Graph's own 400
+`ApiNotFound` (docs/graph-compatibility.md, "Call shapes the SDKs send"). A method no client
+sends still answers 405 with `Allow`, which the resolver's and the emulator's tests check.
 
 Usage: e2e/fuzz_openapi.py PATH/TO/workbookd [--max-examples N]
 """
@@ -47,7 +51,7 @@ def main() -> int:
             run = subprocess.run(
                 [schemathesis, "run", f"{base}/_workbookd/openapi.json",
                  "-H", f"Authorization: Bearer {token}",
-                 "--checks", "all", "--exclude-checks", "positive_data_acceptance",
+                 "--checks", "all", "--exclude-checks", "positive_data_acceptance,unsupported_method",
                  "--max-examples", examples, "--seed", "1", "--workers", "2", "--max-failures", "1000",
                  "--phases", "examples,coverage,fuzzing", "--no-color", "--generation-database", "none"],
                 cwd=tmp, env={**os.environ, "WORKBOOKD_ITEM_ID": item},

@@ -1256,9 +1256,8 @@ fn table_operation(
                     (_, [r, nav @ ..], Some(index)) if r.is("range") && r.args.is_none() => {
                         return range_operation(m, item, RangeBase::TableRow { sheet, table, index }, nav)
                     }
-                    ("PATCH" | "DELETE", [], None) => {
-                        return Err(GraphError::invalid_argument("itemAt needs an index in the URL for this call."))
-                    }
+                    // `rows/itemAt` with the index in a body is a POST (or GET) only.
+                    ("PATCH" | "DELETE", [], None) => return Err(GraphError::method_not_allowed(m, "rows/itemAt")),
                     _ => None,
                 });
             }
