@@ -51,7 +51,7 @@ pub struct ServerConfig {
     /// How long a request may run once its body is read: then 504 `gatewayTimeout`. A write
     /// still running goes on to completion (applied fully, or not at all if it had not started).
     pub request_timeout: std::time::Duration,
-    /// How long a client may take to send a request's body: then 408 `requestTimeout`.
+    /// How long a request's body may stall (no bytes arriving): then 408 `requestTimeout`.
     pub body_timeout: std::time::Duration,
     /// Requests each user may make (Graph's throttling; off when `None`).
     pub throttle_user: Option<crate::throttle::Budget>,
@@ -454,25 +454,45 @@ async fn prepare(
     } else if hint.lower() > limit as u64 {
         return Err(too_large());
     } else {
-        let read = tokio::time::timeout(app.config.body_timeout, axum::body::to_bytes(body, limit)).await;
-        let read = read.map_err(|_| {
-            GraphError::new(
+        read_body(body, limit, app.config.body_timeout).await.map_err(|e| match e {
+            BodyError::Stalled => GraphError::new(
                 408,
                 "requestTimeout",
                 None,
-                format!("The request body did not arrive within {} s.", app.config.body_timeout.as_secs_f64()),
-            )
-        })?;
-        read.map_err(|e| {
-            if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
-                too_large()
-            } else {
-                GraphError::bad_request(format!("The request body could not be read: {e}."))
-            }
+                format!("The request body stalled for {} s.", app.config.body_timeout.as_secs_f64()),
+            ),
+            BodyError::TooLarge => too_large(),
+            BodyError::Broken(e) => GraphError::bad_request(format!("The request body could not be read: {e}.")),
         })?
     };
     let ctx = Ctx { app, who, version: resolved.version, uri, headers, query, odata, force_async: false, body };
     Ok((ctx, resolved.operation))
+}
+
+enum BodyError {
+    /// No bytes for the body timeout: a client that stopped sending.
+    Stalled,
+    TooLarge,
+    Broken(String),
+}
+
+/// A request body of at most `limit` bytes. The timeout is for each wait between chunks, not
+/// the whole body, so a large upload on a slow link goes on while it makes progress.
+async fn read_body(mut body: Body, limit: usize, stall: std::time::Duration) -> Result<Bytes, BodyError> {
+    use http_body_util::BodyExt;
+    let mut out = Vec::new();
+    loop {
+        let frame = tokio::time::timeout(stall, body.frame()).await.map_err(|_| BodyError::Stalled)?;
+        let Some(frame) = frame else { break };
+        let frame = frame.map_err(|e| BodyError::Broken(e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limit {
+                return Err(BodyError::TooLarge);
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(out))
 }
 
 /// A `workbook-session-id` that is sent but empty, blank or not text names no session: the

@@ -118,7 +118,7 @@ struct ServeArgs {
     /// connection is closed.
     #[arg(long, env = "WORKBOOKD_HEADER_TIMEOUT", default_value = "30s", value_parser = graph::parse_duration)]
     header_timeout: Duration,
-    /// How long a client may take to send a request's body; then 408 requestTimeout.
+    /// How long a request's body may stall (no bytes arriving); then 408 requestTimeout.
     #[arg(long, env = "WORKBOOKD_BODY_TIMEOUT", default_value = "60s", value_parser = graph::parse_duration)]
     body_timeout: Duration,
     /// How long a kept-alive connection may sit idle between requests; then it is closed.
