@@ -28,7 +28,6 @@ import io
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -38,6 +37,8 @@ import msgraph
 import openpyxl
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
+
+from run import start
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -182,17 +183,6 @@ def body_for(method, template):
         "createSession": {"persistChanges": False},
         "calculate": {"calculationType": "Recalculate"},
     }.get(last, {})
-
-
-def start(binary, data_dir):
-    proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data", data_dir],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline().strip()
-    prefix = "workbookd listening on "
-    if not line.startswith(prefix):
-        proc.kill()
-        raise SystemExit(f"unexpected ready line: {line!r}")
-    return proc, line[len(prefix):]
 
 
 def call(method, url, body=None, headers=None, raw=None, with_headers=False):
