@@ -10,7 +10,7 @@ use support::{user, Server};
 
 /// Sheet1: `Sales` over A1:C5 (header, three rows, a total row); Sheet2: `Costs` over A1:B3.
 fn fixture() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = support::new_xlsx();
     let ws = wb.add_worksheet();
     for (i, (name, qty, price)) in [("pear", 3.0, 1.5), ("fig", 5.0, 2.0), ("plum", 7.0, 0.5)].iter().enumerate() {
         let r = i as u32 + 1;

@@ -117,7 +117,7 @@ fn workbook(items: &[String], book: usize) -> String {
 }
 
 fn upload_bytes(seq: u64) -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = support::new_xlsx();
     let ws = wb.add_worksheet();
     ws.write_number(0, 0, seq as f64).unwrap();
     ws.write_number(0, 1, (seq * 2) as f64).unwrap();
@@ -409,7 +409,7 @@ fn uploaded_seq(server: &Server, token: &str, worker: usize) -> u64 {
 }
 
 fn seed_book() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = support::new_xlsx();
     wb.add_worksheet().set_name("Sheet1").unwrap();
     let t = wb.add_worksheet().set_name("T").unwrap();
     for (c, h) in ["Thread", "Seq", "Check"].iter().enumerate() {

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use support::{call_at, dev_token, user, Server};
 
 fn book(value: f64) -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = support::new_xlsx();
     let ws = wb.add_worksheet();
     ws.write_number(0, 0, value).unwrap();
     wb.save_to_buffer().unwrap()
@@ -470,7 +470,7 @@ fn over_the_memory_budget_new_work_is_refused_not_killed() {
     let item = roomy.upload(token, "Small.xlsx", &book(3.0));
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(cell(&roomy, token, &item, None), json!(3));
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = support::new_xlsx();
     let ws = wb.add_worksheet();
     for r in 0..13_000u32 {
         for c in 0..10u16 {

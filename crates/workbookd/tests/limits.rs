@@ -312,7 +312,7 @@ fn throttling_budgets_per_user_and_per_app() {
 /// of A1 recalculates 4 million products (about half a second here).
 fn slow_book() -> Vec<u8> {
     let rows = 20_000;
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = support::new_xlsx();
     let ws = wb.add_worksheet();
     for r in 0..rows {
         ws.write_number(r, 0, 1.0).unwrap();

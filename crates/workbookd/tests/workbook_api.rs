@@ -10,7 +10,7 @@ use support::{user, Server};
 /// Sheet1: a table `Sales` over A1:C5 (header, three rows, a total row), a formula over a
 /// structured reference in E1, names of every kind. Sheet 2: one value.
 fn fixture() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = support::new_xlsx();
     let ws = wb.add_worksheet();
     let rows = [("pear", 3.0, 1.5), ("fig", 5.0, 2.0), ("plum", 7.0, 0.5)];
     for (i, (name, qty, price)) in rows.iter().enumerate() {
@@ -457,7 +457,7 @@ fn worksheets_are_added_and_hidden() {
 
 #[test]
 fn visible_views_leave_hidden_rows_out() {
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = support::new_xlsx();
     let ws = wb.add_worksheet();
     for r in 0..4u32 {
         ws.write_number(r, 0, f64::from(r + 1)).unwrap();

@@ -297,9 +297,19 @@ fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// A new rust_xlsxwriter workbook whose bytes depend only on what is written to it: the
+/// library stamps the creation time in docProps/core.xml, so two builds of one fixture a second
+/// apart would differ and a "nothing was written" comparison would fail by the clock.
+pub fn new_xlsx() -> rust_xlsxwriter::Workbook {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2020, 1, 1).unwrap();
+    wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    wb
+}
+
 /// Sheet1: A1 = 1, A2 = 2, A3 = A1+A2 (cached 3), B1 = "label"; Sheet 2 empty.
 pub fn book() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut wb = new_xlsx();
     let ws = wb.add_worksheet();
     ws.write_number(0, 0, 1.0).unwrap();
     ws.write_number(1, 0, 2.0).unwrap();
