@@ -9,6 +9,7 @@ mod cellscan;
 pub mod edit;
 pub mod engine;
 pub mod error;
+pub mod fail_point;
 pub mod formula;
 pub mod functions;
 #[doc(hidden)]

@@ -175,6 +175,7 @@ impl Workbook {
     /// Applies a journal record. In automatic calculation mode dependents are recalculated.
     pub fn apply(&mut self, record: &Record) -> Result<()> {
         self.apply_edit(&record.edit)?;
+        crate::fail_point::hit(crate::fail_point::BEFORE_RECALC);
         self.seq = record.seq;
         if self.dirty && self.model.calc_mode != CalcMode::Manual {
             self.recalc()?;

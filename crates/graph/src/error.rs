@@ -54,6 +54,17 @@ impl GraphError {
         .retry_after(retry_after.max(1))
     }
 
+    /// 500 for a failure inside the server (a panic): Graph's unspecified error. After it, the
+    /// request's session is not to be used again.
+    pub fn internal() -> Self {
+        GraphError::new(
+            500,
+            "internalServerError",
+            Some("internalServerErrorUncategorized"),
+            "An unspecified error has occurred.",
+        )
+    }
+
     /// What Graph answers for a path its reference shows but its service does not route
     /// (reported for `PATCH tables/{t}/rows/{index}`): 400 with code `ApiNotFound`.
     pub fn api_not_found(message: impl Into<String>) -> Self {

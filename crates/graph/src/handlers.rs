@@ -440,6 +440,7 @@ pub(crate) fn host_error(e: HostError, workbook: bool) -> GraphError {
             retry_after.as_secs_f64().ceil().max(1.0) as u64,
         ),
         HostError::Busy { retry_after } => GraphError::over_memory_budget(retry_after.as_secs()),
+        HostError::Internal(_) => GraphError::internal(),
         HostError::Book(b) => book_error(b),
         HostError::Store(s) => store_error(s),
     };

@@ -350,7 +350,8 @@ async fn serve_logged(app: App, method: Method, request: Request, in_batch: bool
             ids.stamp(error_response(&error))
         }
         None => {
-            let served = serve(app, method.clone(), request, in_batch, force_async, &mut operation_name).await;
+            let serving = serve(app, method.clone(), request, in_batch, force_async, &mut operation_name);
+            let served = crate::catch_panic::CatchPanic(Box::pin(serving)).await.and_then(|answer| answer);
             ids.stamp(served.unwrap_or_else(|e| error_response(&e)))
         }
     };

@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod batch;
+mod catch_panic;
 mod control;
 mod drive;
 mod duration;

@@ -92,6 +92,10 @@ pub enum HostError {
     /// Over the memory budget: try again in `retry_after`.
     #[error("the server is over its memory budget")]
     Busy { retry_after: Duration },
+    /// A panic under the call (a bug here or in the calculation engine). The workbook it was
+    /// changing is reloaded from its store and journal, so nothing half-applied stays live.
+    #[error("an internal error occurred: {0}")]
+    Internal(String),
     #[error(transparent)]
     Book(BookError),
     #[error(transparent)]
@@ -163,10 +167,28 @@ enum Handle {
     Snapshot(Arc<tokio::sync::RwLock<BookState>>, Arc<Snapshot>),
 }
 
-async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+/// Whether a failed edit may have changed the workbook before it failed: anything but a plain
+/// refusal, and any refusal part-way through several edits.
+fn in_doubt_after(several: bool, e: &BookError) -> bool {
+    several || !matches!(e, BookError::InvalidEdit(_) | BookError::NoSuchSheet(_) | BookError::Address(_))
+}
+
+/// Runs `f` on the blocking pool. A panic in it is an [`HostError::Internal`]: whatever `f` held
+/// is dropped in the unwind, so a workbook it had taken out of its state (see `write`) is gone
+/// and reloads from the store and journal on next use.
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'static) -> Result<R> {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) if e.is_panic() => Err(HostError::Internal(panic_text(e.into_panic().as_ref()))),
+        Err(_) => Err(HostError::Internal("the call was cancelled".into())),
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic".into(),
     }
 }
 
@@ -232,7 +254,11 @@ impl Host {
     /// Runs a blocking store call off the async threads.
     pub async fn with_store<R: Send + 'static>(&self, f: impl FnOnce(&dyn DriveStore) -> R + Send + 'static) -> R {
         let store = self.store.clone();
-        blocking(move || f(store.as_ref())).await
+        // A store call holds no workbook: a panic in it goes on up to the request's own catch.
+        match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
+            Ok(r) => r,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     /// The live workbook state of a file, registered (not yet loaded) if new.
@@ -533,10 +559,14 @@ impl Host {
     /// Ends a session now as idle expiry would (fault injection: "the session expired").
     /// Returns whether there was such a session.
     pub fn expire_session(&self, session_id: &str) -> bool {
+        self.end_session(session_id, EndReason::Expired)
+    }
+
+    fn end_session(&self, session_id: &str, reason: EndReason) -> bool {
         let mut reg = self.registry();
         let found = reg.sessions.remove(session_id).is_some();
         if found {
-            reg.ended.insert(session_id.to_string(), (EndReason::Expired, Instant::now()));
+            reg.ended.insert(session_id.to_string(), (reason, Instant::now()));
         }
         found
     }
@@ -595,6 +625,23 @@ impl Host {
         for_evaluation: bool,
         f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
     ) -> Result<R> {
+        let private = self.session_version(user, item_id, target).is_some();
+        let done = self.read_readied_in(user, item_id, target, for_evaluation, f).await;
+        // Readying a session's own copy for evaluation changes it: after a panic it is in doubt.
+        if let (Err(HostError::Internal(_)), Target::Session(id), true) = (&done, target, private) {
+            self.end_session(id, EndReason::Failed);
+        }
+        done
+    }
+
+    async fn read_readied_in<R: Send + 'static>(
+        &self,
+        user: &str,
+        item_id: &str,
+        target: Target<'_>,
+        for_evaluation: bool,
+        f: impl FnOnce(&Workbook) -> Result<R, BookError> + Send + 'static,
+    ) -> Result<R> {
         let ready = |wb: &Workbook| !for_evaluation || wb.is_ready_for_evaluation();
         let make_ready = move |wb: &mut Workbook| if for_evaluation { wb.ready_for_evaluation() } else { Ok(()) };
         let (state, snapshot) = match self.handle(user, item_id, target)? {
@@ -628,8 +675,11 @@ impl Host {
                 // Moved on since the session began: the caller reads the session's own copy.
                 return Ok(Err(f));
             }
-            let wb = guard.workbook.as_mut().ok_or(HostError::ItemNotFound)?;
-            make_ready(wb).map_err(HostError::Book)?;
+            // Out of its state while readied: a panic drops it (see `write`).
+            let mut wb = guard.workbook.take().ok_or(HostError::ItemNotFound)?;
+            let readied = make_ready(&mut wb);
+            let wb = guard.workbook.insert(wb);
+            readied.map_err(HostError::Book)?;
             f(wb).map(Ok).map_err(HostError::Book)
         })
         .await?;
@@ -708,13 +758,24 @@ impl Host {
             Handle::Private(wb) => {
                 let mut guard = wb.write_owned().await;
                 let stats = self.stats.clone();
-                blocking(move || {
+                let several = matches!(edit, Edit::Several { .. });
+                let done = blocking(move || {
                     let edited = guard.edit(edit);
                     stats.observe_calc(guard.take_calc_time());
                     edited.map_err(HostError::Book)?;
                     then(&guard).map_err(HostError::Book)
                 })
-                .await
+                .await;
+                // A session's own copy keeps no journal to reload from: when an edit left it in
+                // doubt, the session ends (Graph: after a 500, the session is not to be used again).
+                if let (Err(e), Target::Session(id)) = (&done, target) {
+                    if matches!(e, HostError::Internal(_))
+                        || matches!(e, HostError::Book(b) if in_doubt_after(several, b))
+                    {
+                        self.end_session(id, EndReason::Failed);
+                    }
+                }
+                done
             }
             Handle::Shared(state) => {
                 let mut guard = state.write_owned().await;
@@ -723,28 +784,27 @@ impl Host {
                 let stats = self.stats.clone();
                 blocking(move || {
                     Self::ensure_loaded(store.as_ref(), &config.limits, &id, &mut guard)?;
-                    let generation = guard.generation;
-                    let Some(wb) = guard.workbook.as_mut() else { return Err(HostError::ItemNotFound) };
                     // A refused part of several edits may follow parts already applied.
                     let several = matches!(edit, Edit::Several { .. });
+                    let generation = guard.generation;
+                    // The workbook is out of its state while the edit runs: should the edit panic,
+                    // the unwind drops it and the next call reloads the store and journal, which
+                    // hold every acknowledged write and nothing of this one.
+                    let Some(mut wb) = guard.workbook.take() else { return Err(HostError::ItemNotFound) };
                     let edited = wb.edit(edit);
                     stats.observe_calc(wb.take_calc_time());
                     let record = match edited {
                         Ok(r) => r,
                         Err(e) => {
-                            // A refused edit changes nothing; one that failed half-way leaves the
+                            // A refused edit changed nothing; one that failed half-way leaves the
                             // workbook in doubt, so it is reloaded from the store next time.
-                            if several
-                                || !matches!(
-                                    e,
-                                    BookError::InvalidEdit(_) | BookError::NoSuchSheet(_) | BookError::Address(_)
-                                )
-                            {
-                                guard.workbook = None;
+                            if !in_doubt_after(several, &e) {
+                                guard.workbook = Some(wb);
                             }
                             return Err(HostError::Book(e));
                         }
                     };
+                    guard.workbook = Some(wb);
                     let started = Instant::now();
                     let appended = store.append_journal(&id, generation, &record.to_bytes());
                     stats.observe_journal_append(started.elapsed());

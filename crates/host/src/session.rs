@@ -76,6 +76,8 @@ pub(crate) enum EndReason {
     Expired,
     ContentReplaced,
     FileDeleted,
+    /// An edit of the session's own copy failed part-way or panicked.
+    Failed,
 }
 
 /// Graph's workbookOperationStatus, written in lower camel case on the wire.

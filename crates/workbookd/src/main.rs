@@ -409,6 +409,11 @@ fn init_logging(args: &ServeArgs) -> Result<logwriter::FlushGuard, String> {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let _log_guard = init_logging(&args)?;
+    // For tests of panic safety only: makes the document core panic at a named place.
+    if let Ok(list) = std::env::var("WORKBOOKD_FAIL_POINTS") {
+        book::fail_point::arm_from_list(&list).map_err(|e| format!("WORKBOOKD_FAIL_POINTS: {e}"))?;
+        tracing::warn!(fail_points = list, "fail points armed: requests that reach them will panic");
+    }
     let auth = auth_mode(&args).await?;
     let control_plane = args.control_plane.unwrap_or(matches!(auth, graph::AuthMode::Dev));
     let store: Arc<dyn store::DriveStore> = if args.in_memory {

@@ -481,3 +481,25 @@ fn over_the_memory_budget_new_work_is_refused_not_killed() {
     let r = roomy.as_user(token, "GET", &format!("/v1.0/me/drive/items/{huge}/workbook/worksheets"), None, "");
     assert_eq!(r.error(), (400, "badRequest".to_string(), "unsupportedWorkbook".to_string()), "{}", r.text());
 }
+
+/// A panic inside an edit (forced by a fail point between the change and the recalculation):
+/// Graph's 500 envelope rather than a dropped connection, and the workbook as it was before.
+#[test]
+fn a_panic_inside_an_edit_answers_500_and_changes_nothing() {
+    let server = Server::start_with_env(&[], &[("WORKBOOKD_FAIL_POINTS", "edit.before-recalc=1")]);
+    let alice = user("alice");
+    let item = server.upload(&alice, "Book.xlsx", &support::book());
+    let range = |a: &str| format!("/v1.0/me/drive/items/{item}/workbook/worksheets/Sheet1/range(address='{a}')");
+    let r = server.as_user(&alice, "PATCH", &range("A1"), None, r#"{"values":[[50]]}"#);
+    assert_eq!(r.error(), (500, "internalServerError".into(), "internalServerErrorUncategorized".into()));
+    assert!(r.json()["error"]["innerError"]["request-id"].as_str().is_some_and(|id| !id.is_empty()));
+    let r = server.as_user(&alice, "GET", &range("A1:A3"), None, "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["values"], json!([[1], [2], [3]]), "nothing of the panicked edit is live");
+    assert_eq!(server.download(&alice, &item), support::book(), "nothing was written");
+    // The fail point fired once: the same write now goes through.
+    let r = server.as_user(&alice, "PATCH", &range("A1"), None, r#"{"values":[[60]]}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = server.as_user(&alice, "GET", &range("A3"), None, "");
+    assert_eq!(r.json()["values"], json!([[62]]));
+}
