@@ -16,7 +16,7 @@ use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
-use crate::error::GraphError;
+use crate::error::{Code, GraphError};
 
 /// The tenant id of personal Microsoft accounts.
 pub const PERSONAL_ACCOUNTS_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -251,7 +251,7 @@ impl Claims {
 }
 
 fn invalid_token(message: impl Into<String>) -> GraphError {
-    GraphError::new(401, "InvalidAuthenticationToken", None, message)
+    GraphError::new(Code::InvalidAuthenticationToken, None, message)
 }
 
 /// The caller of a request, from its `Authorization` header.
@@ -411,9 +411,9 @@ impl Principal {
         let workbook = need == Need::Workbook;
         let denied = |message: &str| {
             if workbook {
-                GraphError::new(403, "forbidden", Some("accessDenied"), message)
+                GraphError::new(Code::Forbidden, Some("accessDenied"), message)
             } else {
-                GraphError::new(403, "accessDenied", None, message)
+                GraphError::new(Code::AccessDenied, None, message)
             }
         };
         if self.tenant.as_deref() == Some(PERSONAL_ACCOUNTS_TENANT) && workbook {
@@ -456,8 +456,8 @@ mod tests {
         assert_eq!((p.user_id.as_str(), p.is("A@B.C")), ("u1", true));
         assert!(p.check(Need::DriveRead).is_ok());
         let e = p.check(Need::Workbook).unwrap_err();
-        assert_eq!((e.status, e.code, e.inner_code), (403, "forbidden", Some("accessDenied")));
-        assert_eq!(p.check(Need::DriveWrite).unwrap_err().code, "accessDenied");
+        assert_eq!((e.status(), e.code.as_str(), e.inner_code), (403, "forbidden", Some("accessDenied")));
+        assert_eq!(p.check(Need::DriveWrite).unwrap_err().code.as_str(), "accessDenied");
     }
 
     #[test]
@@ -478,7 +478,7 @@ mod tests {
     fn missing_or_garbled_tokens_are_401() {
         for h in [None, Some("Basic abc"), Some("Bearer "), Some("Bearer a.!!!.c"), Some("Bearer a.e30.c")] {
             let e = auth_now(h, &AuthMode::Dev).unwrap_err();
-            assert_eq!((e.status, e.code), (401, "InvalidAuthenticationToken"), "{h:?}");
+            assert_eq!((e.status(), e.code.as_str()), (401, "InvalidAuthenticationToken"), "{h:?}");
         }
     }
 
@@ -510,7 +510,7 @@ mod tests {
         ];
         for (token, expect) in cases {
             let e = auth_now(Some(&token), &v).unwrap_err();
-            assert_eq!(e.status, 401);
+            assert_eq!(e.status(), 401);
             assert!(e.message.contains(expect), "{} vs {expect}", e.message);
         }
     }

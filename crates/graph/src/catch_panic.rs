@@ -49,7 +49,7 @@ mod tests {
         .await;
         let e = failed.unwrap_err();
         assert_eq!(
-            (e.status, e.code, e.inner_code),
+            (e.status(), e.code.as_str(), e.inner_code),
             (500, "internalServerError", Some("internalServerErrorUncategorized"))
         );
     }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::error::GraphError;
+use crate::error::{Code, GraphError};
 use crate::http::{error_response, App};
 
 /// Most items the state view lists; beyond it the view says it is truncated.
@@ -45,8 +45,7 @@ pub(crate) async fn when_enabled(
 ) -> Response {
     if !app.config.control_plane {
         return error_response(&GraphError::new(
-            404,
-            "itemNotFound",
+            Code::ItemNotFound,
             None,
             "The control plane is off (it is on by default with dev auth; see --control-plane).",
         ));
@@ -73,8 +72,7 @@ async fn write_allowed(app: &App, headers: &axum::http::HeaderMap) -> Result<(),
         let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest).trim_end_matches('/');
         if origin_host.is_empty() || !origin_host.eq_ignore_ascii_case(host) {
             return Err(GraphError::new(
-                403,
-                "accessDenied",
+                Code::AccessDenied,
                 None,
                 format!("Control-plane writes are not accepted from another origin ('{origin}')."),
             ));
@@ -87,7 +85,7 @@ async fn write_allowed(app: &App, headers: &axum::http::HeaderMap) -> Result<(),
 /// Drops every drive, item, session and live workbook, then seeds the drive `--seed` filled at
 /// start again: the server is as it was when it started on an empty data directory.
 pub(crate) async fn reset(State(app): State<App>) -> Response {
-    let failed = |e: String| error_response(&GraphError::new(500, "generalException", None, e));
+    let failed = |e: String| error_response(&GraphError::new(Code::GeneralException, None, e));
     if let Err(e) = app.host.reset().await {
         return failed(format!("The reset failed: {e}"));
     }
@@ -107,7 +105,7 @@ pub(crate) async fn state(State(app): State<App>) -> Response {
     let drives = app.host.with_store(drives_and_items).await;
     let drives = match drives {
         Ok(d) => d,
-        Err(e) => return error_response(&GraphError::new(500, "generalException", None, e.to_string())),
+        Err(e) => return error_response(&GraphError::new(Code::GeneralException, None, e.to_string())),
     };
     let secs = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
     let sessions: Vec<Value> = host

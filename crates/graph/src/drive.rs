@@ -3,17 +3,17 @@
 use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
-use store::{Drive, DriveStore, Item, StoreError};
+use store::{Drive, DriveStore, Item};
 
 use crate::auth::Principal;
-use crate::error::GraphError;
+use crate::error::{Code, GraphError};
 use crate::resolve::{DriveRef, ItemAddress, ItemRef};
 
 pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The drive an address names, if the caller may use it.
 pub fn locate_drive(store: &dyn DriveStore, who: &Principal, drive: &DriveRef) -> Result<Drive, GraphError> {
-    let denied = || GraphError::new(403, "accessDenied", None, "Access denied: the drive is not the caller's.");
+    let denied = || GraphError::new(Code::AccessDenied, None, "Access denied: the drive is not the caller's.");
     let found = match drive {
         DriveRef::Me => store.drive_for_owner(who.drive_owner()),
         DriveRef::User(key) if who.is(key) => store.drive_for_owner(who.drive_owner()),
@@ -23,7 +23,7 @@ pub fn locate_drive(store: &dyn DriveStore, who: &Principal, drive: &DriveRef) -
         DriveRef::Drive(id) => {
             // An unknown drive id answers as another user's does, so that a 403 tells nobody
             // that a drive exists.
-            let d = store.drive(id).map_err(store_error)?.ok_or_else(denied)?;
+            let d = store.drive(id).map_err(GraphError::from)?.ok_or_else(denied)?;
             // Site and group drives are shared; a user's drive is its owner's alone.
             if d.owner.starts_with("user:") && d.owner != who.drive_owner() {
                 return Err(denied());
@@ -31,40 +31,15 @@ pub fn locate_drive(store: &dyn DriveStore, who: &Principal, drive: &DriveRef) -
             return Ok(d);
         }
     };
-    found.map_err(store_error)
-}
-
-pub fn item_not_found() -> GraphError {
-    GraphError::new(404, "itemNotFound", None, "The resource could not be found.")
-}
-
-pub fn store_error(e: StoreError) -> GraphError {
-    match e {
-        StoreError::NotFound => item_not_found(),
-        StoreError::NameExists(name) => {
-            GraphError::new(409, "nameAlreadyExists", None, format!("An item named '{name}' already exists."))
-        }
-        StoreError::Invalid(m) => GraphError::new(400, "invalidRequest", None, m),
-        StoreError::GenerationChanged { .. } => {
-            GraphError::new(409, "conflict", Some("conflictUncategorized"), "The file changed during the request.")
-        }
-        StoreError::Io(m) => GraphError::new(500, "generalException", None, format!("Storage failed: {m}")),
-        // Graph's answer when the drive has no room: nothing was written; reads and deletes work.
-        StoreError::Full(m) => GraphError::new(
-            507,
-            "insufficientStorage",
-            Some("quotaLimitReached"),
-            format!("There is not enough storage to complete the request: {m}"),
-        ),
-    }
+    found.map_err(GraphError::from)
 }
 
 /// Walks `a/b/c` below `from`; `None` when some part is missing.
 pub fn walk(store: &dyn DriveStore, from: &str, path: &str) -> Result<Option<Item>, GraphError> {
-    let mut current = store.item(from).map_err(store_error)?;
+    let mut current = store.item(from).map_err(GraphError::from)?;
     for part in path.split('/').filter(|p| !p.is_empty()) {
         let Some(parent) = current else { return Ok(None) };
-        current = store.child(&parent.id, part).map_err(store_error)?;
+        current = store.child(&parent.id, part).map_err(GraphError::from)?;
     }
     Ok(current)
 }
@@ -72,15 +47,15 @@ pub fn walk(store: &dyn DriveStore, from: &str, path: &str) -> Result<Option<Ite
 /// The item an address names, which must exist on the drive.
 pub fn locate_item(store: &dyn DriveStore, drive: &Drive, address: &ItemAddress) -> Result<Item, GraphError> {
     let found = match &address.item {
-        ItemRef::Root => store.item(&drive.root_id).map_err(store_error)?,
+        ItemRef::Root => store.item(&drive.root_id).map_err(GraphError::from)?,
         ItemRef::Path(p) => walk(store, &drive.root_id, p)?,
-        ItemRef::Id(id) => store.item(id).map_err(store_error)?,
-        ItemRef::IdPath(base, p) => match store.item(base).map_err(store_error)? {
+        ItemRef::Id(id) => store.item(id).map_err(GraphError::from)?,
+        ItemRef::IdPath(base, p) => match store.item(base).map_err(GraphError::from)? {
             Some(b) if b.drive_id == drive.id => walk(store, &b.id, p)?,
             _ => None,
         },
     };
-    found.filter(|i| i.drive_id == drive.id).ok_or_else(item_not_found)
+    found.filter(|i| i.drive_id == drive.id).ok_or_else(GraphError::drive_item_not_found)
 }
 
 /// Where an upload goes: the parent folder id (creating missing folders) and the file name; or
@@ -92,47 +67,47 @@ pub enum UploadTarget {
 
 pub fn upload_target(store: &dyn DriveStore, drive: &Drive, address: &ItemAddress) -> Result<UploadTarget, GraphError> {
     let (base, path) = match &address.item {
-        ItemRef::Root => {
-            return Err(GraphError::new(400, "invalidRequest", None, "Cannot upload content to the root."))
-        }
+        ItemRef::Root => return Err(GraphError::new(Code::InvalidRequest, None, "Cannot upload content to the root.")),
         ItemRef::Id(_) => {
             let item = locate_item(store, drive, address)?;
             if item.is_folder {
-                return Err(GraphError::new(400, "invalidRequest", None, "Cannot upload content to a folder."));
+                return Err(GraphError::new(Code::InvalidRequest, None, "Cannot upload content to a folder."));
             }
             return Ok(UploadTarget::Existing(item));
         }
         ItemRef::Path(p) => (drive.root_id.clone(), p.clone()),
         ItemRef::IdPath(base, p) => {
-            let b =
-                store.item(base).map_err(store_error)?.filter(|b| b.drive_id == drive.id).ok_or_else(item_not_found)?;
+            let b = store
+                .item(base)
+                .map_err(GraphError::from)?
+                .filter(|b| b.drive_id == drive.id)
+                .ok_or_else(GraphError::drive_item_not_found)?;
             (b.id, p.clone())
         }
     };
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let Some((name, folders)) = parts.split_last() else {
-        return Err(GraphError::new(400, "invalidRequest", None, "The path names no file."));
+        return Err(GraphError::new(Code::InvalidRequest, None, "The path names no file."));
     };
     // Every name and the whole path are checked before a folder is made: a refused upload
     // leaves nothing behind.
     for part in &parts {
-        store::valid_name(part).map_err(store_error)?;
+        store::valid_name(part).map_err(GraphError::from)?;
     }
-    let base_item = store.item(&base).map_err(store_error)?.ok_or_else(item_not_found)?;
+    let base_item = store.item(&base).map_err(GraphError::from)?.ok_or_else(GraphError::drive_item_not_found)?;
     let base_path = folder_path(store, &base_item);
     let under_root = base_path.strip_prefix("/drive/root:").unwrap_or("").chars().count();
     let total = under_root + parts.iter().map(|p| p.chars().count() + 1).sum::<usize>();
     if total > store::MAX_PATH_CHARS {
         return Err(GraphError::new(
-            400,
-            "invalidRequest",
+            Code::InvalidRequest,
             None,
             format!("The path is {total} characters long; OneDrive takes at most {}.", store::MAX_PATH_CHARS),
         ));
     }
     let mut parent = base;
     for folder in folders {
-        parent = store.ensure_folder(&parent, folder).map_err(store_error)?.id;
+        parent = store.ensure_folder(&parent, folder).map_err(GraphError::from)?.id;
     }
     Ok(UploadTarget::New { parent_id: parent, name: (*name).to_string() })
 }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::GraphError;
+use crate::error::{Code, GraphError};
 
 /// How a matched request fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -213,18 +213,17 @@ fn injected(kind: FaultKind, retry_after: u64) -> Injected {
         FaultKind::AsyncSession => return Injected::ForceAsync,
         FaultKind::Throttle => GraphError::too_many_requests("Too many requests (injected).", retry_after),
         FaultKind::Unavailable => {
-            GraphError::new(503, "serviceNotAvailable", None, "The service is not available (injected).")
+            GraphError::new(Code::ServiceNotAvailable, None, "The service is not available (injected).")
                 .retry_after(retry_after)
         }
         FaultKind::Timeout => GraphError::new(
-            504,
-            "MaxRequestDurationExceeded",
+            Code::MaxRequestDurationExceeded,
             Some("gatewayTimeoutUncategorized"),
             "The request took too long (injected).",
         ),
-        FaultKind::Locked => GraphError::new(423, "resourceLocked", None, "The resource is locked (injected)."),
+        FaultKind::Locked => GraphError::new(Code::ResourceLocked, None, "The resource is locked (injected)."),
         FaultKind::WacToken => {
-            GraphError::new(403, "accessDenied", None, "Could not obtain a WAC access token (injected).")
+            GraphError::new(Code::AccessDenied, None, "Could not obtain a WAC access token (injected).")
         }
     };
     Injected::Answer(error)
@@ -261,7 +260,7 @@ mod tests {
         assert!(f.check("POST", "/v1.0/x/worksheets", false).is_none());
         let f = faults(r#"[{"fault":"throttle","retryAfter":3}]"#);
         let Some(Injected::Answer(error)) = f.check("GET", "/any", false) else { panic!("an answer") };
-        assert_eq!((error.status, error.retry_after), (429, Some(3)));
+        assert_eq!((error.status(), error.retry_after), (429, Some(3)));
         let f = faults(r#"[{"fault":"sessionExpired"},{"fault":"asyncSession"}]"#);
         // Outside a session the expiry rule does not apply, and the next rule does.
         assert!(matches!(f.check("GET", "/x", false), Some(Injected::ForceAsync)));

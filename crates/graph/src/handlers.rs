@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use store::{Conflict, Item};
 
 use crate::auth::Need;
-use crate::drive::{self, item_json, locate_drive, locate_item, store_error, upload_target, UploadTarget};
-use crate::error::GraphError;
+use crate::drive::{self, item_json, locate_drive, locate_item, upload_target, UploadTarget};
+use crate::error::{workbook_error, Code, GraphError};
 use crate::http::{error_response, App, Ctx};
 use crate::navigate::{self, RangeBase, RangeRef, RangeStep};
 use crate::resolve::{Collection, DriveRef, ItemAddress, MemberKey, Operation, ViewPart};
@@ -163,7 +163,7 @@ fn check_if_match(ctx: &Ctx, item: &Item) -> Result<(), GraphError> {
     if matches {
         Ok(())
     } else {
-        Err(GraphError::new(412, "resourceModified", None, "ETag does not match current item's value"))
+        Err(GraphError::new(Code::ResourceModified, None, "ETag does not match current item's value"))
     }
 }
 
@@ -211,26 +211,31 @@ async fn flushed(ctx: &Ctx, item: Item) -> Result<Item, GraphError> {
         Ok(()) => {}
         // No room to fold the journal in: the metadata as stored (its size lags the journal).
         Err(HostError::Store(store::StoreError::Full(_))) => return Ok(item),
-        Err(e) => return Err(host_error(e, false)),
+        Err(e) => return Err(GraphError::from(e)),
     }
     let id = item.id.clone();
-    ctx.app.host.with_store(move |s| s.item(&id)).await.map_err(store_error)?.ok_or_else(drive::item_not_found)
+    ctx.app
+        .host
+        .with_store(move |s| s.item(&id))
+        .await
+        .map_err(GraphError::from)?
+        .ok_or_else(GraphError::drive_item_not_found)
 }
 
 async fn item_children(ctx: Ctx, address: ItemAddress) -> Answer {
     let folder = find(&ctx, &address, Need::DriveRead).await?;
     if !folder.is_folder {
-        return Err(GraphError::new(400, "invalidRequest", None, "The item is not a folder."));
+        return Err(GraphError::new(Code::InvalidRequest, None, "The item is not a folder."));
     }
     // OneDrive pages children by 200 (at most 1000 with `$top`), with its own `$skiptoken`.
     let top = match ctx.odata.top {
         None => 200,
         Some(t) if (1..=1000).contains(&t) => t,
-        Some(t) => return Err(GraphError::new(400, "invalidRequest", None, format!("Invalid $top value '{t}'."))),
+        Some(t) => return Err(GraphError::new(Code::InvalidRequest, None, format!("Invalid $top value '{t}'."))),
     };
     let skip: usize = ctx.query.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
     let id = folder.id.clone();
-    let children = ctx.app.host.with_store(move |s| s.children(&id)).await.map_err(store_error)?;
+    let children = ctx.app.host.with_store(move |s| s.children(&id)).await.map_err(GraphError::from)?;
     let page: Vec<Item> = children.iter().skip(skip).take(top).cloned().collect();
     let urls: Vec<Option<String>> = page.iter().map(|i| (!i.is_folder).then(|| download_url(&ctx, i))).collect();
     let values = ctx
@@ -256,7 +261,7 @@ async fn item_children(ctx: Ctx, address: ItemAddress) -> Answer {
 async fn content_get(ctx: Ctx, address: ItemAddress) -> Answer {
     let item = find(&ctx, &address, Need::DriveRead).await?;
     if item.is_folder {
-        return Err(GraphError::new(400, "invalidRequest", None, "A folder has no content."));
+        return Err(GraphError::new(Code::InvalidRequest, None, "A folder has no content."));
     }
     let url = download_url(&ctx, &item);
     let mut response = StatusCode::FOUND.into_response();
@@ -274,8 +279,7 @@ pub(crate) async fn download(State(app): State<App>, Path(token): Path<String>) 
         jsonwebtoken::decode::<Value>(&token, &jsonwebtoken::DecodingKey::from_secret(&app.download_key), &validation);
     let Some(item_id) = claims.ok().and_then(|c| c.claims["item"].as_str().map(str::to_string)) else {
         return error_response(&GraphError::new(
-            401,
-            "unauthenticated",
+            Code::Unauthenticated,
             None,
             "The download URL is not valid or has expired.",
         ));
@@ -288,7 +292,7 @@ pub(crate) async fn download(State(app): State<App>, Path(token): Path<String>) 
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
             response
         }
-        Err(e) => error_response(&host_error(e, false)),
+        Err(e) => error_response(&GraphError::from(e)),
     }
 }
 
@@ -300,7 +304,7 @@ async fn content_put(ctx: Ctx, address: ItemAddress) -> Answer {
         Some(c) if c == "fail" => Conflict::Fail,
         Some(c) if c == "rename" => Conflict::Rename,
         Some(c) => {
-            return Err(GraphError::new(400, "invalidRequest", None, format!("Invalid conflictBehavior '{c}'.")));
+            return Err(GraphError::new(Code::InvalidRequest, None, format!("Invalid conflictBehavior '{c}'.")));
         }
     };
     let (who, addr) = (ctx.who.clone(), address.clone());
@@ -316,16 +320,18 @@ async fn content_put(ctx: Ctx, address: ItemAddress) -> Answer {
     let (item, created) = match target {
         UploadTarget::Existing(item) => {
             check_if_match(&ctx, &item)?;
-            (ctx.app.host.replace_content(&item.id, bytes).await.map_err(|e| host_error(e, false))?, false)
+            (ctx.app.host.replace_content(&item.id, bytes).await.map_err(GraphError::from)?, false)
         }
         UploadTarget::New { parent_id, name } => {
             if ctx.header("if-match").is_some() {
                 let (p, n) = (parent_id.clone(), name.clone());
-                if let Some(existing) = ctx.app.host.with_store(move |s| s.child(&p, &n)).await.map_err(store_error)? {
+                if let Some(existing) =
+                    ctx.app.host.with_store(move |s| s.child(&p, &n)).await.map_err(GraphError::from)?
+                {
                     check_if_match(&ctx, &existing)?;
                 }
             }
-            ctx.app.host.put_file(&parent_id, &name, bytes, conflict).await.map_err(|e| host_error(e, false))?
+            ctx.app.host.put_file(&parent_id, &name, bytes, conflict).await.map_err(GraphError::from)?
         }
     };
     let url = download_url(&ctx, &item);
@@ -344,111 +350,10 @@ async fn item_delete(ctx: Ctx, address: ItemAddress) -> Answer {
     let item = find(&ctx, &address, Need::DriveWrite).await?;
     check_if_match(&ctx, &item)?;
     if item.parent_id.is_none() {
-        return Err(GraphError::new(403, "accessDenied", None, "The root folder cannot be deleted."));
+        return Err(GraphError::new(Code::AccessDenied, None, "The root folder cannot be deleted."));
     }
-    ctx.app.host.delete(&item.id).await.map_err(|e| host_error(e, false))?;
+    ctx.app.host.delete(&item.id).await.map_err(GraphError::from)?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-// ---- workbook: errors ----
-
-/// Drive-style errors as a workbook call reports them: the status-bound top-level code, the
-/// drive code as the inner one.
-fn for_workbook(e: GraphError) -> GraphError {
-    let top = match e.status {
-        400 => "badRequest",
-        401 => return e,
-        403 => "forbidden",
-        404 => "notFound",
-        409 => "conflict",
-        412 => "preconditionFailed",
-        413 => "payloadTooLarge",
-        500 => "internalServerError",
-        _ => return e,
-    };
-    if e.code == top {
-        return e;
-    }
-    let inner = e.inner_code.unwrap_or(e.code);
-    GraphError { code: top, inner_code: Some(inner), ..e }
-}
-
-pub(crate) fn book_error(e: BookError) -> GraphError {
-    match e {
-        BookError::NoSuchSheet(name) => GraphError::new(
-            404,
-            "notFound",
-            Some("itemNotFound"),
-            format!("The requested resource doesn't exist: no worksheet '{name}'."),
-        ),
-        BookError::InvalidEdit(m) => GraphError::new(400, "badRequest", Some("invalidArgument"), m),
-        BookError::SheetExists(name) => GraphError::new(
-            409,
-            "conflict",
-            Some("itemAlreadyExists"),
-            format!("A worksheet named '{name}' already exists."),
-        ),
-        BookError::Address(a) => GraphError::new(400, "badRequest", Some("invalidArgument"), a.to_string()),
-        BookError::NameExists(name) => GraphError::new(
-            409,
-            "conflict",
-            Some("itemAlreadyExists"),
-            format!("A name '{name}' already exists in that scope."),
-        ),
-        BookError::NoSuchName(name) => {
-            GraphError::new(404, "notFound", Some("itemNotFound"), format!("The name '{name}' was not found."))
-        }
-        BookError::StructureConflict(m) => GraphError::new(409, "conflict", Some("insertDeleteConflict"), m),
-        BookError::LossDetected(m) => GraphError::new(
-            500,
-            "internalServerError",
-            Some("unsupportedWorkbook"),
-            format!("The workbook could not be saved without losing part of it ({m}); nothing was written."),
-        ),
-        other => GraphError::new(500, "internalServerError", Some("generalException"), other.to_string()),
-    }
-}
-
-pub(crate) fn host_error(e: HostError, workbook: bool) -> GraphError {
-    let e = match e {
-        HostError::SessionRecreatable => GraphError::new(
-            404,
-            "notFound",
-            Some("invalidSessionReCreatable"),
-            "The session specified in the request does not exist or is invalid due to a transient error.",
-        ),
-        HostError::SessionFileGone => GraphError::new(
-            404,
-            "notFound",
-            Some("invalidSessionNotFound"),
-            "The session specified in the request is invalid because the workbook can't be found.",
-        ),
-        HostError::ItemNotFound => drive::item_not_found(),
-        HostError::NotAFile => GraphError::new(400, "invalidRequest", None, "The item is a folder, not a workbook."),
-        HostError::Unopenable(b) => GraphError::new(
-            400,
-            "badRequest",
-            Some("unsupportedWorkbook"),
-            format!("The workbook cannot be opened: {b}."),
-        ),
-        HostError::OperationNotFound => {
-            GraphError::new(404, "notFound", Some("itemNotFound"), "The requested operation doesn't exist.")
-        }
-        // Graph's session cap shows as throttling; a session idles out by the time given.
-        HostError::TooManySessions { retry_after } => GraphError::too_many_requests(
-            "The workbook has too many open sessions; close one, or retry when one has expired.",
-            retry_after.as_secs_f64().ceil().max(1.0) as u64,
-        ),
-        HostError::Busy { retry_after } => GraphError::over_memory_budget(retry_after.as_secs()),
-        HostError::Internal(_) => GraphError::internal(),
-        HostError::Book(b) => book_error(b),
-        HostError::Store(s) => store_error(s),
-    };
-    if workbook {
-        for_workbook(e)
-    } else {
-        e
-    }
 }
 
 // ---- workbook: sessions ----
@@ -461,18 +366,18 @@ async fn workbook_item(ctx: &Ctx, address: &ItemAddress) -> Result<Item, GraphEr
     let item = match found {
         Ok(item) => item,
         // A session whose file was deleted says so, rather than "no such item".
-        Err(e) if e.status == 404 => {
+        Err(e) if e.status() == 404 => {
             if let Some(id) = ctx.header(SESSION_HEADER) {
                 if ctx.app.host.session_ended_by_delete(id) {
-                    return Err(host_error(HostError::SessionFileGone, true));
+                    return Err(GraphError::from(HostError::SessionFileGone).on_workbook());
                 }
             }
-            return Err(for_workbook(e));
+            return Err(e.on_workbook());
         }
-        Err(e) => return Err(for_workbook(e)),
+        Err(e) => return Err(e.on_workbook()),
     };
     if item.is_folder {
-        return Err(for_workbook(host_error(HostError::NotAFile, false)));
+        return Err(GraphError::from(HostError::NotAFile).on_workbook());
     }
     Ok(item)
 }
@@ -508,11 +413,10 @@ fn json_body(ctx: &Ctx) -> Result<serde_json::Map<String, Value>, GraphError> {
     match serde_json::from_slice::<Value>(&ctx.body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => {
-            Err(GraphError::new(400, "badRequest", Some("invalidArgument"), "The request body must be a JSON object."))
+            Err(GraphError::new(Code::BadRequest, Some("invalidArgument"), "The request body must be a JSON object."))
         }
         Err(e) => Err(GraphError::new(
-            400,
-            "badRequest",
+            Code::BadRequest,
             Some("badRequestUncategorized"),
             format!("The request body is not valid JSON: {e}."),
         )),
@@ -536,8 +440,7 @@ async fn create_session(ctx: Ctx, address: ItemAddress) -> Answer {
         Some(Value::Bool(b)) => *b,
         Some(other) => {
             return Err(GraphError::new(
-                400,
-                "badRequest",
+                Code::BadRequest,
                 Some("invalidArgument"),
                 format!("persistChanges must be a boolean, not {other}."),
             ))
@@ -545,7 +448,7 @@ async fn create_session(ctx: Ctx, address: ItemAddress) -> Answer {
     };
     let user = ctx.who.drive_owner();
     if !prefers_async(&ctx) {
-        let info = ctx.app.host.create_session(user, &item.id, persistent).await.map_err(|e| host_error(e, true))?;
+        let info = ctx.app.host.create_session(user, &item.id, persistent).await.map_err(workbook_error)?;
         return Ok(json_response(StatusCode::CREATED, session_json(&ctx, &info)));
     }
     let op = ctx.app.host.start_create_session(user, &item.id, persistent);
@@ -557,7 +460,7 @@ async fn create_session(ctx: Ctx, address: ItemAddress) -> Answer {
                     return Ok(json_response(StatusCode::CREATED, session_json(&ctx, &info)))
                 }
                 Some(Ok(Outcome::Value(_))) => {}
-                Some(Err(e)) => return Err(host_error(e, true)),
+                Some(Err(e)) => return Err(GraphError::from(e).on_workbook()),
                 None => {}
             }
         }
@@ -573,8 +476,7 @@ async fn refresh_or_close(ctx: Ctx, address: ItemAddress, close: bool) -> Answer
     let item = workbook_item(&ctx, &address).await?;
     let Some(session) = ctx.header(SESSION_HEADER) else {
         return Err(GraphError::new(
-            400,
-            "badRequest",
+            Code::BadRequest,
             Some("badRequestUncategorized"),
             format!(
                 "The {SESSION_HEADER} header is required by {}.",
@@ -588,13 +490,13 @@ async fn refresh_or_close(ctx: Ctx, address: ItemAddress, close: bool) -> Answer
     } else {
         ctx.app.host.refresh_session(user, &item.id, session)
     };
-    result.map_err(|e| host_error(e, true))?;
+    result.map_err(workbook_error)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn session_info(ctx: Ctx, address: ItemAddress, key: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let info = ctx.app.host.session_info(ctx.who.drive_owner(), &item.id, &key).map_err(|e| host_error(e, true))?;
+    let info = ctx.app.host.session_info(ctx.who.drive_owner(), &item.id, &key).map_err(workbook_error)?;
     Ok(json_response(StatusCode::OK, session_json(&ctx, &info)))
 }
 
@@ -609,11 +511,11 @@ fn operation_json(ctx: &Ctx, view: &OperationView) -> Value {
         }
         (OperationStatus::Failed, Some(Err(e))) => {
             let unopenable = matches!(e, HostError::Unopenable(_));
-            let e = host_error(e.clone(), true);
+            let e = GraphError::from(e.clone()).on_workbook();
             v["error"] = json!({
                 "code": e.code,
                 "message": e.message,
-                "innerError": { "code": e.inner_code.unwrap_or(e.code), "message": e.message },
+                "innerError": { "code": e.inner_code.unwrap_or(e.code.as_str()), "message": e.message },
             });
             // Graph names a file that would not open one level further down.
             if unopenable {
@@ -628,7 +530,7 @@ fn operation_json(ctx: &Ctx, view: &OperationView) -> Value {
 
 async fn operation_get(ctx: Ctx, address: ItemAddress, id: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let view = ctx.app.host.operation(ctx.who.drive_owner(), &item.id, &id).map_err(|e| host_error(e, true))?;
+    let view = ctx.app.host.operation(ctx.who.drive_owner(), &item.id, &id).map_err(workbook_error)?;
     let mut body = operation_json(&ctx, &view);
     body["@odata.context"] = json!(ctx.odata_context("microsoft.graph.workbookOperation"));
     Ok(json_response(StatusCode::OK, body))
@@ -638,7 +540,7 @@ async fn operation_get(ctx: Ctx, address: ItemAddress, id: String) -> Answer {
 async fn row_operation_result(ctx: Ctx, address: ItemAddress, key: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
     let key = key.trim_matches('\'').to_string();
-    let row = ctx.app.host.operation_value(ctx.who.drive_owner(), &item.id, &key).map_err(|e| host_error(e, true))?;
+    let row = ctx.app.host.operation_value(ctx.who.drive_owner(), &item.id, &key).map_err(workbook_error)?;
     Ok(entity(&ctx, "microsoft.graph.workbookTableRow", row))
 }
 
@@ -651,7 +553,7 @@ async fn worksheet_list(ctx: Ctx, address: ItemAddress) -> Answer {
         .host
         .peek(ctx.who.drive_owner(), &item.id, target(&ctx), |wb| Ok(range::worksheets_json(wb)))
         .await
-        .map_err(|e| host_error(e, true))?;
+        .map_err(workbook_error)?;
     Ok(collection(&ctx, "worksheets", sheets))
 }
 
@@ -665,7 +567,7 @@ async fn worksheet_get(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer 
             Ok(range::worksheets_json(wb).into_iter().find(|s| s["name"] == name.as_str()))
         })
         .await
-        .map_err(|e| host_error(e, true))?;
+        .map_err(workbook_error)?;
     Ok(entity(&ctx, "worksheets/$entity", found.unwrap_or_default()))
 }
 
@@ -697,15 +599,11 @@ async fn worksheet_add(ctx: Ctx, address: ItemAddress, created: bool) -> Answer 
                 Ok((1..).map(|n| format!("Sheet{n}")).find(|n| wb.model().sheet_index(n).is_none()).unwrap_or_default())
             })
             .await
-            .map_err(|e| host_error(e, true))?,
+            .map_err(workbook_error)?,
     };
     let edit = book::Edit::AddSheet { name: name.clone() };
-    let sheet = ctx
-        .app
-        .host
-        .write(user, &item.id, target(&ctx), edit, worksheet_after(name))
-        .await
-        .map_err(|e| host_error(e, true))?;
+    let sheet =
+        ctx.app.host.write(user, &item.id, target(&ctx), edit, worksheet_after(name)).await.map_err(workbook_error)?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(json_response(status, entity_body(&ctx, "worksheets/$entity", sheet)))
 }
@@ -755,7 +653,7 @@ async fn worksheet_update(ctx: Ctx, address: ItemAddress, sheet: String) -> Answ
     } else {
         ctx.app.host.read(user, &item.id, target(&ctx), worksheet_after(after)).await
     }
-    .map_err(|e| host_error(e, true))?;
+    .map_err(workbook_error)?;
     Ok(entity(&ctx, "worksheets/$entity", updated))
 }
 
@@ -765,7 +663,7 @@ async fn worksheet_now(ctx: &Ctx, item_id: &str, sheet: String) -> Result<Value,
         .host
         .read(ctx.who.drive_owner(), item_id, target(ctx), move |wb| worksheet_after(sheet)(wb))
         .await
-        .map_err(|e| host_error(e, true))
+        .map_err(workbook_error)
 }
 
 /// `DELETE worksheets/{w}`: 200 with no body, as the page says. References to the sheet
@@ -775,7 +673,7 @@ async fn worksheet_delete(ctx: Ctx, address: ItemAddress, sheet: String) -> Answ
     let user = ctx.who.drive_owner();
     let current = worksheet_now(&ctx, &item.id, sheet).await?;
     let edit = book::Edit::DeleteSheet { sheet: current["name"].as_str().unwrap_or_default().to_string() };
-    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(workbook_error)?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -820,7 +718,7 @@ async fn range_get(ctx: Ctx, address: ItemAddress, mut range: RangeRef) -> Answe
     } else {
         ctx.app.host.read(user, &item.id, target, read).await
     };
-    Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))??))
+    Ok(range_response(&ctx, &result.map_err(workbook_error)??))
 }
 
 /// Where a range path lies in the workbook: its sheet's real name and its cells.
@@ -829,7 +727,7 @@ async fn locate(ctx: &Ctx, item_id: &str, range: RangeRef) -> Result<navigate::L
         .host
         .read(ctx.who.drive_owner(), item_id, target(ctx), move |wb| navigate::locate(wb, &range))
         .await
-        .map_err(|e| host_error(e, true))?
+        .map_err(workbook_error)?
 }
 
 async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer {
@@ -858,7 +756,7 @@ async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer
         Some(edit) => ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await,
         None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
     };
-    Ok(range_response(&ctx, &result.map_err(|e| host_error(e, true))?))
+    Ok(range_response(&ctx, &result.map_err(workbook_error)?))
 }
 
 /// `clear` with `applyTo` `All` (the default), `Contents` or `Formats`. Answers 204: the
@@ -888,7 +786,7 @@ async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer 
         contents,
         formats,
     });
-    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(workbook_error)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -939,8 +837,7 @@ async fn table_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, tab
         Ok(navigate::find_table(wb, sheet.as_deref(), &after)?.map(|(_, t)| items::table_json(t)))
     };
     let user = ctx.who.drive_owner();
-    let json =
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    let json = ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(workbook_error)??;
     Ok(entity(&ctx, "tables/$entity", json))
 }
 
@@ -969,8 +866,7 @@ async fn table_remove(
         }
     };
     let user = ctx.who.drive_owner();
-    let read =
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))?;
+    let read = ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(workbook_error)?;
     match read {
         Some(read) => Ok(range_response(&ctx, &read)),
         None => Ok(StatusCode::OK.into_response()),
@@ -1017,8 +913,7 @@ async fn table_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, create
         Ok(newest.map(items::table_json).unwrap_or(Value::Null))
     };
     let user = ctx.who.drive_owner();
-    let json =
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))?;
+    let json = ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(workbook_error)?;
     let mut response = entity(&ctx, "tables/$entity", json);
     if created {
         *response.status_mut() = StatusCode::CREATED;
@@ -1096,8 +991,7 @@ async fn column_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
         items::column_get(wb, sheet.as_deref(), &table_name, Err(at))
     };
     let user = ctx.who.drive_owner();
-    let json =
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    let json = ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(workbook_error)??;
     let mut response = entity(&ctx, "columns/$entity", json);
     if created {
         *response.status_mut() = StatusCode::CREATED;
@@ -1170,7 +1064,7 @@ async fn column_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, ta
         }
         None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
     };
-    let json = result.map_err(|e| host_error(e, true))??;
+    let json = result.map_err(workbook_error)??;
     Ok(entity(&ctx, "columns/$entity", json))
 }
 
@@ -1192,7 +1086,7 @@ async fn column_delete(ctx: Ctx, address: ItemAddress, sheet: Option<String>, ta
     };
     let edit = book::Edit::DeleteTableColumn { table: table_name, column: column_name };
     let user = ctx.who.drive_owner();
-    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(workbook_error)?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -1241,8 +1135,7 @@ async fn name_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, formula
     let edit = book::Edit::AddName { name: name.clone(), sheet: sheet_name, formula, comment };
     let read_back = move |wb: &book::Workbook| items::name_get(wb, sheet.as_deref(), &name);
     let user = ctx.who.drive_owner();
-    let named =
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    let named = ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(workbook_error)??;
     Ok(entity(&ctx, "names/$entity", named))
 }
 
@@ -1279,8 +1172,7 @@ async fn name_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, name
     let edit = book::Edit::UpdateName { name: real.clone(), sheet: sheet_name, visible, comment };
     let read_back = move |wb: &book::Workbook| items::name_get(wb, sheet.as_deref(), &real);
     let user = ctx.who.drive_owner();
-    let named =
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    let named = ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(workbook_error)??;
     Ok(entity(&ctx, "names/$entity", named))
 }
 
@@ -1297,7 +1189,7 @@ async fn range_merge(ctx: Ctx, address: ItemAddress, range: RangeRef, merge: boo
     let (sheet, area) = (found.sheet, found.area.to_a1());
     let edit = if merge { book::Edit::Merge { sheet, area, across } } else { book::Edit::Unmerge { sheet, area } };
     let user = ctx.who.drive_owner();
-    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(workbook_error)?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -1330,8 +1222,7 @@ async fn range_shift(ctx: Ctx, address: ItemAddress, range: RangeRef, insert: bo
         }
         range::RangeRead::read(wb, &name, area, max_read).map(Some)
     };
-    let result =
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))?;
+    let result = ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(workbook_error)?;
     match result {
         Some(read) => Ok(range_response(&ctx, &read)),
         // The page and the catalogue: 200 with no body.
@@ -1390,7 +1281,7 @@ async fn lookup<R: Send + 'static>(
     f: impl FnOnce(&book::Workbook) -> navigate::LocateResult<R> + Send + 'static,
 ) -> Result<R, GraphError> {
     let item = workbook_item(ctx, address).await?;
-    ctx.app.host.read(ctx.who.drive_owner(), &item.id, target(ctx), f).await.map_err(|e| host_error(e, true))?
+    ctx.app.host.read(ctx.who.drive_owner(), &item.id, target(ctx), f).await.map_err(workbook_error)?
 }
 
 fn entity(ctx: &Ctx, context: &str, body: Value) -> Response {
@@ -1604,7 +1495,7 @@ async fn row_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
         Some(edit) => ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await,
         None => ctx.app.host.read(user, &item.id, target(&ctx), read_back).await,
     };
-    let row = result.map_err(|e| host_error(e, true))??;
+    let row = result.map_err(workbook_error)??;
     Ok(entity(&ctx, "rows/$entity", row))
 }
 
@@ -1681,8 +1572,7 @@ async fn row_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: S
         }
         return Ok(response);
     }
-    let row =
-        ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(|e| host_error(e, true))??;
+    let row = ctx.app.host.write(user, &item.id, target(&ctx), edit, read_back).await.map_err(workbook_error)??;
     let mut response = entity(&ctx, "rows/$entity", row);
     if created {
         *response.status_mut() = StatusCode::CREATED;
@@ -1713,7 +1603,7 @@ async fn row_delete(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table
     };
     let edit = book::Edit::DeleteTableRows { table: table_name, index: index as u32, count: 1 };
     let user = ctx.who.drive_owner();
-    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(|e| host_error(e, true))?;
+    ctx.app.host.write(user, &item.id, target(&ctx), edit, |_| Ok(())).await.map_err(workbook_error)?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -1763,7 +1653,7 @@ async fn function_call(ctx: Ctx, address: ItemAddress, name: String) -> Answer {
             wb.evaluate(&home, &formula).map(Ok)
         })
         .await
-        .map_err(|e| host_error(e, true))??;
+        .map_err(workbook_error)??;
     let (error, value) = functions::result(&value);
     // Graph names the call itself: `…/workbook/functions/vlookup()`.
     let called = unversioned_path(ctx.path());
@@ -1810,7 +1700,7 @@ async fn application_calculate(ctx: Ctx, address: ItemAddress) -> Answer {
         .host
         .write(ctx.who.drive_owner(), &item.id, target(&ctx), book::Edit::Calculate { full }, |_| Ok(()))
         .await
-        .map_err(|e| host_error(e, true))?;
+        .map_err(workbook_error)?;
     Ok(StatusCode::OK.into_response())
 }
 

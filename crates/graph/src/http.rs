@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use host::Host;
 
 use crate::auth::{authenticate, AuthMode, Principal};
-use crate::error::GraphError;
+use crate::error::{Code, GraphError};
 use crate::faults::Injected;
 use crate::resolve::{resolve, ApiVersion, Operation};
 
@@ -283,8 +283,7 @@ pub(crate) fn check_host(config: &ServerConfig, headers: &HeaderMap) -> Result<(
     let Some(host) = headers.get(header::HOST) else { return Ok(()) };
     let refused = |shown: &str| {
         GraphError::new(
-            403,
-            "accessDenied",
+            Code::AccessDenied,
             None,
             format!("This server does not answer to the host name '{shown}' (see --allowed-host)."),
         )
@@ -405,8 +404,7 @@ async fn serve(
         // The host's blocking work is not cancelled by this: an edit that started is applied and
         // journaled in full; one still queued for its workbook is dropped unapplied.
         Err(_) => Err(GraphError::new(
-            504,
-            "gatewayTimeout",
+            Code::GatewayTimeout,
             Some("gatewayTimeoutUncategorized"),
             format!("The request did not complete within {} s.", timeout.as_secs_f64()),
         )),
@@ -441,8 +439,7 @@ async fn prepare(
     let (headers, uri) = (parts.headers, parts.uri);
     let too_large = || {
         GraphError::new(
-            413,
-            "payloadTooLarge",
+            Code::PayloadTooLarge,
             Some("payloadTooLargeUncategorized"),
             format!("The request body exceeds the limit of {limit} bytes."),
         )
@@ -457,8 +454,7 @@ async fn prepare(
     } else {
         read_body(body, limit, app.config.body_timeout).await.map_err(|e| match e {
             BodyError::Stalled => GraphError::new(
-                408,
-                "requestTimeout",
+                Code::RequestTimeout,
                 None,
                 format!("The request body stalled for {} s.", app.config.body_timeout.as_secs_f64()),
             ),
@@ -522,8 +518,7 @@ fn check_session_header(operation: &Operation, headers: &HeaderMap) -> Result<()
         Ok(())
     } else {
         Err(GraphError::new(
-            404,
-            "notFound",
+            Code::NotFound,
             Some("invalidSessionReCreatable"),
             "The session specified in the request does not exist or is invalid due to a transient error.",
         ))
@@ -532,7 +527,7 @@ fn check_session_header(operation: &Operation, headers: &HeaderMap) -> Result<()
 
 /// An error response. Its body is rendered with the request ids by `RequestIds::stamp`.
 pub(crate) fn error_response(error: &GraphError) -> Response {
-    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, Json(error.envelope("", "", ""))).into_response();
     if let Some(seconds) = error.retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

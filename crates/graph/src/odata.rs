@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use crate::error::GraphError;
+use crate::error::{Code, GraphError};
 
 /// The options that shape what a GET answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,8 +27,7 @@ const NOT_BUILT: &[&str] = &["filter", "orderby", "expand", "search", "apply"];
 
 fn malformed(option: &str, value: &str, expected: &str) -> GraphError {
     GraphError::new(
-        400,
-        "badRequest",
+        Code::BadRequest,
         Some("invalidArgument"),
         format!("Invalid value '{value}' for the query option '${option}': expected {expected}."),
     )
@@ -160,10 +159,10 @@ mod tests {
     fn malformed_options_are_400_and_unbuilt_ones_501() {
         for bad in [("$top", "-1"), ("$top", "five"), ("$skip", "1.5"), ("$count", "yes"), ("$select", "a,,b")] {
             let e = QueryOptions::parse("GET", &query(&[bad])).unwrap_err();
-            assert_eq!((e.status, e.code), (400, "badRequest"), "{bad:?}");
+            assert_eq!((e.status(), e.code.as_str()), (400, "badRequest"), "{bad:?}");
         }
         let e = QueryOptions::parse("GET", &query(&[("$filter", "name eq 'x'")])).unwrap_err();
-        assert_eq!(e.status, 501);
+        assert_eq!(e.status(), 501);
         // Without the `$`, `filter` is the caller's own parameter.
         assert!(QueryOptions::parse("GET", &query(&[("filter", "x")])).is_ok());
     }

@@ -5,7 +5,7 @@ use book::model::{SheetKind, Visibility};
 use book::{BookError, CellInput, CellView, Edit, SetCells, Value, Workbook};
 use serde_json::{json, Map, Value as Json};
 
-use crate::error::GraphError;
+use crate::error::{Code, GraphError};
 
 /// Most cells a range read returns, unless configured otherwise.
 pub const DEFAULT_MAX_READ_CELLS: u64 = 5_000_000;
@@ -52,8 +52,7 @@ pub fn parse_area(sheet: &str, address: Option<&str>) -> Result<Area, GraphError
     let Some(address) = address else { return Ok(Area::whole_sheet()) };
     let parsed = SheetArea::parse(address).map_err(|e| {
         GraphError::new(
-            400,
-            "badRequest",
+            Code::BadRequest,
             Some("invalidArgument"),
             format!("The address '{address}' is not valid: {e}."),
         )
@@ -61,8 +60,7 @@ pub fn parse_area(sheet: &str, address: Option<&str>) -> Result<Area, GraphError
     if let Some(other) = &parsed.sheet {
         if !other.eq_ignore_ascii_case(sheet) {
             return Err(GraphError::new(
-                400,
-                "badRequest",
+                Code::BadRequest,
                 Some("invalidArgument"),
                 format!("The address '{address}' names another worksheet."),
             ));
@@ -227,15 +225,14 @@ fn write_grid(o: &mut Vec<u8>, cells: &[Vec<CellView>], cell: impl Fn(&mut Vec<u
 
 pub fn too_large(cells: u64, limit: u64) -> GraphError {
     GraphError::new(
-        400,
-        "badRequest",
+        Code::BadRequest,
         Some("rangeExceedsLimit"),
         format!("The range has {cells} cells; at most {limit} are supported in one request."),
     )
 }
 
 fn invalid(message: impl Into<String>) -> GraphError {
-    GraphError::new(400, "badRequest", Some("invalidArgument"), message)
+    GraphError::new(Code::BadRequest, Some("invalidArgument"), message)
 }
 
 /// What a user typed into a cell, as Excel reads typed input: `=…` is a formula, numbers and
@@ -465,13 +462,16 @@ mod tests {
             json!({"bogus": 1}),
         ] {
             let e = patch_edit("S", &area, bad.as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap_err();
-            assert_eq!((e.status, e.inner_code), (400, Some("invalidArgument")), "{bad}");
+            assert_eq!((e.status(), e.inner_code), (400, Some("invalidArgument")), "{bad}");
         }
         assert_eq!(
             patch_edit("S", &area, json!({"rowHidden": true}).as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap(),
             None
         );
-        assert_eq!(hidden_edits("S", &area, json!({"rowHidden": "yes"}).as_object().unwrap()).unwrap_err().status, 400);
+        assert_eq!(
+            hidden_edits("S", &area, json!({"rowHidden": "yes"}).as_object().unwrap()).unwrap_err().status(),
+            400
+        );
         assert!(patch_edit("S", &area, &Map::new(), DEFAULT_MAX_WRITE_CELLS).unwrap().is_none());
     }
 

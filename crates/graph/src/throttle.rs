@@ -143,7 +143,7 @@ mod tests {
         assert!(t.admit_at(&alice, now).is_ok());
         assert!(t.admit_at(&alice, now).is_ok());
         let e = t.admit_at(&alice, now).unwrap_err();
-        assert_eq!((e.status, e.code, e.retry_after), (429, "tooManyRequests", Some(5)));
+        assert_eq!((e.status(), e.code.as_str(), e.retry_after), (429, "tooManyRequests", Some(5)));
         assert!(t.admit_at(&bob, now).is_ok(), "budgets are per user");
         assert_eq!(t.admit_at(&alice, now + Duration::from_secs(4)).unwrap_err().retry_after, Some(1));
         assert!(t.admit_at(&alice, now + Duration::from_secs(5)).is_ok());

@@ -36,7 +36,7 @@ fn state(method: &str, path: &str) -> &'static str {
             _ => "served",
         },
         // A documented shape the Graph service itself does not route, answered as it does.
-        Err(e) if e.code == "ApiNotFound" => "refused",
+        Err(e) if e.code == graph::error::Code::ApiNotFound => "refused",
         Err(e) => panic!("{method} {path} does not resolve: {e}"),
     }
 }

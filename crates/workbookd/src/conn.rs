@@ -112,8 +112,7 @@ impl<L> GuardedListener<L> {
 /// The answer to a connection over the cap, before it is closed.
 fn busy() -> Vec<u8> {
     let error = graph::GraphError::new(
-        503,
-        "serviceNotAvailable",
+        graph::error::Code::ServiceNotAvailable,
         Some("serviceNotAvailable"),
         "The server has as many connections open as it takes; retry shortly.",
     );
