@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use crate::error::GraphError;
-use crate::http::Ctx;
+use crate::context::Ctx;
 
 /// Graph's limit on requests in one batch.
 const MAX_REQUESTS: usize = 20;
@@ -22,32 +22,75 @@ struct Item {
     depends_on: Vec<String>,
 }
 
-pub(crate) async fn run(ctx: Ctx) -> Result<Response, GraphError> {
-    let items = parse(&ctx.body)?;
-    let order = order(&items)?;
-    let mut statuses: Vec<Option<u16>> = vec![None; items.len()];
-    let mut responses: Vec<Value> = Vec::with_capacity(items.len());
-    for i in order {
-        let item = &items[i];
-        let failed = item.depends_on.iter().find(|d| {
-            let k = items.iter().position(|x| x.id.eq_ignore_ascii_case(d)).unwrap_or(i);
-            statuses[k].is_none_or(|s| s >= 400)
-        });
-        if let Some(d) = failed {
-            statuses[i] = Some(424);
-            responses.push(json!({
-                "id": item.id,
-                "status": 424,
-                "body": {"error": {"code": "failedDependency", "message": format!("Request '{d}' it depends on failed.")}},
-            }));
-            continue;
-        }
-        let response = send(&ctx, item).await;
-        let status = response.status().as_u16();
-        statuses[i] = Some(status);
-        responses.push(render(&item.id, response).await);
+/// A batch being run. The server drives it (the batch runner sits below the server's request
+/// path, which it must not call): it sends each request [`Batch::next`] hands out, in
+/// `dependsOn` order, and gives the answer back to [`Batch::record`].
+pub(crate) struct Batch {
+    items: Vec<Item>,
+    order: std::vec::IntoIter<usize>,
+    current: Option<usize>,
+    statuses: Vec<Option<u16>>,
+    responses: Vec<Value>,
+}
+
+/// What the server does for the next item of a batch.
+pub(crate) enum Step {
+    /// Serve this request as the server serves any.
+    Send(Method, Request<Body>),
+    /// The item is answered already (it is not a valid request).
+    Answered(Response),
+}
+
+impl Batch {
+    pub(crate) fn parse(body: &[u8]) -> Result<Batch, GraphError> {
+        let items = parse(body)?;
+        let order = order(&items)?;
+        let statuses = vec![None; items.len()];
+        Ok(Batch {
+            responses: Vec::with_capacity(items.len()),
+            items,
+            order: order.into_iter(),
+            current: None,
+            statuses,
+        })
     }
-    Ok((StatusCode::OK, axum::Json(json!({ "responses": responses }))).into_response())
+
+    /// The next item to serve; items whose dependency failed are answered 424 on the way.
+    pub(crate) fn next(&mut self, ctx: &Ctx) -> Option<Step> {
+        for i in self.order.by_ref() {
+            let item = &self.items[i];
+            let failed = item.depends_on.iter().find(|d| {
+                let k = self.items.iter().position(|x| x.id.eq_ignore_ascii_case(d)).unwrap_or(i);
+                self.statuses[k].is_none_or(|s| s >= 400)
+            });
+            if let Some(d) = failed {
+                self.statuses[i] = Some(424);
+                self.responses.push(json!({
+                    "id": item.id,
+                    "status": 424,
+                    "body": {"error": {"code": "failedDependency", "message": format!("Request '{d}' it depends on failed.")}},
+                }));
+                continue;
+            }
+            self.current = Some(i);
+            return Some(match request(ctx, item) {
+                Ok(request) => Step::Send(item.method.clone(), request),
+                Err(e) => Step::Answered(crate::context::error_response(&e)),
+            });
+        }
+        None
+    }
+
+    /// The answer to the item [`Batch::next`] handed out last.
+    pub(crate) async fn record(&mut self, response: Response) {
+        let Some(i) = self.current.take() else { return };
+        self.statuses[i] = Some(response.status().as_u16());
+        self.responses.push(render(&self.items[i].id, response).await);
+    }
+
+    pub(crate) fn finish(self) -> Response {
+        (StatusCode::OK, axum::Json(json!({ "responses": self.responses }))).into_response()
+    }
 }
 
 fn bad(message: impl Into<String>) -> GraphError {
@@ -143,7 +186,7 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 }
 
 /// One request, with the batch's own authorization and host unless it sets its own.
-async fn send(ctx: &Ctx, item: &Item) -> Response {
+fn request(ctx: &Ctx, item: &Item) -> Result<Request<Body>, GraphError> {
     let url = item.url.trim();
     // Absolute URLs name Graph, or this server as the client reached it: the Python SDK's
     // batch items carry the full URL of their request.
@@ -168,10 +211,7 @@ async fn send(ctx: &Ctx, item: &Item) -> Response {
     let mut has_type = false;
     for (k, v) in &item.headers {
         let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) else {
-            return crate::http::error_response(&bad(format!(
-                "Request '{}' has a header that is not valid: {k}.",
-                item.id
-            )));
+            return Err(bad(format!("Request '{}' has a header that is not valid: {k}.", item.id)));
         };
         has_type |= name == header::CONTENT_TYPE;
         if let Some(h) = builder.headers_mut() {
@@ -181,11 +221,7 @@ async fn send(ctx: &Ctx, item: &Item) -> Response {
     if !body.is_empty() && !has_type {
         builder = builder.header(header::CONTENT_TYPE, "application/json");
     }
-    let request = match builder.body(Body::from(body)) {
-        Ok(r) => r,
-        Err(e) => return crate::http::error_response(&bad(format!("Request '{}' is not valid: {e}.", item.id))),
-    };
-    crate::http::serve_one(ctx.app.clone(), item.method.clone(), request).await
+    builder.body(Body::from(body)).map_err(|e| bad(format!("Request '{}' is not valid: {e}.", item.id)))
 }
 
 /// A response as a batch item: status, headers, and the body as JSON (text when it is not).

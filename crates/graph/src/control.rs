@@ -12,7 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::error::{Code, GraphError};
-use crate::http::{error_response, App};
+use crate::context::{error_response, App};
 
 /// Most items the state view lists; beyond it the view says it is truncated.
 const STATE_MAX_ITEMS: usize = 10_000;
@@ -50,7 +50,7 @@ pub(crate) async fn when_enabled(
             "The control plane is off (it is on by default with dev auth; see --control-plane).",
         ));
     }
-    if let Err(e) = crate::http::check_host(&app.config, request.headers()) {
+    if let Err(e) = crate::context::check_host(&app.config, request.headers()) {
         return error_response(&e);
     }
     if request.method() != axum::http::Method::GET {

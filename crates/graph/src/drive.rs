@@ -150,7 +150,7 @@ pub fn mime_type(name: &str) -> &'static str {
 /// `2026-11-28T12:00:00Z`
 pub fn timestamp(ms: i64) -> String {
     let t = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    format!("{}Z", crate::http::iso_date(t))
+    format!("{}Z", crate::context::iso_date(t))
 }
 
 /// The driveItem resource.

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::Request;
 use tower::ServiceExt;
 
-use crate::http::{router, ServerConfig};
+use crate::server::{router, ServerConfig};
 
 const METHODS: [&str; 6] = ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"];
 

@@ -5,6 +5,7 @@
 pub mod auth;
 mod batch;
 mod catch_panic;
+pub mod context;
 mod control;
 mod drive;
 mod duration;
@@ -14,7 +15,6 @@ mod functions;
 #[doc(hidden)]
 pub mod fuzz_checks;
 mod handlers;
-pub mod http;
 mod items;
 mod metrics;
 pub mod navigate;
@@ -22,11 +22,12 @@ mod odata;
 pub mod openapi;
 mod range;
 pub mod resolve;
+pub mod server;
 pub mod throttle;
 
 pub use auth::{AuthMode, KeySource, Principal, Verifier};
 pub use duration::parse_duration;
 pub use error::GraphError;
-pub use http::{router, ServerConfig};
 pub use range::{DEFAULT_MAX_READ_CELLS, DEFAULT_MAX_WRITE_CELLS};
 pub use resolve::{resolve, ApiVersion, DriveRef, ItemAddress, ItemRef, Operation, Resolved};
+pub use server::{router, ServerConfig};

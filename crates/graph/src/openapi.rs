@@ -198,7 +198,7 @@ pub fn document(server: &str) -> Value {
         if !seen.insert(path.clone()) {
             continue;
         }
-        for method in crate::http::allowed_methods(&sample(&path)) {
+        for method in crate::resolve::allowed_methods(&sample(&path)) {
             let Some(operation) = served(method, &path) else { continue };
             let name = operation.name().to_string();
             let n = ids.entry(name.clone()).or_insert(0);

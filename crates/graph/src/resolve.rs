@@ -1379,6 +1379,15 @@ fn range_operation(
     })
 }
 
+/// The methods a path is served under (the `Allow` header of a 405; the OpenAPI document lists
+/// the same).
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        .into_iter()
+        .filter(|m| resolve(m, path).is_ok_and(|r| !matches!(r.operation, Operation::NotImplemented { .. })))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

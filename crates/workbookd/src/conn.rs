@@ -116,7 +116,7 @@ fn busy() -> Vec<u8> {
         Some("serviceNotAvailable"),
         "The server has as many connections open as it takes; retry shortly.",
     );
-    let date = graph::http::iso_date(std::time::SystemTime::now());
+    let date = graph::context::iso_date(std::time::SystemTime::now());
     let body = error.envelope(&date, "", "").to_string();
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
