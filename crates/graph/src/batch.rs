@@ -7,8 +7,8 @@ use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use crate::error::GraphError;
 use crate::context::Ctx;
+use crate::error::GraphError;
 
 /// Graph's limit on requests in one batch.
 const MAX_REQUESTS: usize = 20;

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::error::{Code, GraphError};
 use crate::context::{error_response, App};
+use crate::error::{Code, GraphError};
 
 /// Most items the state view lists; beyond it the view says it is truncated.
 const STATE_MAX_ITEMS: usize = 10_000;

@@ -15,8 +15,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use host::Host;
 
-use crate::context::{check_host, error_response, App, Ctx};
 pub use crate::context::ServerConfig;
+use crate::context::{check_host, error_response, App, Ctx};
 use crate::context::{RequestIds, REQUEST_ID};
 
 use crate::auth::{authenticate, AuthMode};

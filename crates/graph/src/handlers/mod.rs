@@ -13,11 +13,11 @@ use serde_json::{json, Value};
 use store::{Conflict, Item};
 
 use crate::auth::Need;
+use crate::context::{error_response, App, Ctx};
 use crate::drive::{self, item_json, locate_drive, locate_item, upload_target, UploadTarget};
 use crate::error::{workbook_error, Code, GraphError};
 use crate::navigate::{self, RangeBase, RangeRef, RangeStep};
 use crate::resolve::{Collection, DriveRef, ItemAddress, MemberKey, Operation, ViewPart};
-use crate::context::{error_response, App, Ctx};
 use crate::{functions, items, range};
 
 mod application;
