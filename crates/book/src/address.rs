@@ -587,6 +587,11 @@ fn r1c1_index(s: &str, base: u32, limit: u32, whole: &str) -> Result<Option<((u3
     Ok(Some((((n - 1) as u32, true), digits)))
 }
 
+/// Whether two areas share a cell.
+pub(crate) fn intersects(a: &Area, b: &Area) -> bool {
+    a.first_row <= b.last_row && b.first_row <= a.last_row && a.first_col <= b.last_col && b.first_col <= a.last_col
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

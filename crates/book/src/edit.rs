@@ -116,7 +116,7 @@ pub enum Edit {
     UpdateTable {
         table: String,
         #[serde(flatten)]
-        update: crate::tables::TableUpdate,
+        update: TableUpdate,
     },
     /// Adds a defined name, to the workbook or to a worksheet's scope.
     AddName {
@@ -241,6 +241,30 @@ impl SetCells {
     }
 }
 
+/// What a table update changes; `None` leaves it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_column: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_column: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_stripes: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_stripes: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_headers: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_totals: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_filter_button: Option<bool>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,11 +289,7 @@ mod tests {
             Edit::RemoveTable { table: "T".into(), keep_cells: true },
             Edit::UpdateTable {
                 table: "T".into(),
-                update: crate::tables::TableUpdate {
-                    name: Some("U".into()),
-                    row_stripes: Some(false),
-                    ..Default::default()
-                },
+                update: TableUpdate { name: Some("U".into()), row_stripes: Some(false), ..Default::default() },
             },
             Edit::AddName { name: "N".into(), sheet: None, formula: "S!$A$1".into(), comment: Some("c".into()) },
             Edit::UpdateName { name: "N".into(), sheet: Some("S".into()), visible: Some(false), comment: None },

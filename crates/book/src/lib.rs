@@ -6,6 +6,7 @@
 
 pub mod address;
 mod cellscan;
+pub mod defined_names;
 pub mod edit;
 pub mod engine;
 pub mod error;

@@ -269,7 +269,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     if wb.names_changed {
         let wb_part = wb.model.workbook_part.clone();
         let xml = current(&wb.pkg, &replaced, &wb_part)?;
-        let written = keep_bom(&xml, |d| crate::names::write_defined_names(d, &wb_part, &wb.model.names))?;
+        let written = keep_bom(&xml, |d| crate::defined_names::write_defined_names(d, &wb_part, &wb.model.names))?;
         replaced.insert(real_name(&wb.pkg, &wb_part), written);
     }
     // The sheet list: new sheets' parts, relationships and content types, and `<sheets>`.

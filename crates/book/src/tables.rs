@@ -3,7 +3,7 @@
 //! content type and the sheet's `<tablePart>` go at the save.
 
 use crate::address::Area;
-use crate::edit::{CellInput, ClearCells};
+use crate::edit::{CellInput, ClearCells, TableUpdate};
 use crate::error::{BookError, Result};
 use crate::model::{Cell, FormulaKind, SheetKind};
 use crate::structured::{rewrite_columns, ColumnFate, TableInfo};
@@ -16,30 +16,6 @@ pub(crate) struct RemovedTable {
     /// The part of the sheet that held it.
     pub sheet_part: String,
     pub part: String,
-}
-
-/// What a table update changes; `None` leaves it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TableUpdate {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_column: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_column: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row_stripes: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column_stripes: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_headers: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_totals: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_filter_button: Option<bool>,
 }
 
 impl Workbook {
@@ -69,7 +45,7 @@ impl Workbook {
         let old = self.model.sheets[si].tables[ti].display_name.clone();
         let rename = update.name.as_deref().filter(|n| *n != old);
         if let Some(n) = rename {
-            crate::names::check_name_text(n)?;
+            crate::defined_names::check_name_text(n)?;
             let taken_by_table = self.model.sheets.iter().flat_map(|s| s.tables.iter()).any(|t| {
                 !t.display_name.eq_ignore_ascii_case(&old)
                     && (t.display_name.eq_ignore_ascii_case(n) || t.name.eq_ignore_ascii_case(n))
@@ -396,14 +372,14 @@ impl Workbook {
             target.last_row += 1;
         }
         let s = &self.model.sheets[si];
-        if let Some(t) = s.tables.iter().find(|t| crate::workbook::intersects(&t.area, &target)) {
+        if let Some(t) = s.tables.iter().find(|t| crate::address::intersects(&t.area, &target)) {
             return Err(BookError::InvalidEdit(format!(
                 "the range {} overlaps table '{}'",
                 target.to_a1(),
                 t.display_name
             )));
         }
-        if let Some(m) = s.merges.iter().find(|m| crate::workbook::intersects(m, &target)) {
+        if let Some(m) = s.merges.iter().find(|m| crate::address::intersects(m, &target)) {
             return Err(BookError::InvalidEdit(format!("a table cannot hold the merged cells {}", m.to_a1())));
         }
         for (&(r, c), cell) in s.cells.range((target.first_row, 0)..=(target.last_row, u32::MAX)) {

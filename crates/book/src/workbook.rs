@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::address::Area;
+use crate::address::{intersects, Area};
 use crate::edit::{CellInput, ClearCells, Edit, Record, SetCells};
 use crate::engine::{CalcEngine, Formualizer};
 use crate::error::{BookError, Result};
@@ -886,10 +886,6 @@ impl Workbook {
     pub(crate) fn is_calculated(&self) -> bool {
         self.calculated
     }
-}
-
-pub(crate) fn intersects(a: &Area, b: &Area) -> bool {
-    a.first_row <= b.last_row && b.first_row <= a.last_row && a.first_col <= b.last_col && b.first_col <= a.last_col
 }
 
 fn contains_area(outer: &Area, inner: &Area) -> bool {

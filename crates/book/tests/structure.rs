@@ -534,7 +534,7 @@ fn tables_are_renamed_and_restyled() {
     let mut wb = open(fixture());
     let update = |name: Option<&str>, style: Option<&str>| Edit::UpdateTable {
         table: "stock".into(),
-        update: book::tables::TableUpdate {
+        update: book::edit::TableUpdate {
             name: name.map(String::from),
             style: style.map(String::from),
             row_stripes: Some(false),
@@ -746,9 +746,9 @@ fn rows_and_columns_are_hidden_and_shown() {
 
 #[test]
 fn tables_show_and_hide_their_header_and_total_rows() {
-    let update = |u: book::tables::TableUpdate| Edit::UpdateTable { table: "Stock".into(), update: u };
-    let totals = |on| update(book::tables::TableUpdate { show_totals: Some(on), ..Default::default() });
-    let headers = |on| update(book::tables::TableUpdate { show_headers: Some(on), ..Default::default() });
+    let update = |u: book::edit::TableUpdate| Edit::UpdateTable { table: "Stock".into(), update: u };
+    let totals = |on| update(book::edit::TableUpdate { show_totals: Some(on), ..Default::default() });
+    let headers = |on| update(book::edit::TableUpdate { show_headers: Some(on), ..Default::default() });
     let mut wb = open(fixture());
     // A total row in the empty row below: labelled and summed as Excel adds one.
     wb.edit(totals(true)).unwrap();

@@ -15,7 +15,7 @@ pub(super) async fn table_update(ctx: Ctx, address: ItemAddress, sheet: Option<S
         })
         .await?
     };
-    let mut update = book::tables::TableUpdate::default();
+    let mut update = book::edit::TableUpdate::default();
     for (k, v) in &body {
         let flag = |v: &Value| {
             v.as_bool().ok_or_else(|| GraphError::invalid_argument(format!("{k} must be true or false, not {v}.")))
