@@ -534,3 +534,19 @@ pub fn from_literal(v: &LiteralValue) -> Value {
         }
     }
 }
+/// A cell's value as a reader sees it: the engine's result once it has calculated (`engine` is
+/// then given), else what the file holds.
+pub(crate) fn shown_value(model: &BookModel, engine: Option<&dyn CalcEngine>, si: usize, row: u32, col: u32) -> Value {
+    let sheet = &model.sheets[si];
+    let stored = sheet.cells.get(&(row, col));
+    let engine = match engine {
+        Some(e) if !stored.is_some_and(|c| matches!(c.kind, FormulaKind::DataTable)) => e,
+        _ => return stored.map(|c| c.value.clone()).unwrap_or_default(),
+    };
+    let v = engine.value(&sheet.name, row, col);
+    match (&v, stored) {
+        // A formula whose result is an empty cell shows 0, as in Excel.
+        (Value::Empty, Some(c)) if c.formula.is_some() => Value::Number(0.0),
+        _ => v,
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod address;
 mod cellscan;
+mod changes;
 pub mod defined_names;
 pub mod edit;
 pub mod engine;
@@ -18,17 +19,13 @@ pub mod fuzz_checks;
 mod hidden_xml;
 pub mod legacy;
 pub mod model;
-pub mod names;
 pub mod numfmt;
 pub mod package;
 pub mod r1c1;
 pub mod save;
-mod sheets;
 pub mod shift;
 mod shift_xml;
-mod structure;
 pub mod structured;
-pub mod tables;
 pub mod value;
 mod workbook;
 mod xml;

@@ -11,11 +11,13 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::address::{cell_name, parse_cell_name, Area};
+use crate::changes::Changes;
+use crate::engine::CalcEngine;
 use crate::error::{BookError, Result};
+use crate::model::BookModel;
 use crate::model::{self, FormulaKind, SheetKind, GUARDED_ELEMENTS};
 use crate::package::{normalize, rels_part_name, Package};
 use crate::value::Value;
-use crate::workbook::Workbook;
 use crate::xml::escape;
 
 const SST_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml";
@@ -38,14 +40,37 @@ pub struct SaveReport {
     pub removed: Vec<String>,
 }
 
-pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> {
+/// What a save reads: the package as opened (or last saved), the model, what changed, and the
+/// engine's results when it has calculated.
+pub(crate) struct SaveInput<'a> {
+    pub pkg: &'a Package,
+    pub model: &'a mut BookModel,
+    pub changes: &'a mut Changes,
+    pub engine: Option<&'a dyn CalcEngine>,
+}
+
+impl SaveInput<'_> {
+    fn is_calculated(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    fn value(&self, si: usize, row: u32, col: u32) -> Value {
+        crate::engine::shown_value(self.model, self.engine, si, row, col)
+    }
+
+    fn shared_string(&mut self, s: &str) -> u32 {
+        self.changes.shared_string(&self.model.shared_strings, s)
+    }
+}
+
+pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Package)> {
     let mut replaced: HashMap<String, Vec<u8>> = HashMap::new();
     let mut removed: BTreeSet<String> = BTreeSet::new();
     let mut added: Vec<(String, Vec<u8>)> = Vec::new();
 
     // Cells to write, per sheet.
     let mut per_sheet: BTreeMap<usize, BTreeMap<(u32, u32), Patch>> = BTreeMap::new();
-    let broken: Vec<(usize, u32)> = wb.broken_shared.iter().copied().collect();
+    let broken: Vec<(usize, u32)> = wb.changes.broken_shared.iter().copied().collect();
     for (si, group) in broken {
         // Followers of an edited shared-formula master are written out in full.
         let keys: Vec<(u32, u32)> = wb.model.sheets[si]
@@ -58,7 +83,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
             if let Some(cell) = wb.model.sheets[si].cells.get_mut(&(r, c)) {
                 cell.kind = FormulaKind::Normal;
             }
-            wb.touched.insert((si, r, c));
+            wb.changes.touched.insert((si, r, c));
         }
     }
     if wb.is_calculated() {
@@ -89,7 +114,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
                 }
             }
             for (r, c) in keys {
-                if wb.touched.contains(&(si, r, c)) {
+                if wb.changes.touched.contains(&(si, r, c)) {
                     continue;
                 }
                 let now = wb.value(si, r, c);
@@ -103,7 +128,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
             }
         }
     }
-    let touched: Vec<(usize, u32, u32)> = wb.touched.iter().copied().collect();
+    let touched: Vec<(usize, u32, u32)> = wb.changes.touched.iter().copied().collect();
     for (si, r, c) in touched {
         let value = if wb.model.sheets[si].cells.get(&(r, c)).is_some_and(|c| c.formula.is_some()) && wb.is_calculated()
         {
@@ -136,14 +161,14 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     // Cells inserted or deleted: every part that holds addresses or formulas follows.
     let mut shifted = shift_parts(wb, &mut replaced)?;
     // Cells merged or unmerged: the sheet's `<mergeCells>` is written from the model.
-    for si in wb.merges_changed.clone() {
+    for si in wb.changes.merges_changed.clone() {
         rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
             crate::shift_xml::set_merges(d, &sheet.part, &sheet.merges)
         })?;
         per_sheet.entry(si).or_default();
     }
     // Rows or columns hidden or shown: the rows' `hidden` and the sheet's `<cols>` follow the model.
-    for si in wb.hidden_changed.clone() {
+    for si in wb.changes.hidden_changed.clone() {
         rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
             let rows = crate::hidden_xml::set_hidden_rows(d, &sheet.part, &sheet.hidden_rows)?;
             crate::hidden_xml::set_hidden_cols(&rows, &sheet.part, &sheet.hidden_cols)
@@ -151,7 +176,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         per_sheet.entry(si).or_default();
     }
     // Tables removed: the sheet's `<tablePart>`, its relationship, the part and its content type.
-    for removed_table in wb.removed_tables.clone() {
+    for removed_table in wb.changes.removed_tables.clone() {
         let Some(si) = wb.model.sheets.iter().position(|s| s.part == removed_table.sheet_part) else { continue };
         let Some(rel) =
             wb.pkg.rels(&removed_table.sheet_part)?.into_iter().find(|r| !r.external && r.target == removed_table.part)
@@ -168,12 +193,12 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
             model::verify_sheet_xml_except(&bytes, &sheet_part, &wb.model.shared_strings, &[], &[])?;
         shifted.insert(si, bytes);
         let rels_name = rels_part_name(&sheet_part);
-        let rels = current(&wb.pkg, &replaced, &rels_name)?;
+        let rels = current(wb.pkg, &replaced, &rels_name)?;
         replaced
-            .insert(real_name(&wb.pkg, &rels_name), keep_bom_infallible(&rels, |d| remove_relationship(d, &rel.id)));
-        let ct = current(&wb.pkg, &replaced, "[Content_Types].xml")?;
+            .insert(real_name(wb.pkg, &rels_name), keep_bom_infallible(&rels, |d| remove_relationship(d, &rel.id)));
+        let ct = current(wb.pkg, &replaced, "[Content_Types].xml")?;
         replaced.insert(
-            real_name(&wb.pkg, "[Content_Types].xml"),
+            real_name(wb.pkg, "[Content_Types].xml"),
             keep_bom_infallible(&ct, |d| remove_override(d, &removed_table.part)),
         );
         if let Some(e) = wb.pkg.entry(&removed_table.part) {
@@ -190,15 +215,15 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         .iter()
         .enumerate()
         .flat_map(|(si, s)| s.tables.iter().map(move |t| (si, t)))
-        .filter(|(_, t)| wb.added_tables.contains(&t.part))
+        .filter(|(_, t)| wb.changes.added_tables.contains(&t.part))
         .map(|(si, t)| (si, t.clone()))
         .collect();
     for (si, t) in added_tables {
         let sheet_part = wb.model.sheets[si].part.clone();
         let rels_name = rels_part_name(&sheet_part);
-        let rels = match (wb.pkg.entry(&rels_name), replaced.get(&real_name(&wb.pkg, &rels_name))) {
+        let rels = match (wb.pkg.entry(&rels_name), replaced.get(&real_name(wb.pkg, &rels_name))) {
             (_, Some(b)) => b.clone(),
-            (Some(_), None) => current(&wb.pkg, &replaced, &rels_name)?,
+            (Some(_), None) => current(wb.pkg, &replaced, &rels_name)?,
             (None, None) => added
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(&rels_name))
@@ -215,7 +240,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         let rel = format!("<Relationship Id=\"{rel_id}\" Type=\"{rel_type}\" Target=\"{}\"/>", escape(&target));
         let rels = insert_before_last_close(&text, &rel).into_bytes();
         if wb.pkg.entry(&rels_name).is_some() {
-            replaced.insert(real_name(&wb.pkg, &rels_name), rels);
+            replaced.insert(real_name(wb.pkg, &rels_name), rels);
         } else {
             added.retain(|(n, _)| !n.eq_ignore_ascii_case(&rels_name));
             added.push((rels_name.clone(), rels));
@@ -224,8 +249,8 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
         rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
             crate::shift_xml::add_table_part(d, &sheet.part, &rel_id, rel_ns)
         })?;
-        let ct = current(&wb.pkg, &replaced, "[Content_Types].xml")?;
-        replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), add_override(&ct, &t.part, TABLE_CONTENT_TYPE));
+        let ct = current(wb.pkg, &replaced, "[Content_Types].xml")?;
+        replaced.insert(real_name(wb.pkg, "[Content_Types].xml"), add_override(&ct, &t.part, TABLE_CONTENT_TYPE));
         added.push((t.part.clone(), crate::shift_xml::new_table_part(&t, wb.model.strict)));
     }
     for &si in shifted.keys() {
@@ -256,36 +281,36 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
 
     // Sheets moved or deleted: local names follow their sheets.
     let new_index = |i: usize| {
-        let id = wb.pkg_sheet_rel_ids.get(i)?;
+        let id = wb.changes.pkg_sheet_rel_ids.get(i)?;
         wb.model.sheets.iter().position(|s| &s.rel_id == id)
     };
-    if (0..wb.pkg_sheet_rel_ids.len()).any(|i| new_index(i) != Some(i)) {
+    if (0..wb.changes.pkg_sheet_rel_ids.len()).any(|i| new_index(i) != Some(i)) {
         let wb_part = wb.model.workbook_part.clone();
-        let xml = current(&wb.pkg, &replaced, &wb_part)?;
+        let xml = current(wb.pkg, &replaced, &wb_part)?;
         let remapped = keep_bom(&xml, |d| crate::shift_xml::remap_local_sheets(d, &wb_part, &new_index))?;
-        replaced.insert(real_name(&wb.pkg, &wb_part), remapped);
+        replaced.insert(real_name(wb.pkg, &wb_part), remapped);
     }
     // Names added or changed.
-    if wb.names_changed {
+    if wb.changes.names_changed {
         let wb_part = wb.model.workbook_part.clone();
-        let xml = current(&wb.pkg, &replaced, &wb_part)?;
+        let xml = current(wb.pkg, &replaced, &wb_part)?;
         let written = keep_bom(&xml, |d| crate::defined_names::write_defined_names(d, &wb_part, &wb.model.names))?;
-        replaced.insert(real_name(&wb.pkg, &wb_part), written);
+        replaced.insert(real_name(wb.pkg, &wb_part), written);
     }
     // The sheet list: new sheets' parts, relationships and content types, and `<sheets>`.
-    if wb.sheets_changed {
+    if wb.changes.sheets_changed {
         write_sheet_list(wb, new_sheets, &mut replaced, &mut added, &mut removed)?;
     }
 
     // Shared strings.
-    if !wb.new_strings.is_empty() {
+    if !wb.changes.new_strings.is_empty() {
         match wb.model.shared_strings_part.clone() {
             Some(part) => {
                 let original = wb.pkg.read(&part)?.unwrap_or_default();
-                let total = wb.model.shared_strings.len() + wb.new_strings.len();
+                let total = wb.model.shared_strings.len() + wb.changes.new_strings.len();
                 replaced.insert(
                     part.clone(),
-                    keep_bom(&original, |d| append_shared_strings(d, &part, &wb.new_strings, total))?,
+                    keep_bom(&original, |d| append_shared_strings(d, &part, &wb.changes.new_strings, total))?,
                 );
             }
             None => {
@@ -295,37 +320,37 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     }
 
     // Styles.
-    if !wb.new_xfs.is_empty() || !wb.new_num_fmts.is_empty() {
+    if !wb.changes.new_xfs.is_empty() || !wb.changes.new_num_fmts.is_empty() {
         let part = wb.model.styles_part.clone().ok_or_else(|| BookError::MissingPart("styles".into()))?;
         let original = wb.pkg.read(&part)?.unwrap_or_default();
-        let patched = keep_bom(&original, |d| patch_styles(d, &part, &wb.new_num_fmts, &wb.new_xfs))?;
+        let patched = keep_bom(&original, |d| patch_styles(d, &part, &wb.changes.new_num_fmts, &wb.changes.new_xfs))?;
         replaced.insert(part, patched);
     }
 
     // Formulas changed: calcChain goes and Excel recalculates on open.
-    if wb.formulas_changed {
+    if wb.changes.formulas_changed {
         let wb_part = wb.model.workbook_part.clone();
         let rels = wb.pkg.rels(&wb_part)?;
         if let Some(chain) = rels.iter().find(|r| r.rel_type.ends_with("/calcChain") && !r.external) {
             if let Some(entry) = wb.pkg.entry(&chain.target) {
                 removed.insert(entry.name.clone());
                 let rels_name = rels_part_name(&wb_part);
-                let rels_xml = current(&wb.pkg, &replaced, &rels_name)?;
+                let rels_xml = current(wb.pkg, &replaced, &rels_name)?;
                 replaced.insert(rels_name, keep_bom_infallible(&rels_xml, |d| remove_relationship(d, &chain.id)));
-                let ct = current(&wb.pkg, &replaced, "[Content_Types].xml")?;
+                let ct = current(wb.pkg, &replaced, "[Content_Types].xml")?;
                 replaced.insert(
-                    real_name(&wb.pkg, "[Content_Types].xml"),
+                    real_name(wb.pkg, "[Content_Types].xml"),
                     keep_bom_infallible(&ct, |d| remove_override(d, &entry.name)),
                 );
             }
         }
-        let wb_xml = current(&wb.pkg, &replaced, &wb_part)?;
-        replaced.insert(real_name(&wb.pkg, &wb_part), keep_bom_infallible(&wb_xml, set_full_calc_on_load));
+        let wb_xml = current(wb.pkg, &replaced, &wb_part)?;
+        replaced.insert(real_name(wb.pkg, &wb_part), keep_bom_infallible(&wb_xml, set_full_calc_on_load));
     }
 
-    let bytes = write_package(&wb.pkg, &replaced, &removed, &added)?;
+    let bytes = write_package(wb.pkg, &replaced, &removed, &added)?;
     let mut all_strings = wb.model.shared_strings.clone();
-    all_strings.extend(wb.new_strings.iter().cloned());
+    all_strings.extend(wb.changes.new_strings.iter().cloned());
     // Written parts are read through when the package reopens, except rewritten sheets: the
     // guard reads those in full anyway (the CRC is checked at the end of a read).
     let sheet_parts: BTreeSet<&str> = rewritten_sheets.iter().map(|&si| wb.model.sheets[si].part.as_str()).collect();
@@ -334,7 +359,7 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
     };
     let reopened = loss_guard(wb, &bytes, &written, &all_strings, &copied_rows, &removed)?;
     wb.model.shared_strings = all_strings;
-    wb.new_strings.clear();
+    wb.changes.new_strings.clear();
     let mut rewritten: Vec<String> = replaced.into_keys().collect();
     rewritten.sort();
     let report = SaveReport {
@@ -348,14 +373,14 @@ pub(crate) fn save(wb: &mut Workbook) -> Result<(Vec<u8>, SaveReport, Package)> 
 /// Applies the pending shifts to the worksheets (returned, for patching), the table parts and
 /// workbook.xml's defined names (into `replaced`). A shifted sheet's guarded-element counts
 /// become those of its shifted XML: what a deletion removed on purpose is not a loss.
-fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Result<BTreeMap<usize, Vec<u8>>> {
+fn shift_parts(wb: &mut SaveInput<'_>, replaced: &mut HashMap<String, Vec<u8>>) -> Result<BTreeMap<usize, Vec<u8>>> {
     use crate::shift::Change;
     use crate::shift_xml::{shift_part, PartKind};
     let mut sheets = BTreeMap::new();
-    if wb.pending_changes.is_empty() && wb.tables_changed.is_empty() {
+    if wb.changes.pending_changes.is_empty() && wb.changes.tables_changed.is_empty() {
         return Ok(sheets);
     }
-    let changes = wb.pending_changes.clone();
+    let changes = wb.changes.pending_changes.clone();
     // The name a sheet had before the changes: renames undone, newest first.
     let first_name = |now: &str| {
         let mut name = now.to_string();
@@ -405,26 +430,26 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
         for t in &wb.model.sheets[si].tables {
             let Some(original) = wb.pkg.read(&t.part)? else { continue };
             if let Some(bytes) = apply(original, &t.part, Some(&wb.model.sheets[si].name), true)? {
-                replaced.insert(real_name(&wb.pkg, &t.part), bytes);
+                replaced.insert(real_name(wb.pkg, &t.part), bytes);
             }
         }
     }
     // Tables that grew other than by a shift, or were renamed or restyled, follow the model.
-    for part in wb.tables_changed.clone() {
-        if wb.added_tables.contains(&part) {
+    for part in wb.changes.tables_changed.clone() {
+        if wb.changes.added_tables.contains(&part) {
             continue;
         }
         let Some(t) = wb.model.sheets.iter().flat_map(|s| s.tables.iter()).find(|t| t.part == part) else { continue };
-        let xml = current(&wb.pkg, replaced, &part)?;
-        let fates = wb.column_fates.get(&part).map_or(&[][..], Vec::as_slice);
-        let totals_added = wb.totals_added.contains(&part);
+        let xml = current(wb.pkg, replaced, &part)?;
+        let fates = wb.changes.column_fates.get(&part).map_or(&[][..], Vec::as_slice);
+        let totals_added = wb.changes.totals_added.contains(&part);
         let bytes = keep_bom(&xml, |d| crate::shift_xml::write_table_part(d, &part, t, fates, totals_added))?;
-        replaced.insert(real_name(&wb.pkg, &part), bytes);
+        replaced.insert(real_name(wb.pkg, &part), bytes);
     }
     // Defined names: local ones are read against their sheet as it was named at each change.
     let wb_part = wb.model.workbook_part.clone();
-    let xml = current(&wb.pkg, replaced, &wb_part)?;
-    let mut names: Vec<String> = wb.pkg_sheet_names.clone();
+    let xml = current(wb.pkg, replaced, &wb_part)?;
+    let mut names: Vec<String> = wb.changes.pkg_sheet_names.clone();
     let mut current_xml = xml;
     let mut any = false;
     for change in &changes {
@@ -439,7 +464,7 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
         }
     }
     if any {
-        replaced.insert(real_name(&wb.pkg, &wb_part), current_xml);
+        replaced.insert(real_name(wb.pkg, &wb_part), current_xml);
     }
     Ok(sheets)
 }
@@ -447,7 +472,7 @@ fn shift_parts(wb: &mut Workbook, replaced: &mut HashMap<String, Vec<u8>>) -> Re
 /// Rewrites sheet `si` as this save has it so far (shifted, new, or as stored) and keeps the
 /// result for the cell patches; its guarded-element counts become the rewritten sheet's.
 fn rewrite_sheet(
-    wb: &mut Workbook,
+    wb: &mut SaveInput<'_>,
     si: usize,
     shifted: &mut BTreeMap<usize, Vec<u8>>,
     new_sheets: &mut BTreeMap<usize, Vec<u8>>,
@@ -505,7 +530,7 @@ fn result_xml(v: &Value) -> (Option<&'static str>, String) {
     }
 }
 
-fn cell_xml(wb: &mut Workbook, row: u32, col: u32, style: u32, formula: Option<&str>, value: &Value) -> String {
+fn cell_xml(wb: &mut SaveInput<'_>, row: u32, col: u32, style: u32, formula: Option<&str>, value: &Value) -> String {
     let r = cell_name(row, col);
     let s = if style != 0 { format!(" s=\"{style}\"") } else { String::new() };
     match formula {
@@ -1111,7 +1136,7 @@ fn escape_sst(s: &str) -> String {
 }
 
 fn create_shared_strings(
-    wb: &mut Workbook,
+    wb: &mut SaveInput<'_>,
     replaced: &mut HashMap<String, Vec<u8>>,
     added: &mut Vec<(String, Vec<u8>)>,
 ) -> Result<String> {
@@ -1127,16 +1152,16 @@ fn create_shared_strings(
         "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     };
     let empty = format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<sst xmlns=\"{ns}\" count=\"0\" uniqueCount=\"0\"></sst>");
-    let total = wb.new_strings.len();
-    let xml = append_shared_strings(empty.as_bytes(), &part, &wb.new_strings, total)?;
+    let total = wb.changes.new_strings.len();
+    let xml = append_shared_strings(empty.as_bytes(), &part, &wb.changes.new_strings, total)?;
     added.push((part.clone(), xml));
     // Relationship from the workbook.
     let rels_name = rels_part_name(&wb_part);
-    let rels_xml = current(&wb.pkg, replaced, &rels_name)?;
+    let rels_xml = current(wb.pkg, replaced, &rels_name)?;
     let rel_type = if wb.model.strict { SST_REL_TYPE_STRICT } else { SST_REL_TYPE };
-    replaced.insert(real_name(&wb.pkg, &rels_name), add_relationship(&rels_xml, rel_type, "sharedStrings.xml"));
-    let ct = current(&wb.pkg, replaced, "[Content_Types].xml")?;
-    replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), add_override(&ct, &part, SST_CONTENT_TYPE));
+    replaced.insert(real_name(wb.pkg, &rels_name), add_relationship(&rels_xml, rel_type, "sharedStrings.xml"));
+    let ct = current(wb.pkg, replaced, "[Content_Types].xml")?;
+    replaced.insert(real_name(wb.pkg, "[Content_Types].xml"), add_override(&ct, &part, SST_CONTENT_TYPE));
     Ok(part)
 }
 
@@ -1184,7 +1209,7 @@ fn empty_worksheet(strict: bool) -> String {
 /// types) and writes workbook.xml's `<sheets>` from the model: existing `<sheet>` elements keep
 /// their attributes except the ones the model changed, new ones are written like them.
 fn write_sheet_list(
-    wb: &Workbook,
+    wb: &SaveInput<'_>,
     new_sheets: BTreeMap<usize, Vec<u8>>,
     replaced: &mut HashMap<String, Vec<u8>>,
     added: &mut Vec<(String, Vec<u8>)>,
@@ -1194,7 +1219,7 @@ fn write_sheet_list(
     let dir = wb_part.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
     // Deleted sheets: their parts, and the parts only they used (tables, comments), go with
     // their relationships and content types.
-    for sheet in &wb.deleted_sheets {
+    for sheet in &wb.changes.deleted_sheets {
         let Some(entry) = wb.pkg.entry(&sheet.part) else { continue };
         let mut gone = vec![entry.name.clone()];
         let sheet_rels = rels_part_name(&entry.name);
@@ -1210,22 +1235,22 @@ fn write_sheet_list(
             }
         }
         let rels_name = rels_part_name(&wb_part);
-        let rels = current(&wb.pkg, replaced, &rels_name)?;
+        let rels = current(wb.pkg, replaced, &rels_name)?;
         replaced.insert(
-            real_name(&wb.pkg, &rels_name),
+            real_name(wb.pkg, &rels_name),
             keep_bom_infallible(&rels, |d| remove_relationship(d, &sheet.rel_id)),
         );
-        let mut ct = current(&wb.pkg, replaced, "[Content_Types].xml")?;
+        let mut ct = current(wb.pkg, replaced, "[Content_Types].xml")?;
         for part in &gone {
             ct = keep_bom_infallible(&ct, |d| remove_override(d, part));
         }
-        replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), ct);
+        replaced.insert(real_name(wb.pkg, "[Content_Types].xml"), ct);
         removed.extend(gone);
     }
     if !new_sheets.is_empty() {
         let rels_name = rels_part_name(&wb_part);
-        let mut rels = String::from_utf8_lossy(&current(&wb.pkg, replaced, &rels_name)?).into_owned();
-        let mut ct = current(&wb.pkg, replaced, "[Content_Types].xml")?;
+        let mut rels = String::from_utf8_lossy(&current(wb.pkg, replaced, &rels_name)?).into_owned();
+        let mut ct = current(wb.pkg, replaced, "[Content_Types].xml")?;
         let rel_type = if wb.model.strict { WORKSHEET_REL_TYPE_STRICT } else { WORKSHEET_REL_TYPE };
         for (si, bytes) in new_sheets {
             let sheet = &wb.model.sheets[si];
@@ -1239,12 +1264,12 @@ fn write_sheet_list(
             ct = add_override(&ct, &sheet.part, WORKSHEET_CONTENT_TYPE);
             added.push((sheet.part.clone(), bytes));
         }
-        replaced.insert(real_name(&wb.pkg, &rels_name), rels.into_bytes());
-        replaced.insert(real_name(&wb.pkg, "[Content_Types].xml"), ct);
+        replaced.insert(real_name(wb.pkg, &rels_name), rels.into_bytes());
+        replaced.insert(real_name(wb.pkg, "[Content_Types].xml"), ct);
     }
-    let xml = current(&wb.pkg, replaced, &wb_part)?;
+    let xml = current(wb.pkg, replaced, &wb_part)?;
     let rewritten = keep_bom(&xml, |d| rewrite_sheets_element(d, &wb_part, &wb.model.sheets))?;
-    replaced.insert(real_name(&wb.pkg, &wb_part), rewritten);
+    replaced.insert(real_name(wb.pkg, &wb_part), rewritten);
     Ok(())
 }
 
@@ -1466,7 +1491,7 @@ fn patch_styles(
     original: &[u8],
     part: &str,
     num_fmts: &[(u32, String)],
-    xfs: &[crate::workbook::NewXf],
+    xfs: &[crate::changes::NewXf],
 ) -> Result<Vec<u8>> {
     // Raw text of each cellXfs <xf>, to clone the base style.
     let mut reader = Reader::from_reader(original);
@@ -1650,7 +1675,7 @@ fn write_package(
 /// Compares the saved package with the original: every part is still there (but those this
 /// save removed on purpose), and every rewritten sheet keeps its guarded features.
 fn loss_guard(
-    wb: &Workbook,
+    wb: &SaveInput<'_>,
     saved: &[u8],
     written: &dyn Fn(&str) -> bool,
     strings: &[String],

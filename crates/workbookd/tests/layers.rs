@@ -5,22 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Circles still to be taken apart, exactly as they stand; an entry goes when its circle does.
-const KNOWN_CIRCLES: &[(&str, &[&str])] = &[("book", &["edit", "names", "save", "tables", "workbook"])];
-
 #[test]
 fn no_crate_has_a_circle_of_modules() {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     for name in ["book", "store", "host", "graph"] {
         let graph = module_graph(&crates.join(name).join("src"));
         assert!(graph.len() > 2, "{name}: no modules read");
-        let found: Vec<Vec<String>> = circles(&graph);
-        let known: Vec<Vec<String>> = KNOWN_CIRCLES
-            .iter()
-            .filter(|(c, _)| *c == name)
-            .map(|(_, m)| m.iter().map(|s| s.to_string()).collect())
-            .collect();
-        assert_eq!(found, known, "{name}: circles of modules (each module with what it uses: {graph:?})");
+        let found = circles(&graph);
+        assert!(found.is_empty(), "{name}: circles of modules {found:?} (each module with what it uses: {graph:?})");
     }
 }
 

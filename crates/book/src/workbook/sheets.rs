@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
+use super::Workbook;
 use crate::error::{BookError, Result};
 use crate::model::{SheetKind, Visibility};
 use crate::shift::Change;
-use crate::workbook::Workbook;
 
 impl Workbook {
     /// Graph's worksheet update: any of a new name, a new position among the worksheets, a new
@@ -56,8 +56,8 @@ impl Workbook {
         let change = Change::RenameSheet { from: from.clone(), to: to.to_string() };
         self.rewrite_formulas(&change);
         self.model.sheets[si].name = to.to_string();
-        self.pending_changes.push(change);
-        self.sheets_changed = true;
+        self.changes.pending_changes.push(change);
+        self.changes.sheets_changed = true;
         self.reload_engine()
     }
 
@@ -90,7 +90,7 @@ impl Workbook {
             }
         };
         self.remap_sheet_indices(|i| Some(map(i)));
-        self.sheets_changed = true;
+        self.changes.sheets_changed = true;
     }
 
     /// Deletes a worksheet: its cells, its names, references to it (`#REF!`).
@@ -129,10 +129,10 @@ impl Workbook {
             std::cmp::Ordering::Equal => None,
             std::cmp::Ordering::Greater => Some(i - 1),
         });
-        self.deleted_sheets.push(removed);
-        self.pending_changes.push(change);
-        self.sheets_changed = true;
-        self.formulas_changed = true;
+        self.changes.deleted_sheets.push(removed);
+        self.changes.pending_changes.push(change);
+        self.changes.sheets_changed = true;
+        self.changes.formulas_changed = true;
         self.reload_engine()
     }
 
@@ -143,7 +143,7 @@ impl Workbook {
             for cell in sheet.cells.values_mut() {
                 if let Some(new) = cell.formula.as_deref().and_then(|f| change.formula(f, &host)) {
                     cell.formula = Some(new);
-                    self.formulas_changed = true;
+                    self.changes.formulas_changed = true;
                 }
             }
         }
@@ -161,14 +161,18 @@ impl Workbook {
         for n in &mut self.model.names {
             n.local_sheet = n.local_sheet.and_then(&map);
         }
-        self.touched = std::mem::take(&mut self.touched)
+        self.changes.touched = std::mem::take(&mut self.changes.touched)
             .into_iter()
             .filter_map(|(s, r, c)| map(s).map(|s| (s, r, c)))
             .collect::<BTreeSet<_>>();
-        self.broken_shared =
-            std::mem::take(&mut self.broken_shared).into_iter().filter_map(|(s, g)| map(s).map(|s| (s, g))).collect();
-        self.merges_changed = std::mem::take(&mut self.merges_changed).into_iter().filter_map(&map).collect();
-        self.hidden_changed = std::mem::take(&mut self.hidden_changed).into_iter().filter_map(&map).collect();
+        self.changes.broken_shared = std::mem::take(&mut self.changes.broken_shared)
+            .into_iter()
+            .filter_map(|(s, g)| map(s).map(|s| (s, g)))
+            .collect();
+        self.changes.merges_changed =
+            std::mem::take(&mut self.changes.merges_changed).into_iter().filter_map(&map).collect();
+        self.changes.hidden_changed =
+            std::mem::take(&mut self.changes.hidden_changed).into_iter().filter_map(&map).collect();
     }
 
     /// Excel's rules for the characters of a sheet name (without the uniqueness check).

@@ -1,10 +1,10 @@
 //! Defined names added and updated (Graph's named items). Their rules and their XML are in
 //! `defined_names`.
 
+use super::Workbook;
 use crate::defined_names::check_name_text;
 use crate::error::{BookError, Result};
 use crate::model::DefinedName;
-use crate::workbook::Workbook;
 
 impl Workbook {
     /// Adds a name, to the workbook or (with `sheet`) to a worksheet's scope. `formula` is a
@@ -39,7 +39,7 @@ impl Workbook {
             hidden: false,
             comment: comment.map(str::to_string).filter(|c| !c.is_empty()),
         });
-        self.names_changed = true;
+        self.changes.names_changed = true;
         self.reload_engine()
     }
 
@@ -66,7 +66,7 @@ impl Workbook {
         if let Some(c) = comment {
             n.comment = Some(c.to_string()).filter(|c| !c.is_empty());
         }
-        self.names_changed = true;
+        self.changes.names_changed = true;
         Ok(())
     }
 }

@@ -1,10 +1,19 @@
 //! The live workbook: the original package, its parsed model, the engine, and what edits changed.
+//! This module is the only home of `impl Workbook`: cells and the edit loop here, sheets,
+//! inserting and deleting cells, tables and names in the submodules. What the save reads is
+//! `Changes` (`changes.rs`), below this module.
+
+mod insert_delete;
+mod names;
+mod sheets;
+mod tables;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::address::{intersects, Area};
+use crate::changes::{Changes, NewXf};
 use crate::edit::{CellInput, ClearCells, Edit, Record, SetCells};
 use crate::engine::{CalcEngine, Formualizer};
 use crate::error::{BookError, Result};
@@ -26,13 +35,6 @@ pub struct CellView {
     pub text: String,
 }
 
-/// A new cell format: the style it was derived from and the number format it shows.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct NewXf {
-    pub base: u32,
-    pub num_fmt_id: u32,
-}
-
 pub struct Workbook {
     pub(crate) pkg: Package,
     pub(crate) model: BookModel,
@@ -43,49 +45,9 @@ pub struct Workbook {
     calc_time: std::time::Duration,
     /// Edits not yet recalculated.
     pub(crate) dirty: bool,
-    /// Insertions and deletions since the package was opened or saved, in order: the save
-    /// applies them to the parts.
-    pub(crate) pending_changes: Vec<crate::shift::Change>,
-    /// The sheet names in the order workbook.xml lists them in the package (what a defined
-    /// name's `localSheetId` counts).
-    pub(crate) pkg_sheet_names: Vec<String>,
-    /// The relationship ids of those sheets, in the same order: how a sheet is known across
-    /// renames, moves and deletions.
-    pub(crate) pkg_sheet_rel_ids: Vec<String>,
-    /// Sheets deleted since the package was opened or saved: their parts go at the save.
-    pub(crate) deleted_sheets: Vec<crate::model::Sheet>,
-    /// Table parts whose extent changed other than by a shift: their `ref` is written anew.
-    pub(crate) tables_changed: BTreeSet<String>,
-    /// Sheets whose merged cells changed: their `<mergeCells>` is written anew.
-    pub(crate) merges_changed: BTreeSet<usize>,
-    /// Defined names were added or changed: workbook.xml's `<definedNames>` is written anew.
-    pub(crate) names_changed: bool,
-    /// Tables removed (deleted or converted to a range): their parts go at the save.
-    pub(crate) removed_tables: Vec<crate::tables::RemovedTable>,
-    /// Columns renamed or deleted since the package was opened, per table part, in order: the
-    /// formulas the table part keeps follow them at the save.
-    pub(crate) column_fates: BTreeMap<String, Vec<crate::structured::ColumnFate>>,
-    /// Tables added since the package was opened: their parts are written at the save.
-    pub(crate) added_tables: BTreeSet<String>,
-    /// Sheets whose hidden rows or columns changed: their rows and `<cols>` follow at the save.
-    pub(crate) hidden_changed: BTreeSet<usize>,
-    /// Table parts given a total row: their first and last columns get its label and function.
-    pub(crate) totals_added: BTreeSet<String>,
-    /// Cells whose content or style an edit changed: (sheet index, row, col).
-    pub(crate) touched: BTreeSet<(usize, u32, u32)>,
-    /// A formula was added, removed or changed: calcChain goes, full-calc-on-load is set.
-    pub(crate) formulas_changed: bool,
-    /// Sheets were added, or a sheet's name, place or visibility changed: workbook.xml's
-    /// `<sheets>` is written anew (with the new parts' relationships and content types).
-    pub(crate) sheets_changed: bool,
-    /// Shared-formula groups whose master cell an edit replaced: (sheet index, si).
-    pub(crate) broken_shared: BTreeSet<(usize, u32)>,
-    pub(crate) new_strings: Vec<String>,
-    sst_index: Option<HashMap<String, u32>>,
-    pub(crate) new_num_fmts: Vec<(u32, String)>,
-    pub(crate) new_xfs: Vec<NewXf>,
+    /// What edits changed since the package was opened or saved: what the save patches.
+    pub(crate) changes: Changes,
     xf_cache: HashMap<NewXf, u32>,
-    pub(crate) base_xf_count: u32,
     seq: u64,
     last_save: crate::save::SaveReport,
 }
@@ -106,38 +68,16 @@ impl Workbook {
         let pkg = Package::open(bytes.into(), limits)?;
         let model = BookModel::parse(&pkg)?;
         let engine = Formualizer::load(&model)?;
-        let base_xf_count = model.styles.xf_num_fmt.len() as u32;
-        let pkg_sheet_names = model.sheets.iter().map(|s| s.name.clone()).collect();
-        let pkg_sheet_rel_ids = model.sheets.iter().map(|s| s.rel_id.clone()).collect();
+        let changes = Changes::new(&model);
         Ok(Workbook {
-            pkg_sheet_names,
-            pkg_sheet_rel_ids,
-            deleted_sheets: Vec::new(),
+            changes,
             pkg,
             model,
             engine: Box::new(engine),
             calculated: false,
             calc_time: std::time::Duration::ZERO,
             dirty: false,
-            pending_changes: Vec::new(),
-            tables_changed: BTreeSet::new(),
-            merges_changed: BTreeSet::new(),
-            names_changed: false,
-            removed_tables: Vec::new(),
-            column_fates: BTreeMap::new(),
-            added_tables: BTreeSet::new(),
-            hidden_changed: BTreeSet::new(),
-            totals_added: BTreeSet::new(),
-            touched: BTreeSet::new(),
-            formulas_changed: false,
-            sheets_changed: false,
-            broken_shared: BTreeSet::new(),
-            new_strings: Vec::new(),
-            sst_index: None,
-            new_num_fmts: Vec::new(),
-            new_xfs: Vec::new(),
             xf_cache: HashMap::new(),
-            base_xf_count,
             seq: 0,
             last_save: Default::default(),
         })
@@ -282,7 +222,7 @@ impl Workbook {
             hidden_cols: Vec::new(),
             auto_filter: None,
         });
-        self.sheets_changed = true;
+        self.changes.sheets_changed = true;
         Ok(())
     }
 
@@ -298,7 +238,7 @@ impl Workbook {
         }
         if self.model.sheets[si].visibility != visibility {
             self.model.sheets[si].visibility = visibility;
-            self.sheets_changed = true;
+            self.changes.sheets_changed = true;
         }
         Ok(())
     }
@@ -356,7 +296,7 @@ impl Workbook {
         let merges = &mut self.model.sheets[si].merges;
         merges.retain(|m| !contains_area(area, m));
         merges.extend(blocks);
-        self.merges_changed.insert(si);
+        self.changes.merges_changed.insert(si);
         Ok(())
     }
 
@@ -367,7 +307,7 @@ impl Workbook {
         let before = merges.len();
         merges.retain(|m| !intersects(m, area));
         if merges.len() != before {
-            self.merges_changed.insert(si);
+            self.changes.merges_changed.insert(si);
         }
         Ok(())
     }
@@ -417,16 +357,16 @@ impl Workbook {
             if !changes {
                 continue;
             }
-            self.touched.insert((si, row, col));
+            self.changes.touched.insert((si, row, col));
             if clear.formats {
                 cell.style = 0;
             }
             if clear.contents && has_content {
                 if let FormulaKind::Shared { master: true, si: group } = cell.kind {
-                    self.broken_shared.insert((si, group));
+                    self.changes.broken_shared.insert((si, group));
                 }
                 if cell.formula.is_some() || !matches!(cell.kind, FormulaKind::Normal) {
-                    self.formulas_changed = true;
+                    self.changes.formulas_changed = true;
                 }
                 cell.value = Value::Empty;
                 cell.formula = None;
@@ -498,7 +438,7 @@ impl Workbook {
                 if input.is_none() && style.is_none() {
                     continue;
                 }
-                self.touched.insert((si, row, col));
+                self.changes.touched.insert((si, row, col));
                 let cells = &mut self.model.sheets[si].cells;
                 let cell = cells.entry((row, col)).or_insert_with(|| Cell {
                     value: Value::Empty,
@@ -513,15 +453,15 @@ impl Workbook {
                 let had_formula = cell.formula.is_some() || matches!(cell.kind, FormulaKind::Shared { .. });
                 if let FormulaKind::Shared { master: true, si: group } = cell.kind {
                     // Followers lose their master: they are written out in full on save.
-                    self.broken_shared.insert((si, group));
-                    self.formulas_changed = true;
+                    self.changes.broken_shared.insert((si, group));
+                    self.changes.formulas_changed = true;
                 }
                 cell.kind = FormulaKind::Normal;
                 match input {
                     CellInput::Formula(f) => {
                         let f = f.strip_prefix('=').unwrap_or(&f).to_string();
                         cell.formula = Some(f.clone());
-                        self.formulas_changed = true;
+                        self.changes.formulas_changed = true;
                         if bulk {
                             let parses = formualizer_parse::parser::parse(format!("={f}")).is_ok();
                             cell.value =
@@ -541,7 +481,7 @@ impl Workbook {
                             CellInput::Bool(b) => Value::Bool(b),
                             CellInput::Formula(_) => unreachable!("handled above"),
                         };
-                        self.formulas_changed |= had_formula;
+                        self.changes.formulas_changed |= had_formula;
                         if !bulk {
                             self.engine.set_value(&sheet_name, row, col, &cell.value)?;
                         }
@@ -591,8 +531,8 @@ impl Workbook {
         if self.model.styles_part.is_none() {
             return Err(BookError::InvalidEdit("the workbook has no styles part to hold number formats".into()));
         }
-        let idx = self.base_xf_count + self.new_xfs.len() as u32;
-        self.new_xfs.push(key.clone());
+        let idx = self.changes.base_xf_count + self.changes.new_xfs.len() as u32;
+        self.changes.new_xfs.push(key.clone());
         self.xf_cache.insert(key, idx);
         self.model.styles.xf_num_fmt.push(num_fmt_id);
         Ok(idx)
@@ -610,7 +550,7 @@ impl Workbook {
         }
         let id = self.model.styles.num_fmts.keys().copied().max().unwrap_or(163).max(163) + 1;
         self.model.styles.num_fmts.insert(id, code.to_string());
-        self.new_num_fmts.push((id, code.to_string()));
+        self.changes.new_num_fmts.push((id, code.to_string()));
         id
     }
 
@@ -662,38 +602,9 @@ impl Workbook {
         Ok(())
     }
 
-    /// Index of a string in the shared string table, appending it if new.
-    pub(crate) fn shared_string(&mut self, s: &str) -> u32 {
-        let base = self.model.shared_strings.len() as u32;
-        let index = self.sst_index.get_or_insert_with(|| {
-            let mut m = HashMap::new();
-            for (i, s) in self.model.shared_strings.iter().enumerate() {
-                m.entry(s.clone()).or_insert(i as u32);
-            }
-            m
-        });
-        if let Some(&i) = index.get(s) {
-            return i;
-        }
-        let i = base + self.new_strings.len() as u32;
-        index.insert(s.to_string(), i);
-        self.new_strings.push(s.to_string());
-        i
-    }
-
     /// The current value of a cell: the engine's once it has calculated, else what the file holds.
     pub fn value(&self, si: usize, row: u32, col: u32) -> Value {
-        let sheet = &self.model.sheets[si];
-        let stored = sheet.cells.get(&(row, col));
-        if !self.calculated || stored.is_some_and(|c| matches!(c.kind, FormulaKind::DataTable)) {
-            return stored.map(|c| c.value.clone()).unwrap_or_default();
-        }
-        let v = self.engine.value(&sheet.name, row, col);
-        match (&v, stored) {
-            // A formula whose result is an empty cell shows 0, as in Excel.
-            (Value::Empty, Some(c)) if c.formula.is_some() => Value::Number(0.0),
-            _ => v,
-        }
+        crate::engine::shown_value(&self.model, self.calculated.then_some(self.engine.as_ref()), si, row, col)
     }
 
     /// One cell for the Graph range resource.
@@ -756,7 +667,13 @@ impl Workbook {
         if self.dirty && self.model.calc_mode != CalcMode::Manual {
             self.recalc()?;
         }
-        let (bytes, report, reopened) = crate::save::save(self)?;
+        let mut input = crate::save::SaveInput {
+            pkg: &self.pkg,
+            model: &mut self.model,
+            changes: &mut self.changes,
+            engine: self.calculated.then_some(self.engine.as_ref()),
+        };
+        let (bytes, report, reopened) = crate::save::save(&mut input)?;
         self.after_save(reopened)?;
         self.last_save = report;
         Ok(bytes)
@@ -783,26 +700,8 @@ impl Workbook {
                 .and_then(|r| self.pkg.entry(&r.target))
                 .map(|e| e.name.clone());
         }
-        self.touched.clear();
-        self.pending_changes.clear();
-        self.pkg_sheet_names = self.model.sheets.iter().map(|s| s.name.clone()).collect();
-        self.pkg_sheet_rel_ids = self.model.sheets.iter().map(|s| s.rel_id.clone()).collect();
-        self.deleted_sheets.clear();
-        self.tables_changed.clear();
-        self.merges_changed.clear();
-        self.names_changed = false;
-        self.removed_tables.clear();
-        self.column_fates.clear();
-        self.added_tables.clear();
-        self.hidden_changed.clear();
-        self.totals_added.clear();
-        self.broken_shared.clear();
-        self.formulas_changed = false;
-        self.sheets_changed = false;
-        self.new_num_fmts.clear();
-        self.new_xfs.clear();
+        self.changes.saved(&self.model);
         self.xf_cache.clear();
-        self.base_xf_count = self.model.styles.xf_num_fmt.len() as u32;
         Ok(())
     }
 
@@ -845,7 +744,7 @@ impl Workbook {
                 return Ok(());
             }
         }
-        self.hidden_changed.insert(si);
+        self.changes.hidden_changed.insert(si);
         if axis == crate::shift::Axis::Rows {
             self.reload_engine()?;
         }
@@ -881,10 +780,6 @@ impl Workbook {
     /// Whether the engine has the function of this (Excel, upper-case) name.
     pub fn has_function(name: &str) -> bool {
         formualizer_eval::function_registry::get("", name).is_some()
-    }
-
-    pub(crate) fn is_calculated(&self) -> bool {
-        self.calculated
     }
 }
 

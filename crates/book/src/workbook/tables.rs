@@ -2,21 +2,14 @@
 //! the cells they meant) or deleted (its cells cleared). The table part, its relationship, its
 //! content type and the sheet's `<tablePart>` go at the save.
 
+use super::Workbook;
 use crate::address::Area;
+use crate::changes::RemovedTable;
 use crate::edit::{CellInput, ClearCells, TableUpdate};
 use crate::error::{BookError, Result};
 use crate::model::{Cell, FormulaKind, SheetKind};
 use crate::structured::{rewrite_columns, ColumnFate, TableInfo};
 use crate::value::Value;
-use crate::workbook::Workbook;
-
-/// A table taken out of the model, whose part the save removes.
-#[derive(Debug, Clone)]
-pub(crate) struct RemovedTable {
-    /// The part of the sheet that held it.
-    pub sheet_part: String,
-    pub part: String,
-}
 
 impl Workbook {
     /// Renames a table (formulas naming it follow) and sets its style and style options.
@@ -39,7 +32,7 @@ impl Workbook {
             }
             if t.style.auto_filter != on {
                 t.style.auto_filter = on;
-                self.tables_changed.insert(t.part.clone());
+                self.changes.tables_changed.insert(t.part.clone());
             }
         }
         let old = self.model.sheets[si].tables[ti].display_name.clone();
@@ -83,7 +76,7 @@ impl Workbook {
                 *field = v;
             }
         }
-        self.tables_changed.insert(t.part.clone());
+        self.changes.tables_changed.insert(t.part.clone());
         if let Some(n) = rename {
             for (s, sheet) in self.model.sheets.iter_mut().enumerate() {
                 for (&(r, c), cell) in sheet.cells.iter_mut() {
@@ -91,15 +84,15 @@ impl Workbook {
                     if let Some(new) = crate::structured::rename_table(f, &old, n) {
                         cell.formula = Some(new);
                         cell.kind = crate::model::FormulaKind::Normal;
-                        self.touched.insert((s, r, c));
-                        self.formulas_changed = true;
+                        self.changes.touched.insert((s, r, c));
+                        self.changes.formulas_changed = true;
                     }
                 }
             }
             for d in &mut self.model.names {
                 if let Some(new) = crate::structured::rename_table(&d.formula, &old, n) {
                     d.formula = new;
-                    self.names_changed = true;
+                    self.changes.names_changed = true;
                 }
             }
             self.reload_engine()?;
@@ -148,13 +141,15 @@ impl Workbook {
                 }
             }
             for (r, c) in changed {
-                self.touched.insert((s, r, c));
-                self.formulas_changed = true;
+                self.changes.touched.insert((s, r, c));
+                self.changes.formulas_changed = true;
             }
         }
         self.model.sheets[si].tables.remove(ti);
-        self.removed_tables.push(RemovedTable { sheet_part: self.model.sheets[si].part.clone(), part: t.part.clone() });
-        self.tables_changed.remove(&t.part);
+        self.changes
+            .removed_tables
+            .push(RemovedTable { sheet_part: self.model.sheets[si].part.clone(), part: t.part.clone() });
+        self.changes.tables_changed.remove(&t.part);
         if !keep_cells {
             let a = t.area;
             self.clear_cells(&ClearCells {
@@ -186,19 +181,19 @@ impl Workbook {
                 let inside = s == si && area.contains(r, c);
                 if let Some(new) = rewrite_columns(f, &name, inside, fates) {
                     if let FormulaKind::Shared { master: true, si: group } = cell.kind {
-                        self.broken_shared.insert((s, group));
+                        self.changes.broken_shared.insert((s, group));
                     }
                     cell.formula = Some(new);
                     cell.kind = FormulaKind::Normal;
-                    self.touched.insert((s, r, c));
-                    self.formulas_changed = true;
+                    self.changes.touched.insert((s, r, c));
+                    self.changes.formulas_changed = true;
                 }
             }
         }
         for d in &mut self.model.names {
             if let Some(new) = rewrite_columns(&d.formula, &name, false, fates) {
                 d.formula = new;
-                self.names_changed = true;
+                self.changes.names_changed = true;
             }
         }
         for f in self.model.sheets[si].tables[ti].calculated.iter_mut().flatten() {
@@ -206,8 +201,8 @@ impl Workbook {
                 *f = new;
             }
         }
-        self.column_fates.entry(part.clone()).or_default().extend(fates.iter().cloned());
-        self.tables_changed.insert(part);
+        self.changes.column_fates.entry(part.clone()).or_default().extend(fates.iter().cloned());
+        self.changes.tables_changed.insert(part);
     }
 
     /// Adds `count` columns to table `(si, ti)`'s model at column index `idx`, named as Excel
@@ -227,7 +222,7 @@ impl Workbook {
                 t.calculated.insert(idx + k, None);
             }
         }
-        self.tables_changed.insert(t.part.clone());
+        self.changes.tables_changed.insert(t.part.clone());
     }
 
     /// Writes each header cell of table `(si, ti)` that does not hold its column's name.
@@ -253,10 +248,10 @@ impl Workbook {
                 });
             if let Some(FormulaKind::Shared { master: true, si: group }) = sheet.cells.get(&(row, col)).map(|c| &c.kind)
             {
-                self.broken_shared.insert((si, *group));
+                self.changes.broken_shared.insert((si, *group));
             }
             sheet.cells.insert((row, col), Cell { value: want, formula: None, kind: FormulaKind::Normal, style });
-            self.touched.insert((si, row, col));
+            self.changes.touched.insert((si, row, col));
             self.dirty = true;
         }
     }
@@ -432,7 +427,7 @@ impl Workbook {
         let part_taken = |p: &str| {
             self.pkg.entry(p).is_some()
                 || all_tables().any(|t| t.part.eq_ignore_ascii_case(p))
-                || self.removed_tables.iter().any(|t| t.part.eq_ignore_ascii_case(p))
+                || self.changes.removed_tables.iter().any(|t| t.part.eq_ignore_ascii_case(p))
         };
         let part = (1u32..).map(|n| format!("{dir}tables/table{n}.xml")).find(|p| !part_taken(p)).unwrap_or_default();
         let table = crate::model::Table {
@@ -456,7 +451,7 @@ impl Workbook {
         };
         self.model.sheets[si].tables.push(table);
         let ti = self.model.sheets[si].tables.len() - 1;
-        self.added_tables.insert(part);
+        self.changes.added_tables.insert(part);
         self.write_header_cells(si, ti);
         self.reload_engine()?;
         Ok(name)
@@ -548,7 +543,7 @@ impl Workbook {
             let t = &mut self.model.sheets[si].tables[ti];
             t.area.last_row -= 1;
             t.totals_rows = 0;
-            self.tables_changed.insert(t.part.clone());
+            self.changes.tables_changed.insert(t.part.clone());
             let (c1, c2) = (t.area.first_col, t.area.last_col);
             self.clear_row(&sheet, row, c1, c2)?;
             return self.reload_engine();
@@ -570,7 +565,7 @@ impl Workbook {
         let t = &mut self.model.sheets[si].tables[ti];
         t.area.last_row = row;
         t.totals_rows = 1;
-        self.tables_changed.insert(t.part.clone());
+        self.changes.tables_changed.insert(t.part.clone());
         let cols = t.columns.len();
         // What the table's columns say a total row holds; without a word of it, Excel's default.
         let defined = t.totals.iter().any(|d| d.label.is_some() || d.function.is_some());
@@ -580,7 +575,7 @@ impl Workbook {
                 t.totals[0].label = Some("Total".into());
             }
             t.totals[cols - 1].function = Some("sum".into());
-            self.totals_added.insert(t.part.clone());
+            self.changes.totals_added.insert(t.part.clone());
         }
         let name = t.display_name.clone();
         let inputs: Vec<Option<CellInput>> = (0..cols)
@@ -623,7 +618,7 @@ impl Workbook {
             t.area.first_row += 1;
             t.header_rows = 0;
             t.style.auto_filter = false;
-            self.tables_changed.insert(t.part.clone());
+            self.changes.tables_changed.insert(t.part.clone());
             let (c1, c2) = (t.area.first_col, t.area.last_col);
             self.clear_row(&sheet, row, c1, c2)?;
             return self.reload_engine();
@@ -647,7 +642,7 @@ impl Workbook {
         }
         let t = &mut self.model.sheets[si].tables[ti];
         t.header_rows = 1;
-        self.tables_changed.insert(t.part.clone());
+        self.changes.tables_changed.insert(t.part.clone());
         self.write_header_cells(si, ti);
         self.reload_engine()
     }

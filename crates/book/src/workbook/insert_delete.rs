@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::Workbook;
 use crate::address::{Area, MAX_COLS, MAX_ROWS};
 use crate::error::{BookError, Result};
 use crate::formula;
 use crate::model::{Cell, FormulaKind, SheetKind};
 use crate::shift::{Axis, Shift};
-use crate::workbook::Workbook;
 
 /// Relationship types of a sheet whose parts anchor to cells and that a shift does not rewrite.
 const ANCHORED_PARTS: [&str; 7] =
@@ -119,7 +119,7 @@ impl Workbook {
         let t = &mut self.model.sheets[si].tables[ti];
         if t.area.last_row < at + count - 1 {
             t.area.last_row = at + count - 1;
-            self.tables_changed.insert(t.part.clone());
+            self.changes.tables_changed.insert(t.part.clone());
         }
         // Calculated columns fill the new rows where no value was given, as in Excel.
         let t = &self.model.sheets[si].tables[ti];
@@ -198,7 +198,7 @@ impl Workbook {
         }
         moved.sort_unstable_by_key(|(k, _)| *k);
         self.model.sheets[si].cells = moved.into_iter().collect::<BTreeMap<_, _>>();
-        self.touched = std::mem::take(&mut self.touched)
+        self.changes.touched = std::mem::take(&mut self.changes.touched)
             .into_iter()
             .filter_map(
                 |(s, r, c)| if s == si { shift.map_cell(r, c).map(|(r, c)| (s, r, c)) } else { Some((s, r, c)) },
@@ -266,8 +266,8 @@ impl Workbook {
             self.write_header_cells(si, ti);
         }
 
-        self.pending_changes.push(crate::shift::Change::Shift(shift.clone()));
-        self.formulas_changed = true;
+        self.changes.pending_changes.push(crate::shift::Change::Shift(shift.clone()));
+        self.changes.formulas_changed = true;
         Ok(())
     }
 
@@ -355,7 +355,7 @@ impl Workbook {
             if let Some(cell) = self.model.sheets[si].cells.get_mut(&(r, c)) {
                 cell.kind = FormulaKind::Normal;
             }
-            self.touched.insert((si, r, c));
+            self.changes.touched.insert((si, r, c));
         }
     }
 
