@@ -194,8 +194,7 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
         shifted.insert(si, bytes);
         let rels_name = rels_part_name(&sheet_part);
         let rels = current(wb.pkg, &replaced, &rels_name)?;
-        replaced
-            .insert(real_name(wb.pkg, &rels_name), keep_bom_infallible(&rels, |d| remove_relationship(d, &rel.id)));
+        replaced.insert(real_name(wb.pkg, &rels_name), keep_bom_infallible(&rels, |d| remove_relationship(d, &rel.id)));
         let ct = current(wb.pkg, &replaced, "[Content_Types].xml")?;
         replaced.insert(
             real_name(wb.pkg, "[Content_Types].xml"),

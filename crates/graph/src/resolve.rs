@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use crate::auth::Need;
 use crate::error::GraphError;
 use crate::navigate::{self, parse_bool, RangeBase, RangeRef, RangeStep, TablePart};
 
@@ -279,6 +280,21 @@ impl Operation {
                 | Operation::TableRowList { .. }
                 | Operation::RangeView { part: ViewPart::Rows, .. }
         )
+    }
+
+    /// The permission the operation needs, checked in one place before its handler runs; a
+    /// batch needs none itself (each of its requests is checked).
+    pub fn need(&self) -> Option<Need> {
+        Some(match self {
+            Operation::Batch => return None,
+            Operation::DriveGet(_)
+            | Operation::DriveList(_)
+            | Operation::ItemGet(_)
+            | Operation::ItemChildren(_)
+            | Operation::ContentGet(_) => Need::DriveRead,
+            Operation::ContentPut(_) | Operation::ItemDelete(_) => Need::DriveWrite,
+            _ => Need::Workbook,
+        })
     }
 
     /// The Graph reference page of the operation (`workbook-createsession`, `range-update`, …).

@@ -195,6 +195,10 @@ async fn serve(
     }
     // After authentication: budgets are per caller. A batch's items are counted one by one.
     ctx.app.throttle.admit(&ctx.who)?;
+    // The one permission check: handlers never pick their own.
+    if let Some(need) = operation.need() {
+        ctx.who.check(need)?;
+    }
     let timeout = ctx.app.config.request_timeout;
     // Boxed: the handlers' futures are large, and this one is moved through the layers above.
     match tokio::time::timeout(timeout, Box::pin(crate::handlers::dispatch(ctx, operation))).await {

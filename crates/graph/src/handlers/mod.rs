@@ -12,7 +12,6 @@ use host::{HostError, OperationStatus, OperationView, Outcome, SessionInfo, Targ
 use serde_json::{json, Value};
 use store::{Conflict, Item};
 
-use crate::auth::Need;
 use crate::context::{error_response, App, Ctx};
 use crate::drive::{self, item_json, locate_drive, locate_item, upload_target, UploadTarget};
 use crate::error::{workbook_error, Code, GraphError};
@@ -117,8 +116,8 @@ fn selected(ctx: &Ctx, v: Value) -> Value {
     ctx.odata.select_in(v)
 }
 
-async fn find(ctx: &Ctx, address: &ItemAddress, need: Need) -> Result<Item, GraphError> {
-    ctx.who.check(need)?;
+/// The drive item an address names (the caller's permission was checked before dispatch).
+async fn find(ctx: &Ctx, address: &ItemAddress) -> Result<Item, GraphError> {
     // Metadata lookups are indexed reads that take microseconds: they run on the calling task,
     // since a hand-off to the blocking pool costs more than the lookup.
     let store = ctx.app.host.store().as_ref();
@@ -130,7 +129,7 @@ const SESSION_HEADER: &str = "workbook-session-id";
 
 /// The workbook file a workbook call names, after the permission check.
 async fn workbook_item(ctx: &Ctx, address: &ItemAddress) -> Result<Item, GraphError> {
-    let found = find(ctx, address, Need::Workbook).await;
+    let found = find(ctx, address).await;
     let item = match found {
         Ok(item) => item,
         // A session whose file was deleted says so, rather than "no such item".
