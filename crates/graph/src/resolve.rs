@@ -1418,6 +1418,22 @@ mod tests {
     }
 
     #[test]
+    fn each_operation_names_its_permission() {
+        let need = |m: &str, p: &str| op(m, p).need();
+        assert_eq!(need("GET", "/v1.0/me/drive"), Some(Need::DriveRead));
+        assert_eq!(need("GET", "/v1.0/me/drive/items/1/content"), Some(Need::DriveRead));
+        assert_eq!(need("PUT", "/v1.0/me/drive/root:/a.xlsx:/content"), Some(Need::DriveWrite));
+        assert_eq!(need("DELETE", "/v1.0/me/drive/items/1"), Some(Need::DriveWrite));
+        assert_eq!(need("GET", "/v1.0/me/drive/items/1/workbook/worksheets"), Some(Need::Workbook));
+        assert_eq!(
+            need("GET", "/v1.0/me/drive/items/1/workbook/worksheets/S/charts"),
+            Some(Need::Workbook),
+            "a 501 too"
+        );
+        assert_eq!(need("POST", "/v1.0/$batch"), None);
+    }
+
+    #[test]
     fn sdk_path_shapes() {
         // Kiota: the whole `root:/path:` in one encoded segment, and encoded range addresses.
         assert_eq!(
