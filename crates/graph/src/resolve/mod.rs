@@ -20,11 +20,11 @@ mod segment;
 mod tests;
 mod workbook_path;
 
-use catalogue::*;
 pub(crate) use catalogue::surface_templates;
+use catalogue::*;
 use drive_path::*;
-use segment::*;
 pub use segment::decode_query_component;
+use segment::*;
 use workbook_path::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
