@@ -51,6 +51,7 @@ impl Throttle {
         Throttle { user, app, buckets: Mutex::new(HashMap::new()) }
     }
 
+    /// Whether any budget is set (when none is, a request skips the throttle altogether).
     pub fn is_on(&self) -> bool {
         self.user.is_some() || self.app.is_some()
     }
@@ -62,12 +63,13 @@ impl Throttle {
     }
 
     fn admit_at(&self, who: &Principal, now: Instant) -> Result<(), GraphError> {
-        let mut keys: Vec<(String, Budget)> = Vec::with_capacity(2);
+        // (whose budget, bucket key, budget)
+        let mut keys: Vec<(&str, String, Budget)> = Vec::with_capacity(2);
         if let Some(b) = self.user {
-            keys.push((format!("user\u{0}{}", who.drive_owner()), b));
+            keys.push(("user", format!("user\u{0}{}", who.drive_owner()), b));
         }
         if let (Some(b), Some(app)) = (self.app, who.client_app.as_deref()) {
-            keys.push((format!("app\u{0}{}\u{0}{app}", who.tenant.as_deref().unwrap_or("")), b));
+            keys.push(("application", format!("app\u{0}{}\u{0}{app}", who.tenant.as_deref().unwrap_or("")), b));
         }
         if keys.is_empty() {
             return Ok(());
@@ -81,7 +83,8 @@ impl Throttle {
             });
         }
         let mut wait = Duration::ZERO;
-        for (key, budget) in &keys {
+        let mut refused_by: Vec<&str> = Vec::new();
+        for (whose, key, budget) in &keys {
             let bucket =
                 buckets.entry(key.clone()).or_insert(Bucket { tokens: f64::from(budget.requests), updated: now });
             bucket.tokens = refilled(bucket, *budget, now);
@@ -89,18 +92,18 @@ impl Throttle {
             if bucket.tokens < 1.0 {
                 let per_token = budget.per.as_secs_f64() / f64::from(budget.requests);
                 wait = wait.max(Duration::from_secs_f64((1.0 - bucket.tokens) * per_token));
+                refused_by.push(whose);
             }
         }
         if !wait.is_zero() {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-            let whose =
-                if keys.len() == 2 { "user or application" } else { keys[0].0.split('\u{0}').next().unwrap_or("") };
+            let whose = refused_by.join(" and ");
             return Err(GraphError::too_many_requests(
                 format!("Too many requests for this {whose}; retry after {seconds} s."),
                 seconds,
             ));
         }
-        for (key, _) in &keys {
+        for (_, key, _) in &keys {
             if let Some(b) = buckets.get_mut(key) {
                 b.tokens -= 1.0;
             }
@@ -158,10 +161,12 @@ mod tests {
         assert!(t.admit_at(&a, now).is_ok());
         assert!(t.admit_at(&a, now).is_ok());
         // a is over its own budget: refused without spending app1's.
-        assert!(t.admit_at(&a, now).is_err());
+        let e = t.admit_at(&a, now).unwrap_err();
+        assert!(e.message.contains("for this user;"), "{}", e.message);
         assert!(t.admit_at(&b, now).is_ok());
+        // b is within its own budget; app1's is spent, and the message names that one.
         let e = t.admit_at(&b, now).unwrap_err();
-        assert!(e.message.contains("user or application"), "{}", e.message);
+        assert!(e.message.contains("for this application;"), "{}", e.message);
         assert!(t.admit_at(&c, now).is_ok(), "another app has its own budget");
         // Without a client app, only the user's budget applies.
         let none = principal("d", None);
