@@ -1,34 +1,15 @@
 //! The host's contract: shared and private workbooks, durable writes, session ends and their
 //! reasons, async createSession, and restart on the same store.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use book::{CellInput, Edit, SetCells, Value};
 use host::{Config, Host, HostError, OperationStatus, Target};
 use store::{Conflict, DriveStore, LocalStore, MemoryStore};
-
-/// Sheet1: A1 = 1, A2 = 2, A3 = A1+A2.
-fn workbook_bytes() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write_number(0, 0, 1.0).unwrap();
-    ws.write_number(1, 0, 2.0).unwrap();
-    ws.write_formula(2, 0, rust_xlsxwriter::Formula::new("=A1+A2").set_result("3")).unwrap();
-    wb.save_to_buffer().unwrap()
-}
-
-fn set_a1(n: f64) -> Edit {
-    Edit::SetCells(SetCells {
-        sheet: "Sheet1".into(),
-        row: 0,
-        col: 0,
-        rows: 1,
-        cols: 1,
-        inputs: Some(vec![vec![Some(CellInput::Number(n))]]),
-        number_formats: None,
-    })
-}
+use support::{set_a1, workbook_bytes};
 
 async fn upload(host: &Host, user: &str) -> String {
     let drive = host.store().drive_for_owner(&format!("user:{user}")).unwrap();

@@ -1,34 +1,15 @@
 //! A panic inside an edit (the calculation engine is young) must leave no half-applied workbook
 //! live. Its own test binary: the fail point is process-wide.
 
+mod support;
+
 use std::sync::Arc;
 
 use book::fail_point::{self, BEFORE_RECALC};
-use book::{CellInput, Edit, SetCells, Value};
+use book::Value;
 use host::{Config, Host, HostError, Target};
 use store::{Conflict, MemoryStore};
-
-/// Sheet1: A1 = 1, A2 = 2, A3 = A1+A2.
-fn workbook_bytes() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write_number(0, 0, 1.0).unwrap();
-    ws.write_number(1, 0, 2.0).unwrap();
-    ws.write_formula(2, 0, rust_xlsxwriter::Formula::new("=A1+A2").set_result("3")).unwrap();
-    wb.save_to_buffer().unwrap()
-}
-
-fn set_a1(n: f64) -> Edit {
-    Edit::SetCells(SetCells {
-        sheet: "Sheet1".into(),
-        row: 0,
-        col: 0,
-        rows: 1,
-        cols: 1,
-        inputs: Some(vec![vec![Some(CellInput::Number(n))]]),
-        number_formats: None,
-    })
-}
+use support::{set_a1, workbook_bytes};
 
 async fn a1_a3(host: &Host, item: &str, target: Target<'_>) -> Result<(Value, Value), HostError> {
     host.read("alice", item, target, |wb| Ok((wb.cell("Sheet1", 0, 0)?.value, wb.cell("Sheet1", 2, 0)?.value))).await
