@@ -23,19 +23,6 @@ struct Date {
     d: u32,
 }
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 impl Date {
     fn from_serial(serial: f64, date1904: bool) -> Result<Date, ExcelError> {
         let serial = serial.trunc();
@@ -57,7 +44,7 @@ impl Date {
     }
 
     fn is_month_end(self) -> bool {
-        self.d == days_in_month(self.y, self.m)
+        self.d == numfmt::days_in_month(self.y, self.m)
     }
 
     /// This date moved by `months`, on the same day (clamped to the month's length), or on the
@@ -65,7 +52,7 @@ impl Date {
     fn add_months(self, months: i64, month_end: bool) -> Date {
         let total = self.y * 12 + i64::from(self.m) - 1 + months;
         let (y, m) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
-        let last = days_in_month(y, m);
+        let last = numfmt::days_in_month(y, m);
         Date { y, m, d: if month_end { last } else { self.d.min(last) } }
     }
 }
