@@ -6,7 +6,7 @@ use quick_xml::events::Event;
 use crate::address::Area;
 use crate::error::{BookError, Result};
 use crate::model::DefinedName;
-use crate::xml::escape;
+use crate::ooxml::xml::escape;
 
 /// Excel's rules for a defined name: a letter, `_` or `\` first, then letters, digits, `_`, `.`,
 /// `\` and `?`; at most 255 characters; not `R` or `C`, and nothing that reads as a cell
@@ -37,7 +37,7 @@ pub fn check_name_text(name: &str) -> Result<()> {
 /// `comment` and its text taken from the model (its other attributes kept), names the file lacks
 /// appended. Elements for names the model does not have are left as they are.
 pub(crate) fn write_defined_names(data: &[u8], part: &str, names: &[DefinedName]) -> Result<Vec<u8>> {
-    let mut events = crate::shift_xml::RawEvents::new(data, part);
+    let mut events = crate::ooxml::xml::RawEvents::new(data, part);
     let mut out = Vec::with_capacity(data.len() + 256);
     let mut written = vec![false; names.len()];
     let mut prefix = String::new();
@@ -57,7 +57,7 @@ pub(crate) fn write_defined_names(data: &[u8], part: &str, names: &[DefinedName]
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let q = e.name();
                 let raw_name = q.into_inner().as_bytes();
-                let name = crate::shift_xml::local_name(raw_name);
+                let name = crate::ooxml::xml::local_name(raw_name);
                 if depth == 0 {
                     if let Some(i) = raw_name.iter().rposition(|&b| b == b':') {
                         prefix = format!("{}:", String::from_utf8_lossy(&raw_name[..i]));
@@ -67,13 +67,14 @@ pub(crate) fn write_defined_names(data: &[u8], part: &str, names: &[DefinedName]
                     insert_before = Some(out.len());
                 }
                 if name == b"definedName" {
-                    let local = crate::xml::attr_cow(e, b"localSheetId").and_then(|v| v.parse::<usize>().ok());
-                    let n = crate::xml::attr_cow(e, b"name").unwrap_or_default().to_ascii_lowercase();
+                    let local = crate::ooxml::xml::attr_cow(e, b"localSheetId").and_then(|v| v.parse::<usize>().ok());
+                    let n = crate::ooxml::xml::attr_cow(e, b"name").unwrap_or_default().to_ascii_lowercase();
                     if let Some(i) = names.iter().position(|m| key(m) == (local, n.clone())) {
                         written[i] = true;
                         let m = &names[i];
-                        let mut tag = crate::shift_xml::set_attr(raw, b"hidden", m.hidden.then_some("1"));
-                        tag = crate::shift_xml::set_attr(&tag, b"comment", m.comment.as_deref().map(escape).as_deref());
+                        let mut tag = crate::ooxml::xml::set_attr(raw, b"hidden", m.hidden.then_some("1"));
+                        tag =
+                            crate::ooxml::xml::set_attr(&tag, b"comment", m.comment.as_deref().map(escape).as_deref());
                         let open = tag.strip_suffix(b"/>").map_or(tag.clone(), |t| [t, b">"].concat());
                         out.extend_from_slice(&open);
                         out.extend_from_slice(escape(&m.formula).as_bytes());
@@ -90,7 +91,7 @@ pub(crate) fn write_defined_names(data: &[u8], part: &str, names: &[DefinedName]
             Event::End(ref e) => {
                 depth = depth.saturating_sub(1);
                 let q = e.name();
-                let name = crate::shift_xml::local_name(q.into_inner().as_bytes());
+                let name = crate::ooxml::xml::local_name(q.into_inner().as_bytes());
                 if depth == 1 && name == b"definedNames" {
                     list_end = Some(out.len());
                 }

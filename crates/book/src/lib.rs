@@ -5,7 +5,6 @@
 //! package ([`Workbook::save`]); parts the edits did not touch are copied byte for byte.
 
 pub mod address;
-mod cellscan;
 mod changes;
 pub mod defined_names;
 pub mod edit;
@@ -16,24 +15,21 @@ pub mod formula;
 pub mod functions;
 #[doc(hidden)]
 pub mod fuzz_checks;
-mod hidden_xml;
 pub mod legacy;
 pub mod model;
 pub mod numfmt;
-pub mod package;
+pub mod ooxml;
 pub mod r1c1;
 pub mod save;
 pub mod shift;
-mod shift_xml;
 pub mod structured;
 pub mod value;
 mod workbook;
-mod xml;
 
 pub use address::{Area, SheetArea};
 pub use edit::{CellInput, ClearCells, Edit, Record, SetCells};
 pub use error::{BookError, Result};
-pub use package::Limits;
+pub use ooxml::package::Limits;
 pub use shift::{Axis, Shift};
 pub use value::{ErrorKind, Value};
 pub use workbook::{CellView, Workbook};

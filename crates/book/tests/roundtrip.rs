@@ -150,14 +150,14 @@ fn future_journal_versions_are_refused() {
 fn the_loss_guard_refuses_a_cell_with_two_values() {
     let sheet =
         br#"<worksheet><sheetData><row r="1"><c r="A1"><f>1+1</f><v>2</v><v>2</v></c></row></sheetData></worksheet>"#;
-    let e = book::model::verify_sheet_xml(sheet, "xl/worksheets/sheet1.xml", &[]).unwrap_err();
+    let e = book::save::verify_sheet_xml(sheet, "xl/worksheets/sheet1.xml", &[]).unwrap_err();
     assert!(e.to_string().contains("two values"), "{e}");
     let fine = br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>1.5</v></c></row></sheetData></worksheet>"#;
-    assert!(book::model::verify_sheet_xml(fine, "p", &["a".into()]).is_ok());
+    assert!(book::save::verify_sheet_xml(fine, "p", &["a".into()]).is_ok());
     let bad_index = br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>3</v></c></row></sheetData></worksheet>"#;
-    assert!(book::model::verify_sheet_xml(bad_index, "p", &["a".into()]).is_err());
+    assert!(book::save::verify_sheet_xml(bad_index, "p", &["a".into()]).is_err());
     let bad_number = br#"<worksheet><sheetData><row r="1"><c r="A1"><v>1.5.5</v></c></row></sheetData></worksheet>"#;
-    assert!(book::model::verify_sheet_xml(bad_number, "p", &[]).is_err());
+    assert!(book::save::verify_sheet_xml(bad_number, "p", &[]).is_err());
 }
 
 fn clear(first: (u32, u32), last: (u32, u32), contents: bool, formats: bool) -> Edit {

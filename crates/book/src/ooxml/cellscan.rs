@@ -138,29 +138,13 @@ fn scan_attrs<'a>(b: &'a [u8], mut i: usize, mut each: impl FnMut(&[u8], &'a str
 }
 
 /// Formula text with XML's five named entities resolved (formulas join text with `&amp;` and
-/// compare with `&lt;`/`&gt;`); any other reference answers `None`.
+/// compare with `&lt;`/`&gt;`); a character reference or a carriage return (which the XML reader
+/// normalizes) answers `None`, leaving the cell to that reader.
 fn unescape(text: &str) -> Option<String> {
-    if !text.contains('&') {
-        return (!text.contains('\r')).then(|| text.to_string());
+    if text.contains("&#") || text.contains('\r') {
+        return None;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        let semi = after.find(';')?;
-        out.push(match &after[..semi] {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => return None,
-        });
-        rest = &after[semi + 1..];
-    }
-    out.push_str(rest);
-    (!out.contains('\r')).then_some(out)
+    quick_xml::escape::unescape(text).ok().map(|t| t.into_owned())
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 use quick_xml::events::Event;
 
 use crate::error::Result;
-use crate::shift_xml::{local_name as local, set_attr, RawEvents, TopElement};
+use crate::ooxml::shift::TopElement;
+use crate::ooxml::xml::{local_name, set_attr, RawEvents};
 
 /// The width of a column Excel has not sized, in its units (Calibri 11).
 const STANDARD_WIDTH: &str = "9.140625";
@@ -35,7 +36,7 @@ pub(crate) fn set_hidden_rows(data: &[u8], part: &str, hidden: &[u32]) -> Result
         match &ev {
             Event::Start(e) | Event::Empty(e) => {
                 let q = e.name();
-                let name = local(q.into_inner().as_bytes());
+                let name = local_name(q.into_inner().as_bytes());
                 let empty = matches!(ev, Event::Empty(_));
                 if depth == 1 && name == b"sheetData" {
                     prefix = prefix_of(q.into_inner().as_bytes());
@@ -50,7 +51,7 @@ pub(crate) fn set_hidden_rows(data: &[u8], part: &str, hidden: &[u32]) -> Result
                     }
                     in_data = true;
                 } else if in_data && depth == 2 && name == b"row" {
-                    let row = crate::xml::attr_cow(e, b"r")
+                    let row = crate::ooxml::xml::attr_cow(e, b"r")
                         .and_then(|v| v.parse::<u32>().ok())
                         .map_or(next_row, |r| r.saturating_sub(1));
                     next_row = row + 1;
@@ -59,7 +60,7 @@ pub(crate) fn set_hidden_rows(data: &[u8], part: &str, hidden: &[u32]) -> Result
                     if want && pending < hidden.len() && hidden[pending] == row {
                         pending += 1;
                     }
-                    let now = crate::xml::attr_cow(e, b"hidden").is_some_and(|v| v == "1" || v == "true");
+                    let now = crate::ooxml::xml::attr_cow(e, b"hidden").is_some_and(|v| v == "1" || v == "true");
                     let tag = if now == want { raw.to_vec() } else { set_attr(raw, b"hidden", want.then_some("1")) };
                     out.extend_from_slice(&tag);
                     if !empty {
@@ -73,7 +74,7 @@ pub(crate) fn set_hidden_rows(data: &[u8], part: &str, hidden: &[u32]) -> Result
             }
             Event::End(e) => {
                 depth = depth.saturating_sub(1);
-                if in_data && depth == 1 && local(e.name().into_inner().as_bytes()) == b"sheetData" {
+                if in_data && depth == 1 && local_name(e.name().into_inner().as_bytes()) == b"sheetData" {
                     new_rows(&mut out, &prefix, &mut pending, u32::MAX);
                     in_data = false;
                 }
@@ -96,10 +97,10 @@ pub(crate) fn set_hidden_cols(data: &[u8], part: &str, hidden: &[u32]) -> Result
         let mut events = RawEvents::new(&data[from..to], part);
         while let Some((ev, raw, _)) = events.next()? {
             let (Event::Start(e) | Event::Empty(e)) = &ev else { continue };
-            if local(e.name().into_inner().as_bytes()) != b"col" {
+            if local_name(e.name().into_inner().as_bytes()) != b"col" {
                 continue;
             }
-            let bound = |k: &[u8]| crate::xml::attr_cow(e, k).and_then(|v| v.parse::<u32>().ok());
+            let bound = |k: &[u8]| crate::ooxml::xml::attr_cow(e, k).and_then(|v| v.parse::<u32>().ok());
             if let (Some(lo), Some(hi)) = (bound(b"min"), bound(b"max")) {
                 if lo >= 1 && hi >= lo {
                     cols.push((lo - 1, hi - 1, raw.to_vec()));
@@ -169,7 +170,7 @@ fn tag_hidden(tag: &[u8]) -> bool {
     let mut reader = quick_xml::Reader::from_reader(tag);
     match reader.read_event() {
         Ok(Event::Empty(e)) | Ok(Event::Start(e)) => {
-            crate::xml::attr_cow(&e, b"hidden").is_some_and(|v| v == "1" || v == "true")
+            crate::ooxml::xml::attr_cow(&e, b"hidden").is_some_and(|v| v == "1" || v == "true")
         }
         _ => false,
     }

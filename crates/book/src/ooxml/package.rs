@@ -7,7 +7,7 @@ use std::sync::Arc;
 use zip::ZipArchive;
 
 use crate::error::{BookError, Result};
-use crate::xml::{attr, local, Ev, XmlReader};
+use crate::ooxml::xml::{attr, local, Ev, XmlReader};
 
 /// Limits applied while opening a package. Defaults suit a server holding many workbooks.
 #[derive(Debug, Clone)]

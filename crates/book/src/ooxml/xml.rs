@@ -196,7 +196,11 @@ fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
 
 /// The local part of an element name (`x:row` -> `row`).
 pub fn local<'b>(e: &'b BytesStart<'_>) -> &'b [u8] {
-    let name = e.name().into_inner().as_bytes();
+    local_name(e.name().into_inner().as_bytes())
+}
+
+/// The local part of an element or attribute name (`x:row` is `row`).
+pub fn local_name(name: &[u8]) -> &[u8] {
     match name.iter().rposition(|&b| b == b':') {
         Some(i) => &name[i + 1..],
         None => name,
@@ -267,25 +271,31 @@ pub fn attr_bool(e: &BytesStart<'_>, key: &[u8]) -> Option<bool> {
     attr(e, key).map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
-/// Escapes text for element content and attribute values.
+/// Escapes text for element content and attribute values: quick-xml's five entities, and
+/// control characters (not allowed in XML 1.0) as OOXML's `_xHHHH_`.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.contains(['&', '<', '>', '"', '\'']) && !s.chars().any(needs_x_escape) {
-        return Cow::Borrowed(s);
+    if !s.chars().any(needs_x_escape) {
+        return quick_xml::escape::escape(s);
     }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0: OOXML writes them as _xHHHH_.
-            c if needs_x_escape(c) => out.push_str(&format!("_x{:04X}_", c as u32)),
-            c => out.push(c),
-        }
+    let visible: String =
+        s.chars().map(|c| if needs_x_escape(c) { format!("_x{:04X}_", c as u32) } else { c.to_string() }).collect();
+    Cow::Owned(quick_xml::escape::escape(&visible).into_owned())
+}
+
+/// Text for a place whose reader decodes `_xHHHH_` (shared strings, table column names),
+/// escaped: a literal `_x` is guarded as `_x005F_x` so it is not read back as an escape. In an
+/// attribute every control character is escaped, since attribute normalization would turn
+/// tabs and line breaks into spaces.
+pub fn escape_x(s: &str, in_attribute: bool) -> String {
+    let guarded = if s.contains("_x") { Cow::Owned(s.replace("_x", "_x005F_x")) } else { Cow::Borrowed(s) };
+    if in_attribute && guarded.chars().any(char::is_control) {
+        let visible: String = guarded
+            .chars()
+            .map(|c| if c.is_control() { format!("_x{:04X}_", c as u32) } else { c.to_string() })
+            .collect();
+        return escape(&visible).into_owned();
     }
-    Cow::Owned(out)
+    escape(&guarded).into_owned()
 }
 
 fn needs_x_escape(c: char) -> bool {
@@ -316,4 +326,136 @@ pub fn decode_x_escapes(s: &str) -> Cow<'_, str> {
         i += ch.len_utf8();
     }
     Cow::Owned(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rewriting a part in place: raw events and start tags
+
+/// An event, the bytes it was written as, and where they start.
+pub(crate) type RawEvent<'a> = (Event<'a>, &'a [u8], usize);
+
+/// A part's events, each with the bytes it was written as and where they start: the rewriters
+/// copy what they do not change.
+pub(crate) struct RawEvents<'a> {
+    reader: Reader<&'a [u8]>,
+    data: &'a [u8],
+    part: &'a str,
+    pos: usize,
+}
+
+impl<'a> RawEvents<'a> {
+    pub(crate) fn new(data: &'a [u8], part: &'a str) -> Self {
+        let mut reader = Reader::from_reader(data);
+        reader.config_mut().trim_text(false);
+        RawEvents { reader, data, part, pos: 0 }
+    }
+
+    /// The next event, its bytes and their offset; `None` at the end of the part.
+    pub(crate) fn next(&mut self) -> Result<Option<RawEvent<'a>>, BookError> {
+        let start = self.pos;
+        let ev = self.reader.read_event().map_err(|e| BookError::corrupt(self.part, e.to_string()))?;
+        if matches!(ev, Event::Eof) {
+            return Ok(None);
+        }
+        self.pos = self.reader.buffer_position() as usize;
+        Ok(Some((ev, &self.data[start..self.pos], start)))
+    }
+
+    /// What follows the last event read.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        &self.data[self.pos..]
+    }
+}
+
+/// The byte span of an attribute's value in a raw start tag (matched by local name).
+pub(crate) fn attr_span(tag: &[u8], key: &[u8]) -> Option<(usize, usize, usize)> {
+    let mut i = 1;
+    while i < tag.len() && !tag[i].is_ascii_whitespace() && tag[i] != b'>' && tag[i] != b'/' {
+        i += 1;
+    }
+    loop {
+        while i < tag.len() && tag[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let ks = i;
+        while i < tag.len() && tag[i] != b'=' && !tag[i].is_ascii_whitespace() && tag[i] != b'>' && tag[i] != b'/' {
+            i += 1;
+        }
+        if i == ks {
+            return None;
+        }
+        let k = &tag[ks..i];
+        while i < tag.len() && (tag[i].is_ascii_whitespace() || tag[i] == b'=') {
+            i += 1;
+        }
+        let q = *tag.get(i)?;
+        if q != b'"' && q != b'\'' {
+            return None;
+        }
+        let vs = i + 1;
+        let ve = vs + tag[vs..].iter().position(|&b| b == q)?;
+        if local_name(k) == key && !k.starts_with(b"xmlns") {
+            return Some((ks, vs, ve));
+        }
+        i = ve + 1;
+    }
+}
+
+/// The tag with an attribute set to `value` (escaped already), added when missing, removed when
+/// `None`.
+pub(crate) fn set_attr(tag: &[u8], key: &[u8], value: Option<&str>) -> Vec<u8> {
+    match (value, attr_in(tag, key)) {
+        (Some(v), true) => replace_attr(tag, key, v),
+        (Some(v), false) => add_attr(tag, key, v),
+        (None, true) => remove_attr(tag, key),
+        (None, false) => tag.to_vec(),
+    }
+}
+
+pub(crate) fn attr_in(tag: &[u8], key: &[u8]) -> bool {
+    attr_span(tag, key).is_some()
+}
+
+/// The tag with one attribute's value replaced (`value` already escaped).
+pub(crate) fn replace_attr(tag: &[u8], key: &[u8], value: &str) -> Vec<u8> {
+    match attr_span(tag, key) {
+        Some((_, vs, ve)) => {
+            let mut out = Vec::with_capacity(tag.len() + value.len());
+            out.extend_from_slice(&tag[..vs]);
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(&tag[ve..]);
+            out
+        }
+        None => tag.to_vec(),
+    }
+}
+
+pub(crate) fn remove_attr(tag: &[u8], key: &[u8]) -> Vec<u8> {
+    match attr_span(tag, key) {
+        Some((ks, _, ve)) => {
+            let mut from = ks;
+            while from > 0 && tag[from - 1].is_ascii_whitespace() {
+                from -= 1;
+            }
+            let mut out = tag[..from].to_vec();
+            out.extend_from_slice(&tag[ve + 1..]);
+            out
+        }
+        None => tag.to_vec(),
+    }
+}
+
+pub(crate) fn add_attr(tag: &[u8], key: &[u8], value: &str) -> Vec<u8> {
+    let mut i = 1;
+    while i < tag.len() && !tag[i].is_ascii_whitespace() && tag[i] != b'>' && tag[i] != b'/' {
+        i += 1;
+    }
+    let mut out = tag[..i].to_vec();
+    out.push(b' ');
+    out.extend_from_slice(key);
+    out.extend_from_slice(b"=\"");
+    out.extend_from_slice(value.as_bytes());
+    out.push(b'"');
+    out.extend_from_slice(&tag[i..]);
+    out
 }

@@ -16,20 +16,26 @@ use crate::engine::CalcEngine;
 use crate::error::{BookError, Result};
 use crate::model::BookModel;
 use crate::model::{self, FormulaKind, SheetKind, GUARDED_ELEMENTS};
-use crate::package::{normalize, rels_part_name, Package};
+use crate::ooxml::consts::{
+    main_ns, rel_ns, relationship_type, PACKAGE_REL_NS, SHARED_STRINGS_CONTENT_TYPE, TABLE_CONTENT_TYPE,
+    WORKSHEET_CONTENT_TYPE,
+};
+use crate::ooxml::package::{normalize, rels_part_name, Package};
+use crate::ooxml::xml::escape;
 use crate::value::Value;
-use crate::xml::escape;
 
 mod loss_guard;
 mod relationships;
 mod shared_strings;
 mod sheet_cells;
 mod styles;
+mod table_parts;
 #[cfg(test)]
 mod tests;
 mod workbook_part;
 
 use loss_guard::*;
+pub use loss_guard::{verify_sheet_xml, CopiedSpan};
 use relationships::*;
 use shared_strings::*;
 use sheet_cells::*;
@@ -154,7 +160,7 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
 
     // Sheets, with the rows each copied whole from its original (for the loss guard).
     let mut rewritten_sheets: Vec<usize> = Vec::new();
-    let mut copied_rows: HashMap<usize, (Vec<u8>, Vec<model::CopiedSpan>)> = HashMap::new();
+    let mut copied_rows: HashMap<usize, (Vec<u8>, Vec<CopiedSpan>)> = HashMap::new();
     // Sheets added since the package was opened start from an empty worksheet.
     let mut new_sheets: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
     for (si, sheet) in wb.model.sheets.iter().enumerate() {
@@ -167,15 +173,15 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
     // Cells merged or unmerged: the sheet's `<mergeCells>` is written from the model.
     for si in wb.changes.merges_changed.clone() {
         rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
-            crate::shift_xml::set_merges(d, &sheet.part, &sheet.merges)
+            crate::ooxml::shift::set_merges(d, &sheet.part, &sheet.merges)
         })?;
         per_sheet.entry(si).or_default();
     }
     // Rows or columns hidden or shown: the rows' `hidden` and the sheet's `<cols>` follow the model.
     for si in wb.changes.hidden_changed.clone() {
         rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
-            let rows = crate::hidden_xml::set_hidden_rows(d, &sheet.part, &sheet.hidden_rows)?;
-            crate::hidden_xml::set_hidden_cols(&rows, &sheet.part, &sheet.hidden_cols)
+            let rows = crate::ooxml::hidden::set_hidden_rows(d, &sheet.part, &sheet.hidden_rows)?;
+            crate::ooxml::hidden::set_hidden_cols(&rows, &sheet.part, &sheet.hidden_cols)
         })?;
         per_sheet.entry(si).or_default();
     }
@@ -192,9 +198,9 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
             Some(b) => b,
             None => wb.pkg.read(&sheet_part)?.ok_or_else(|| BookError::MissingPart(sheet_part.clone()))?,
         };
-        let bytes = keep_bom(&base, |d| crate::shift_xml::remove_table_part(d, &sheet_part, &rel.id))?;
+        let bytes = keep_bom(&base, |d| crate::ooxml::shift::remove_table_part(d, &sheet_part, &rel.id))?;
         wb.model.sheets[si].features =
-            model::verify_sheet_xml_except(&bytes, &sheet_part, &wb.model.shared_strings, &[], &[])?;
+            verify_sheet_xml_except(&bytes, &sheet_part, &wb.model.shared_strings, &[], &[])?;
         shifted.insert(si, bytes);
         let rels_name = rels_part_name(&sheet_part);
         let rels = current(wb.pkg, &replaced, &rels_name)?;
@@ -231,7 +237,7 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(&rels_name))
                 .map(|(_, b)| b.clone())
-                .unwrap_or_else(|| EMPTY_RELS.as_bytes().to_vec()),
+                .unwrap_or_else(|| empty_rels().into_bytes()),
         };
         let text = String::from_utf8_lossy(&rels).into_owned();
         let rel_id = (1u32..)
@@ -239,7 +245,7 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
             .find(|id| !text.contains(&format!("\"{id}\"")))
             .unwrap_or_default();
         let target = relative_target(&sheet_part, &t.part);
-        let rel_type = if wb.model.strict { TABLE_REL_TYPE_STRICT } else { TABLE_REL_TYPE };
+        let rel_type = relationship_type(wb.model.strict, "table");
         let rel = format!("<Relationship Id=\"{rel_id}\" Type=\"{rel_type}\" Target=\"{}\"/>", escape(&target));
         let rels = insert_before_last_close(&text, &rel).into_bytes();
         if wb.pkg.entry(&rels_name).is_some() {
@@ -248,13 +254,13 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
             added.retain(|(n, _)| !n.eq_ignore_ascii_case(&rels_name));
             added.push((rels_name.clone(), rels));
         }
-        let rel_ns = if wb.model.strict { REL_NS_STRICT } else { REL_NS };
+        let rel_ns = rel_ns(wb.model.strict);
         rewrite_sheet(wb, si, &mut shifted, &mut new_sheets, |sheet, d| {
-            crate::shift_xml::add_table_part(d, &sheet.part, &rel_id, rel_ns)
+            crate::ooxml::shift::add_table_part(d, &sheet.part, &rel_id, rel_ns)
         })?;
         let ct = current(wb.pkg, &replaced, "[Content_Types].xml")?;
         replaced.insert(real_name(wb.pkg, "[Content_Types].xml"), add_override(&ct, &t.part, TABLE_CONTENT_TYPE));
-        added.push((t.part.clone(), crate::shift_xml::new_table_part(&t, wb.model.strict)));
+        added.push((t.part.clone(), table_parts::new_table_part(&t, wb.model.strict)));
     }
     for &si in shifted.keys() {
         per_sheet.entry(si).or_default();
@@ -290,7 +296,7 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
     if (0..wb.changes.pkg_sheet_rel_ids.len()).any(|i| new_index(i) != Some(i)) {
         let wb_part = wb.model.workbook_part.clone();
         let xml = current(wb.pkg, &replaced, &wb_part)?;
-        let remapped = keep_bom(&xml, |d| crate::shift_xml::remap_local_sheets(d, &wb_part, &new_index))?;
+        let remapped = keep_bom(&xml, |d| crate::ooxml::shift::remap_local_sheets(d, &wb_part, &new_index))?;
         replaced.insert(real_name(wb.pkg, &wb_part), remapped);
     }
     // Names added or changed.
@@ -377,8 +383,8 @@ pub(crate) fn save(wb: &mut SaveInput<'_>) -> Result<(Vec<u8>, SaveReport, Packa
 /// workbook.xml's defined names (into `replaced`). A shifted sheet's guarded-element counts
 /// become those of its shifted XML: what a deletion removed on purpose is not a loss.
 fn shift_parts(wb: &mut SaveInput<'_>, replaced: &mut HashMap<String, Vec<u8>>) -> Result<BTreeMap<usize, Vec<u8>>> {
+    use crate::ooxml::shift::{shift_part, PartKind};
     use crate::shift::Change;
-    use crate::shift_xml::{shift_part, PartKind};
     let mut sheets = BTreeMap::new();
     if wb.changes.pending_changes.is_empty() && wb.changes.tables_changed.is_empty() {
         return Ok(sheets);
@@ -426,7 +432,7 @@ fn shift_parts(wb: &mut SaveInput<'_>, replaced: &mut HashMap<String, Vec<u8>>) 
         }
         let original = wb.pkg.read(&sheet.part)?.ok_or_else(|| BookError::MissingPart(sheet.part.clone()))?;
         if let Some(bytes) = apply(original, &sheet.part, Some(&sheet.name), false)? {
-            let counts = model::verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
+            let counts = verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
             sheets.insert(si, bytes);
             wb.model.sheets[si].features = counts;
         }
@@ -446,7 +452,7 @@ fn shift_parts(wb: &mut SaveInput<'_>, replaced: &mut HashMap<String, Vec<u8>>) 
         let xml = current(wb.pkg, replaced, &part)?;
         let fates = wb.changes.column_fates.get(&part).map_or(&[][..], Vec::as_slice);
         let totals_added = wb.changes.totals_added.contains(&part);
-        let bytes = keep_bom(&xml, |d| crate::shift_xml::write_table_part(d, &part, t, fates, totals_added))?;
+        let bytes = keep_bom(&xml, |d| table_parts::write_table_part(d, &part, t, fates, totals_added))?;
         replaced.insert(real_name(wb.pkg, &part), bytes);
     }
     // Defined names: local ones are read against their sheet as it was named at each change.
@@ -488,7 +494,7 @@ fn rewrite_sheet(
         (None, None) => wb.pkg.read(&sheet.part)?.ok_or_else(|| BookError::MissingPart(sheet.part.clone()))?,
     };
     let bytes = keep_bom(&base, |d| rewrite(sheet, d))?;
-    let counts = model::verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
+    let counts = verify_sheet_xml_except(&bytes, &sheet.part, &wb.model.shared_strings, &[], &[])?;
     wb.model.sheets[si].features = counts;
     match new_sheets.get_mut(&si) {
         Some(b) => *b = bytes,

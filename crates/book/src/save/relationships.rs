@@ -2,17 +2,10 @@
 
 use super::*;
 
-pub(super) const TABLE_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml";
-
-pub(super) const TABLE_REL_TYPE: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table";
-
-pub(super) const TABLE_REL_TYPE_STRICT: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships/table";
-
-pub(super) const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
-
-pub(super) const REL_NS_STRICT: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships";
-
-pub(super) const EMPTY_RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"></Relationships>";
+/// A `.rels` part with no relationship yet.
+pub(super) fn empty_rels() -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"{PACKAGE_REL_NS}\"></Relationships>")
+}
 
 /// `to` as a relationship target from `from`'s folder (`xl/worksheets/sheet1.xml` to
 /// `xl/tables/table1.xml` is `../tables/table1.xml`).
@@ -26,24 +19,9 @@ pub(super) fn relative_target(from: &str, to: &str) -> String {
     out.join("/")
 }
 
-pub(super) const WORKSHEET_CONTENT_TYPE: &str =
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml";
-
-pub(super) const WORKSHEET_REL_TYPE: &str =
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet";
-
-pub(super) const WORKSHEET_REL_TYPE_STRICT: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships/worksheet";
-
 /// A new, empty worksheet part.
 pub(super) fn empty_worksheet(strict: bool) -> String {
-    let (main, rels) = if strict {
-        ("http://purl.oclc.org/ooxml/spreadsheetml/main", "http://purl.oclc.org/ooxml/officeDocument/relationships")
-    } else {
-        (
-            "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-            "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        )
-    };
+    let (main, rels) = (main_ns(strict), rel_ns(strict));
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"{main}\" \
          xmlns:r=\"{rels}\"><dimension ref=\"A1\"/><sheetViews><sheetView workbookViewId=\"0\"/></sheetViews>\
@@ -89,11 +67,11 @@ pub(super) fn remove_element_where(
         let e_pos = reader.buffer_position() as usize;
         match ev {
             Event::Eof => break,
-            Event::Empty(ref e) if crate::xml::local(e) == tag && pred(e) => {
+            Event::Empty(ref e) if crate::ooxml::xml::local(e) == tag && pred(e) => {
                 out.extend_from_slice(&xml[last..s]);
                 last = e_pos;
             }
-            Event::Start(ref e) if crate::xml::local(e) == tag && pred(e) => {
+            Event::Start(ref e) if crate::ooxml::xml::local(e) == tag && pred(e) => {
                 out.extend_from_slice(&xml[last..s]);
                 let _ = reader.read_to_end(e.name());
                 last = reader.buffer_position() as usize;

@@ -2,14 +2,6 @@
 
 use super::*;
 
-pub(super) const SST_CONTENT_TYPE: &str =
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml";
-
-pub(super) const SST_REL_TYPE: &str =
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings";
-
-pub(super) const SST_REL_TYPE_STRICT: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships/sharedStrings";
-
 pub(super) fn append_shared_strings(original: &[u8], part: &str, new: &[String], total: usize) -> Result<Vec<u8>> {
     // Find the root element (`<sst>` possibly prefixed, possibly self-closing) and its closing tag.
     let mut reader = Reader::from_reader(original);
@@ -95,9 +87,7 @@ pub(super) fn keep_bom_infallible(data: &[u8], rewrite: impl FnOnce(&[u8]) -> Ve
 }
 
 pub(super) fn escape_sst(s: &str) -> String {
-    // A literal `_xHHHH_` in user text must not be read back as an escape.
-    let guarded = if s.contains("_x") { s.replace("_x", "_x005F_x") } else { s.to_string() };
-    escape(&guarded).into_owned()
+    crate::ooxml::xml::escape_x(s, false)
 }
 
 pub(super) fn create_shared_strings(
@@ -111,11 +101,7 @@ pub(super) fn create_shared_strings(
     if wb.pkg.entry(&part).is_some() {
         return Err(BookError::corrupt(&part, "exists but is not the workbook's shared string table"));
     }
-    let ns = if wb.model.strict {
-        "http://purl.oclc.org/ooxml/spreadsheetml/main"
-    } else {
-        "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    };
+    let ns = main_ns(wb.model.strict);
     let empty = format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<sst xmlns=\"{ns}\" count=\"0\" uniqueCount=\"0\"></sst>");
     let total = wb.changes.new_strings.len();
     let xml = append_shared_strings(empty.as_bytes(), &part, &wb.changes.new_strings, total)?;
@@ -123,9 +109,9 @@ pub(super) fn create_shared_strings(
     // Relationship from the workbook.
     let rels_name = rels_part_name(&wb_part);
     let rels_xml = current(wb.pkg, replaced, &rels_name)?;
-    let rel_type = if wb.model.strict { SST_REL_TYPE_STRICT } else { SST_REL_TYPE };
-    replaced.insert(real_name(wb.pkg, &rels_name), add_relationship(&rels_xml, rel_type, "sharedStrings.xml"));
+    let rel_type = relationship_type(wb.model.strict, "sharedStrings");
+    replaced.insert(real_name(wb.pkg, &rels_name), add_relationship(&rels_xml, &rel_type, "sharedStrings.xml"));
     let ct = current(wb.pkg, replaced, "[Content_Types].xml")?;
-    replaced.insert(real_name(wb.pkg, "[Content_Types].xml"), add_override(&ct, &part, SST_CONTENT_TYPE));
+    replaced.insert(real_name(wb.pkg, "[Content_Types].xml"), add_override(&ct, &part, SHARED_STRINGS_CONTENT_TYPE));
     Ok(part)
 }

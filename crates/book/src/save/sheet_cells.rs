@@ -64,7 +64,7 @@ pub(super) fn attr_value<'a>(
     e: &'a quick_xml::events::BytesStart<'_>,
     key: &[u8],
 ) -> Option<std::borrow::Cow<'a, str>> {
-    crate::xml::attr_cow(e, key)
+    crate::ooxml::xml::attr_cow(e, key)
 }
 
 /// Rewrites a start tag without the named attributes, optionally appending new ones.
@@ -127,7 +127,7 @@ pub(super) fn patch_sheet(
     data: &[u8],
     part: &str,
     patches: &BTreeMap<(u32, u32), Patch>,
-) -> Result<(Vec<u8>, Vec<model::CopiedSpan>)> {
+) -> Result<(Vec<u8>, Vec<CopiedSpan>)> {
     // The reader starts again after each row copied without reading it; `base` is where.
     let sheet_reader = |from: usize| {
         let mut r = Reader::from_reader(&data[from..]);
@@ -139,7 +139,7 @@ pub(super) fn patch_sheet(
     };
     let mut reader = sheet_reader(0);
     let mut base = 0usize;
-    let mut copied: Vec<model::CopiedSpan> = Vec::new();
+    let mut copied: Vec<CopiedSpan> = Vec::new();
     let rows_with_patches: BTreeSet<u32> = patches.keys().map(|k| k.0).collect();
     let mut out: Vec<u8> = Vec::with_capacity(data.len() + patches.len() * 48);
     // New cells (Full patches) not yet met in the file, in (row, col) order.
@@ -226,7 +226,7 @@ pub(super) fn patch_sheet(
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                match crate::xml::local(e) {
+                match crate::ooxml::xml::local(e) {
                     b"dimension" => {
                         if let Some(area) = grown {
                             out.extend_from_slice(&data[last..start]);
@@ -413,12 +413,7 @@ pub(super) fn first_patched_cell(
 
 /// Copies `data[orig]` to the output as it is and notes the copy for the loss guard, joined to
 /// the previous one when it follows it on both sides.
-pub(super) fn copy_whole(
-    out: &mut Vec<u8>,
-    copied: &mut Vec<model::CopiedSpan>,
-    data: &[u8],
-    orig: std::ops::Range<usize>,
-) {
+pub(super) fn copy_whole(out: &mut Vec<u8>, copied: &mut Vec<CopiedSpan>, data: &[u8], orig: std::ops::Range<usize>) {
     let start = out.len();
     out.extend_from_slice(&data[orig.clone()]);
     match copied.last_mut() {
@@ -426,7 +421,7 @@ pub(super) fn copy_whole(
             c.out.end = out.len();
             c.orig.end = orig.end;
         }
-        _ => copied.push(model::CopiedSpan { out: start..out.len(), orig }),
+        _ => copied.push(CopiedSpan { out: start..out.len(), orig }),
     }
 }
 
@@ -462,7 +457,7 @@ pub(super) fn new_dimension(data: &[u8], patches: &BTreeMap<(u32, u32), Patch>) 
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                let l = crate::xml::local(&e).to_vec();
+                let l = crate::ooxml::xml::local(&e).to_vec();
                 if l == b"dimension" {
                     old = attr_value(&e, b"ref").and_then(|r| Area::parse_a1(&r).ok());
                     break;
@@ -525,7 +520,7 @@ pub(super) fn refresh_cell(
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) if depth == 0 => {
                 let is_empty = matches!(ev, Event::Empty(_));
-                let l: &[u8] = crate::xml::local(e);
+                let l: &[u8] = crate::ooxml::xml::local(e);
                 let elem_end = if is_empty {
                     e_pos
                 } else {

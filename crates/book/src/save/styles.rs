@@ -26,7 +26,7 @@ pub(super) fn patch_styles(
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                let l = crate::xml::local(e).to_vec();
+                let l = crate::ooxml::xml::local(e).to_vec();
                 match l.as_slice() {
                     b"styleSheet" => {
                         let q = e.name().into_inner().to_string();
@@ -113,7 +113,9 @@ pub(super) fn patch_styles(
                     while let Ok(ev) = r.read_event() {
                         match ev {
                             Event::Eof => break,
-                            Event::Start(ref x) | Event::Empty(ref x) if crate::xml::local(x) == b"numFmt" => n += 1,
+                            Event::Start(ref x) | Event::Empty(ref x) if crate::ooxml::xml::local(x) == b"numFmt" => {
+                                n += 1
+                            }
                             _ => {}
                         }
                     }

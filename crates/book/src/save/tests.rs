@@ -18,12 +18,12 @@ fn rows_without_patches_are_copied_whole_and_checked() {
     }
     assert!(out_text[copied[1].out.clone()].starts_with(r#"<row r="3">"#));
     assert!(out_text[copied[1].out.clone()].ends_with("</row>"));
-    model::verify_sheet_xml_except(&out, "s.xml", &[], &copied, SHEET.as_bytes()).unwrap();
+    verify_sheet_xml_except(&out, "s.xml", &[], &copied, SHEET.as_bytes()).unwrap();
     // A copy that differs from its original is refused.
     let mut tampered = out.clone();
     let at = copied[1].out.start + 20;
     tampered[at] = b'9';
-    assert!(model::verify_sheet_xml_except(&tampered, "s.xml", &[], &copied, SHEET.as_bytes()).is_err());
+    assert!(verify_sheet_xml_except(&tampered, "s.xml", &[], &copied, SHEET.as_bytes()).is_err());
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn cells_before_the_first_patched_one_are_copied_whole() {
         out_text.contains(r#"<c r="B2" t="inlineStr"><is><t>x r="C2"</t></is></c><c s="1" r="C2"><v>6</v></c>"#),
         "{out_text}"
     );
-    model::verify_sheet_xml_except(&out, "s.xml", &[], &copied, sheet.as_bytes()).unwrap();
+    verify_sheet_xml_except(&out, "s.xml", &[], &copied, sheet.as_bytes()).unwrap();
 }
 
 #[test]

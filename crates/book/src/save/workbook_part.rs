@@ -48,7 +48,7 @@ pub(super) fn write_sheet_list(
         let rels_name = rels_part_name(&wb_part);
         let mut rels = String::from_utf8_lossy(&current(wb.pkg, replaced, &rels_name)?).into_owned();
         let mut ct = current(wb.pkg, replaced, "[Content_Types].xml")?;
-        let rel_type = if wb.model.strict { WORKSHEET_REL_TYPE_STRICT } else { WORKSHEET_REL_TYPE };
+        let rel_type = relationship_type(wb.model.strict, "worksheet");
         for (si, bytes) in new_sheets {
             let sheet = &wb.model.sheets[si];
             let target = sheet.part.strip_prefix(&dir).unwrap_or(&sheet.part);
@@ -94,14 +94,16 @@ pub(super) fn rewrite_sheets_element(xml: &[u8], part: &str, sheets: &[model::Sh
         let ev = reader.read_event().map_err(|e| xml_err(part, e))?;
         let e_pos = reader.buffer_position() as usize;
         match ev {
-            Event::Start(ref e) if crate::xml::local(e) == b"sheets" && inner_start.is_none() => {
+            Event::Start(ref e) if crate::ooxml::xml::local(e) == b"sheets" && inner_start.is_none() => {
                 inner_start = Some(e_pos)
             }
             Event::End(ref e) if local_end(e.name().into_inner().as_bytes()) == b"sheets" && inner_end.is_none() => {
                 inner_end = Some(s);
                 break;
             }
-            Event::Empty(ref e) | Event::Start(ref e) if crate::xml::local(e) == b"sheet" && inner_start.is_some() => {
+            Event::Empty(ref e) | Event::Start(ref e)
+                if crate::ooxml::xml::local(e) == b"sheet" && inner_start.is_some() =>
+            {
                 element_name = e.name().into_inner().to_string();
                 for a in e.attributes().with_checks(false).flatten() {
                     let key = a.key.into_inner();
@@ -109,7 +111,7 @@ pub(super) fn rewrite_sheets_element(xml: &[u8], part: &str, sheets: &[model::Sh
                         rel_attr = key.to_string();
                     }
                 }
-                let id = crate::xml::rel_id(e).unwrap_or_default();
+                let id = crate::ooxml::xml::rel_id(e).unwrap_or_default();
                 existing.push((id, String::from_utf8_lossy(&xml[s..e_pos]).into_owned()));
             }
             Event::Eof => break,
@@ -162,7 +164,7 @@ pub(super) fn set_full_calc_on_load(xml: &[u8]) -> Vec<u8> {
         match ev {
             Event::Eof => break,
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let l: &[u8] = crate::xml::local(e);
+                let l: &[u8] = crate::ooxml::xml::local(e);
                 if l == b"workbook" {
                     let q = e.name().into_inner().to_string();
                     prefix = q.strip_suffix("workbook").unwrap_or("").to_string();

@@ -19,7 +19,7 @@ use crate::engine::{CalcEngine, Formualizer};
 use crate::error::{BookError, Result};
 use crate::model::{BookModel, CalcMode, Cell, FormulaKind, SheetKind, Visibility};
 use crate::numfmt;
-use crate::package::{Limits, Package};
+use crate::ooxml::package::{Limits, Package};
 use crate::value::Value;
 
 /// Above this many cells in one write, the engine is reloaded rather than updated cell by cell.
