@@ -2,10 +2,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use store::{Drive, DriveStore, Item};
 
 use crate::auth::Principal;
+use crate::dto::responses::{self, to_json};
 use crate::error::{Code, GraphError};
 use crate::resolve::{DriveRef, ItemAddress, ItemRef};
 
@@ -155,36 +156,27 @@ pub fn timestamp(ms: i64) -> String {
 
 /// The driveItem resource.
 pub fn item_json(store: &dyn DriveStore, item: &Item, download_url: Option<String>) -> Value {
-    let mut v = json!({
-        "id": item.id,
-        "name": item.name,
-        "size": item.size,
-        "eTag": item.etag(),
-        "createdDateTime": timestamp(item.created_ms),
-        "lastModifiedDateTime": timestamp(item.modified_ms),
-    });
-    if item.is_folder {
-        let count = store.children(&item.id).map(|c| c.len()).unwrap_or(0);
-        v["folder"] = json!({ "childCount": count });
-        if item.parent_id.is_none() {
-            v["root"] = json!({});
-        }
-    } else {
-        v["cTag"] = json!(item.ctag());
-        v["file"] = json!({ "mimeType": mime_type(&item.name) });
-        if let Some(url) = download_url {
-            v["@microsoft.graph.downloadUrl"] = json!(url);
-        }
-    }
-    if let Some(parent) = item.parent_id.as_deref().and_then(|p| store.item(p).ok().flatten()) {
-        v["parentReference"] = json!({
-            "driveId": item.drive_id,
-            "driveType": "business",
-            "id": parent.id,
-            "path": folder_path(store, &parent),
-        });
-    } else {
-        v["parentReference"] = json!({ "driveId": item.drive_id, "driveType": "business" });
-    }
-    v
+    let parent = item.parent_id.as_deref().and_then(|p| store.item(p).ok().flatten());
+    let file = !item.is_folder;
+    to_json(&responses::DriveItem {
+        id: item.id.clone(),
+        name: item.name.clone(),
+        size: item.size,
+        e_tag: item.etag(),
+        created_date_time: timestamp(item.created_ms),
+        last_modified_date_time: timestamp(item.modified_ms),
+        c_tag: file.then(|| item.ctag()),
+        file: file.then(|| responses::FileFacet { mime_type: mime_type(&item.name) }),
+        folder: item
+            .is_folder
+            .then(|| responses::FolderFacet { child_count: store.children(&item.id).map(|c| c.len()).unwrap_or(0) }),
+        root: (item.is_folder && item.parent_id.is_none()).then(|| Value::Object(Default::default())),
+        download_url: download_url.filter(|_| file),
+        parent_reference: responses::ItemReference {
+            drive_id: item.drive_id.clone(),
+            drive_type: "business",
+            path: parent.as_ref().map(|p| folder_path(store, p)),
+            id: parent.map(|p| p.id),
+        },
+    })
 }

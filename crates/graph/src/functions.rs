@@ -5,8 +5,9 @@ use std::sync::LazyLock;
 
 use book::address::quote_sheet_name;
 use book::{SheetArea, Value};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
+use crate::dto::{property, Body};
 use crate::error::GraphError;
 
 /// One function as Graph names it and the parameters it takes, in Excel's order.
@@ -53,9 +54,9 @@ pub enum Arg {
 }
 
 /// The arguments of a call, in Excel's order; trailing omitted ones dropped.
-pub fn arguments(sig: &Signature, body: &Map<String, Json>) -> Result<Vec<Arg>, GraphError> {
+pub fn arguments(sig: &Signature, body: &Body) -> Result<Vec<Arg>, GraphError> {
     for key in body.keys() {
-        if !key.starts_with('@') && !sig.params.iter().any(|p| p.eq_ignore_ascii_case(key)) {
+        if !sig.params.iter().any(|p| p.eq_ignore_ascii_case(key)) {
             return Err(GraphError::invalid_argument(format!(
                 "'{key}' is not a parameter of {}, which takes: {}.",
                 sig.name,
@@ -65,7 +66,7 @@ pub fn arguments(sig: &Signature, body: &Map<String, Json>) -> Result<Vec<Arg>, 
     }
     let mut args = Vec::new();
     for (i, param) in sig.params.iter().enumerate() {
-        let given = body.iter().find(|(k, _)| k.eq_ignore_ascii_case(param)).map(|(_, v)| v);
+        let given = body.get(param);
         let last = i + 1 == sig.params.len();
         match given {
             Some(Json::Array(items)) if last && sig.variadic => {
@@ -87,7 +88,7 @@ fn argument(param: &str, v: &Json) -> Result<Arg, GraphError> {
     match v {
         Json::Null => Ok(Arg::Omitted),
         Json::Object(o) => {
-            let address = o.iter().find(|(k, _)| k.eq_ignore_ascii_case("address")).map(|(_, v)| v);
+            let address = property(o, "address");
             match address {
                 Some(Json::String(text)) => SheetArea::parse(text).map(Arg::Reference).map_err(|e| {
                     GraphError::invalid_argument(format!("{param}: the address '{text}' is not valid: {e}."))
@@ -187,7 +188,7 @@ mod tests {
 
     fn call(name: &str, body: Json) -> Result<String, GraphError> {
         let sig = signature(name).expect("a function");
-        let args = arguments(sig, body.as_object().unwrap())?;
+        let args = arguments(sig, &Body::parse(body.to_string().as_bytes())?)?;
         Ok(formula(&excel_name(sig), &args, "Home"))
     }
 

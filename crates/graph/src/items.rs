@@ -5,6 +5,7 @@ use book::model::{DefinedName, Table};
 use book::{BookError, Value, Workbook};
 use serde_json::{json, Value as Json};
 
+use crate::dto::responses::{self, to_json};
 use crate::error::GraphError;
 use crate::navigate::{find_column, find_table, table_rows, LocateResult, TablePart};
 use crate::range::find_worksheet;
@@ -58,13 +59,13 @@ pub fn name_json(n: &DefinedName) -> Json {
         Some(_) => "Worksheet",
         None => "Workbook",
     };
-    json!({
-        "name": n.name,
-        "comment": n.comment.clone().unwrap_or_default(),
-        "scope": scope,
-        "type": kind,
-        "value": value,
-        "visible": !n.hidden,
+    to_json(&responses::NamedItem {
+        name: n.name.clone(),
+        comment: n.comment.clone().unwrap_or_default(),
+        scope,
+        kind,
+        value,
+        visible: !n.hidden,
     })
 }
 
@@ -114,18 +115,18 @@ pub fn name_get(wb: &Workbook, sheet: Option<&str>, key: &str) -> LocateResult<J
 }
 
 pub fn table_json(t: &Table) -> Json {
-    json!({
-        "id": t.id.to_string(),
-        "name": t.display_name,
-        "showHeaders": t.header_rows > 0,
-        "showTotals": t.totals_rows > 0,
-        "style": t.style.name.clone().unwrap_or_default(),
-        "highlightFirstColumn": t.style.show_first_column,
-        "highlightLastColumn": t.style.show_last_column,
-        "showBandedRows": t.style.show_row_stripes,
-        "showBandedColumns": t.style.show_column_stripes,
-        "showFilterButton": t.style.auto_filter,
-        "legacyId": t.id.to_string(),
+    to_json(&responses::Table {
+        id: t.id.to_string(),
+        name: t.display_name.clone(),
+        show_headers: t.header_rows > 0,
+        show_totals: t.totals_rows > 0,
+        style: t.style.name.clone().unwrap_or_default(),
+        highlight_first_column: t.style.show_first_column,
+        highlight_last_column: t.style.show_last_column,
+        show_banded_rows: t.style.show_row_stripes,
+        show_banded_columns: t.style.show_column_stripes,
+        show_filter_button: t.style.auto_filter,
+        legacy_id: t.id.to_string(),
     })
 }
 
@@ -151,11 +152,11 @@ pub fn table_get(wb: &Workbook, sheet: Option<&str>, key: &str) -> LocateResult<
 fn column_json(wb: &Workbook, sheet: &str, t: &Table, i: usize) -> Result<Json, BookError> {
     let col = t.area.first_col + i as u32;
     let area = Area::cells(t.area.first_row, col, t.area.last_row, col);
-    Ok(json!({
-        "id": t.column_ids.get(i).copied().unwrap_or(i as u32 + 1).to_string(),
-        "index": i,
-        "name": t.columns[i],
-        "values": values_of(wb, sheet, &area)?,
+    Ok(to_json(&responses::TableColumn {
+        id: t.column_ids.get(i).copied().unwrap_or(i as u32 + 1).to_string(),
+        index: i,
+        name: t.columns[i].clone(),
+        values: values_of(wb, sheet, &area)?,
     }))
 }
 
@@ -210,7 +211,7 @@ pub fn rows_json(
     for index in page(count) {
         let row = r1 + index as u32;
         let area = Area::cells(row, t.area.first_col, row, t.area.last_col);
-        out.push(json!({ "index": index, "values": values_of(wb, sheet_name, &area)? }));
+        out.push(to_json(&responses::TableRow { index: index as i64, values: values_of(wb, sheet_name, &area)? }));
     }
     Ok(Ok((out, count)))
 }
@@ -226,7 +227,7 @@ pub fn row_get(wb: &Workbook, sheet: Option<&str>, table: &str, index: i64) -> L
         return Ok(Err(not_found()));
     };
     let area = Area::cells(row, t.area.first_col, row, t.area.last_col);
-    Ok(Ok(json!({ "index": index, "values": values_of(wb, sheet_name, &area)? })))
+    Ok(Ok(to_json(&responses::TableRow { index, values: values_of(wb, sheet_name, &area)? })))
 }
 
 /// The rows of `area` that are not hidden, in order.
@@ -278,17 +279,17 @@ pub fn view_json(wb: &Workbook, sheet: &str, area: &Area, rows: &[u32], index: u
         }
     }
     let [addresses, values, formulas, formulas_local, formulas_r1c1, number_format, text, value_types] = grids;
-    Ok(json!({
-        "index": index,
-        "rowCount": rows.len(),
-        "columnCount": (area.first_col..=area.last_col).filter(|&c| shown(c)).count(),
-        "cellAddresses": addresses,
-        "values": values,
-        "formulas": formulas,
-        "formulasLocal": formulas_local,
-        "formulasR1C1": formulas_r1c1,
-        "numberFormat": number_format,
-        "text": text,
-        "valueTypes": value_types,
+    Ok(to_json(&responses::RangeView {
+        index,
+        row_count: rows.len(),
+        column_count: (area.first_col..=area.last_col).filter(|&c| shown(c)).count(),
+        cell_addresses: addresses,
+        values,
+        formulas,
+        formulas_local,
+        formulas_r1c1,
+        number_format,
+        text,
+        value_types,
     }))
 }

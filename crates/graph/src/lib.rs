@@ -8,6 +8,7 @@ mod catch_panic;
 pub mod context;
 mod control;
 mod drive;
+pub mod dto;
 mod duration;
 pub mod error;
 pub mod faults;

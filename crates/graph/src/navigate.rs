@@ -136,11 +136,11 @@ impl RangeStep {
 
     /// Fills arguments the URL left out from a JSON request body (names as the docs spell
     /// them, any case).
-    pub fn fill_from_body(&mut self, body: &serde_json::Map<String, serde_json::Value>) -> Result<(), GraphError> {
-        let get = |key: &str| body.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
+    pub fn fill_from_body(&mut self, body: &crate::dto::Body) -> Result<(), GraphError> {
+        let get = |key: &str| body.get(key);
         let int = |slot: &mut Option<i64>, key: &str| -> Result<(), GraphError> {
             if slot.is_none() {
-                if let Some(v) = get(key).filter(|v| !v.is_null()) {
+                if let Some(v) = get(key) {
                     *slot = Some(json_int(key, v)?);
                 }
             }
@@ -167,7 +167,7 @@ impl RangeStep {
             | RangeStep::ColumnsAfter(n) => int(n, "count")?,
             RangeStep::BoundingRect(other) | RangeStep::Intersection(other) if other.is_none() => {
                 match get("anotherRange") {
-                    None | Some(serde_json::Value::Null) => {}
+                    None => {}
                     Some(serde_json::Value::String(s)) => *other = Some(s.clone()),
                     Some(v) => {
                         return Err(GraphError::invalid_argument(format!("anotherRange must be an address, not {v}.")))

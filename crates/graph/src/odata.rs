@@ -124,9 +124,8 @@ fn next_link(url: &str, raw_query: &str, skip: usize) -> String {
         .split('&')
         .filter(|p| !p.is_empty())
         .filter(|p| {
-            let key = p.split_once('=').map_or(*p, |(k, _)| k);
-            let key = crate::resolve::decode_query_component(key).to_ascii_lowercase();
-            key != "$skip" && key != "skip"
+            let key = form_urlencoded::parse(p.as_bytes()).next().map(|(k, _)| k.to_ascii_lowercase());
+            !matches!(key.as_deref(), Some("$skip" | "skip"))
         })
         .collect();
     let skip = format!("$skip={skip}");

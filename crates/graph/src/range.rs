@@ -3,8 +3,10 @@
 use book::address::{quote_sheet_name, Area, SheetArea, MAX_COLS, MAX_ROWS};
 use book::model::{SheetKind, Visibility};
 use book::{BookError, CellInput, CellView, Edit, SetCells, Value, Workbook};
-use serde_json::{json, Map, Value as Json};
+use serde_json::Value as Json;
 
+use crate::dto::requests::RangeUpdate;
+use crate::dto::responses::{self, to_json};
 use crate::error::{Code, GraphError};
 
 /// Most cells a range read returns, unless configured otherwise.
@@ -42,7 +44,7 @@ pub fn worksheets_json(wb: &Workbook) -> Vec<Json> {
                 Visibility::Hidden => "Hidden",
                 Visibility::VeryHidden => "VeryHidden",
             };
-            json!({ "id": worksheet_id(s.sheet_id), "name": s.name, "position": position, "visibility": visibility })
+            to_json(&responses::Worksheet { id: worksheet_id(s.sheet_id), name: s.name.clone(), position, visibility })
         })
         .collect()
 }
@@ -311,12 +313,7 @@ fn grid<T: Clone>(
 }
 
 /// A range PATCH body as one edit. Returns `None` when it changes nothing.
-pub fn patch_edit(
-    sheet: &str,
-    area: &Area,
-    body: &Map<String, Json>,
-    max_cells: u64,
-) -> Result<Option<Edit>, GraphError> {
+pub fn patch_edit(sheet: &str, area: &Area, body: &RangeUpdate, max_cells: u64) -> Result<Option<Edit>, GraphError> {
     let (rows, cols) = (area.rows(), area.cols());
     if rows * cols > max_cells {
         return Err(too_large(rows * cols, max_cells));
@@ -337,8 +334,14 @@ pub fn patch_edit(
         }
     };
     // Values first; formulas given for the same cell win.
-    for key in ["values", "formulas", "formulasLocal", "formulasR1C1"] {
-        if let Some(v) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) {
+    let layers = [
+        ("values", &body.values),
+        ("formulas", &body.formulas),
+        ("formulasLocal", &body.formulas_local),
+        ("formulasR1C1", &body.formulas_r1c1),
+    ];
+    for (key, given) in layers {
+        if let Some(v) = given {
             let mut layer = grid(v, key, rows, cols, |c| cell_input(c, key))?;
             if key == "formulasR1C1" {
                 // Each formula's references are relative to its own cell.
@@ -355,20 +358,13 @@ pub fn patch_edit(
             merge(layer);
         }
     }
-    for (key, v) in body {
-        match key.to_ascii_lowercase().as_str() {
-            "values" | "formulas" | "formulaslocal" | "formulasr1c1" => {}
-            "numberformat" | "numberformatlocal" => {
-                formats = Some(grid(v, key, rows, cols, |c| match c {
-                    Json::Null => Ok(None),
-                    Json::String(s) => Ok(Some(s.clone())),
-                    other => Err(invalid(format!("{key}: {other} is not a number format"))),
-                })?);
-            }
-            // Whole rows or columns: `hidden_edits`.
-            "rowhidden" | "columnhidden" => {}
-            k if k.starts_with('@') => {}
-            _ => return Err(invalid(format!("The property '{key}' cannot be set on a range."))),
+    for (key, given) in [("numberFormat", &body.number_format), ("numberFormatLocal", &body.number_format_local)] {
+        if let Some(v) = given {
+            formats = Some(grid(v, key, rows, cols, |c| match c {
+                Json::Null => Ok(None),
+                Json::String(s) => Ok(Some(s.clone())),
+                other => Err(invalid(format!("{key}: {other} is not a number format"))),
+            })?);
         }
     }
     if inputs.is_none() && formats.is_none() {
@@ -390,24 +386,16 @@ pub fn patch_edit(
 
 /// `rowHidden` and `columnHidden` of a range PATCH: the range's whole rows (columns) hidden or
 /// shown, as Excel does.
-pub fn hidden_edits(sheet: &str, area: &Area, body: &Map<String, Json>) -> Result<Vec<Edit>, GraphError> {
-    let mut out = Vec::new();
+pub fn hidden_edits(sheet: &str, area: &Area, body: &RangeUpdate) -> Vec<Edit> {
     let axes = [
-        ("rowHidden", book::Axis::Rows, area.first_row, area.last_row),
-        ("columnHidden", book::Axis::Cols, area.first_col, area.last_col),
+        (body.row_hidden, book::Axis::Rows, area.first_row, area.last_row),
+        (body.column_hidden, book::Axis::Cols, area.first_col, area.last_col),
     ];
-    for (key, axis, first, last) in axes {
-        match body.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) {
-            None | Some(Json::Null) => {}
-            Some(Json::Bool(hidden)) => {
-                out.push(Edit::SetHidden { sheet: sheet.to_string(), axis, first, last, hidden: *hidden });
-            }
-            Some(other) => {
-                return Err(GraphError::invalid_argument(format!("{key} must be true or false, not {other}.")))
-            }
-        }
-    }
-    Ok(out)
+    axes.into_iter()
+        .filter_map(|(hidden, axis, first, last)| {
+            Some(Edit::SetHidden { sheet: sheet.to_string(), axis, first, last, hidden: hidden? })
+        })
+        .collect()
 }
 
 /// Whether every index of `first..=last` is in `sorted`.
@@ -419,6 +407,8 @@ fn all_in(sorted: &[u32], first: u32, last: u32) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -434,45 +424,37 @@ mod tests {
         assert_eq!(typed_input(""), CellInput::Empty);
     }
 
+    /// A PATCH body read as the server reads it, then made an edit of B2:C3.
+    fn patch(body: Json) -> Result<Option<Edit>, GraphError> {
+        let update: RangeUpdate = crate::dto::Body::parse(body.to_string().as_bytes())?.read()?;
+        patch_edit("S", &Area::parse_a1("B2:C3").unwrap(), &update, DEFAULT_MAX_WRITE_CELLS)
+    }
+
     #[test]
     fn patch_bodies_become_edits() {
-        let area = Area::parse_a1("B2:C3").unwrap();
         let body = json!({"values": [[1, null], ["x", true]], "formulas": [[null, "=B2*2"], [null, null]]});
-        let Some(Edit::SetCells(set)) =
-            patch_edit("S", &area, body.as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap()
-        else {
-            panic!()
-        };
+        let Some(Edit::SetCells(set)) = patch(body).unwrap() else { panic!() };
         assert_eq!((set.row, set.col, set.rows, set.cols), (1, 1, 2, 2));
         let inputs = set.inputs.unwrap();
         assert_eq!(inputs[0], vec![Some(CellInput::Number(1.0)), Some(CellInput::Formula("B2*2".into()))]);
         assert_eq!(inputs[1], vec![Some(CellInput::Text("x".into())), Some(CellInput::Bool(true))]);
         // A scalar fills the range.
-        let body = json!({"numberFormat": "0.00"});
-        let Some(Edit::SetCells(set)) =
-            patch_edit("S", &area, body.as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap()
-        else {
-            panic!()
-        };
+        let Some(Edit::SetCells(set)) = patch(json!({"NumberFormat": "0.00"})).unwrap() else { panic!() };
         assert_eq!(set.number_formats.unwrap(), vec![vec![Some("0.00".to_string()); 2]; 2]);
         for bad in [
             json!({"values": [[1]]}),
             json!({"values": [1, 2]}),
             json!({"values": [[{}, 1], [1, 1]]}),
             json!({"bogus": 1}),
+            json!({"rowHidden": "yes"}),
         ] {
-            let e = patch_edit("S", &area, bad.as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap_err();
+            let e = patch(bad.clone()).unwrap_err();
             assert_eq!((e.status(), e.inner_code), (400, Some("invalidArgument")), "{bad}");
         }
-        assert_eq!(
-            patch_edit("S", &area, json!({"rowHidden": true}).as_object().unwrap(), DEFAULT_MAX_WRITE_CELLS).unwrap(),
-            None
-        );
-        assert_eq!(
-            hidden_edits("S", &area, json!({"rowHidden": "yes"}).as_object().unwrap()).unwrap_err().status(),
-            400
-        );
-        assert!(patch_edit("S", &area, &Map::new(), DEFAULT_MAX_WRITE_CELLS).unwrap().is_none());
+        assert_eq!(patch(json!({"rowHidden": true})).unwrap(), None);
+        let update = RangeUpdate { row_hidden: Some(true), ..RangeUpdate::default() };
+        assert_eq!(hidden_edits("S", &Area::parse_a1("B2:C3").unwrap(), &update).len(), 1);
+        assert!(patch(json!({})).unwrap().is_none());
     }
 
     #[test]

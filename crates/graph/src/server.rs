@@ -83,13 +83,9 @@ fn log_request(method: &Method, path: &str, operation: &str, response: &Response
 }
 
 fn query_map(query: Option<&str>) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| crate::resolve::decode_query_component(s);
-        out.insert(decode(k).to_ascii_lowercase(), decode(v));
-    }
-    out
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned()))
+        .collect()
 }
 
 async fn graph_request(State(app): State<App>, method: Method, request: Request) -> Response {

@@ -52,12 +52,12 @@ pub(super) async fn function_call(ctx: Ctx, address: ItemAddress, name: String) 
     let (error, value) = functions::result(&value);
     // Graph names the call itself: `…/workbook/functions/vlookup()`.
     let called = unversioned_path(ctx.path());
-    let body = json!({
-        "@odata.context": ctx.odata_context("workbookFunctionResult"),
-        "@odata.type": "#microsoft.graph.workbookFunctionResult",
-        "@odata.id": called.map(|p| format!("{p}()")),
-        "error": error,
-        "value": value,
+    let body = to_json(&responses::FunctionResult {
+        odata_context: ctx.odata_context("workbookFunctionResult"),
+        odata_type: "#microsoft.graph.workbookFunctionResult",
+        odata_id: called.map(|p| format!("{p}()")),
+        error,
+        value,
     });
     Ok(json_response(StatusCode::OK, body))
 }

@@ -14,6 +14,8 @@ use store::{Conflict, Item};
 
 use crate::context::{error_response, App, Ctx};
 use crate::drive::{self, item_json, locate_drive, locate_item, upload_target, UploadTarget};
+use crate::dto::responses::{self, to_json};
+use crate::dto::{requests, Body as JsonBody, Request};
 use crate::error::{workbook_error, Code, GraphError};
 use crate::navigate::{self, RangeBase, RangeRef, RangeStep};
 use crate::resolve::{Collection, DriveRef, ItemAddress, MemberKey, Operation, ViewPart};
@@ -59,27 +61,31 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::TableRowOperationResult { item, key } => row_operation_result(ctx, item, key).await,
         Operation::WorksheetList(a) => worksheet_list(ctx, a).await,
         Operation::WorksheetGet { item, sheet } => worksheet_get(ctx, item, sheet).await,
-        Operation::WorksheetAdd { item, created } => worksheet_add(ctx, item, created).await,
+        Operation::WorksheetAdd(item) => worksheet_add(ctx, item, false).await,
+        Operation::WorksheetCreate(item) => worksheet_add(ctx, item, true).await,
         Operation::WorksheetDelete { item, sheet } => worksheet_delete(ctx, item, sheet).await,
         Operation::WorksheetUpdate { item, sheet } => worksheet_update(ctx, item, sheet).await,
         Operation::RangeGet { item, range } => range_get(ctx, item, range).await,
         Operation::RangeUpdate { item, range } => range_update(ctx, item, range).await,
         Operation::RangeClear { item, range } => range_clear(ctx, item, range).await,
-        Operation::RangeShift { item, range, insert } => range_shift(ctx, item, range, insert).await,
+        Operation::RangeInsert { item, range } => range_shift(ctx, item, range, true).await,
+        Operation::RangeDelete { item, range } => range_shift(ctx, item, range, false).await,
         Operation::TableUpdate { item, sheet, table } => table_update(ctx, item, sheet, table).await,
-        Operation::TableRemove { item, sheet, table, keep_cells } => {
-            table_remove(ctx, item, sheet, table, keep_cells).await
-        }
-        Operation::NameAdd { item, sheet, formula_local } => name_add(ctx, item, sheet, formula_local).await,
+        Operation::TableDelete { item, sheet, table } => table_remove(ctx, item, sheet, table, false).await,
+        Operation::TableConvertToRange { item, sheet, table } => table_remove(ctx, item, sheet, table, true).await,
+        Operation::NameAdd { item, sheet } => name_add(ctx, item, sheet, false).await,
+        Operation::NameAddFormulaLocal { item, sheet } => name_add(ctx, item, sheet, true).await,
         Operation::NameUpdate { item, sheet, name } => name_update(ctx, item, sheet, name).await,
-        Operation::RangeMerge { item, range, merge } => range_merge(ctx, item, range, merge).await,
+        Operation::RangeMerge { item, range } => range_merge(ctx, item, range, true).await,
+        Operation::RangeUnmerge { item, range } => range_merge(ctx, item, range, false).await,
         Operation::RangeView { item, range, part } => range_view(ctx, item, range, part).await,
         Operation::NameList { item, sheet } => name_list(ctx, item, sheet).await,
         Operation::NameGet { item, sheet, name } => name_get(ctx, item, sheet, name).await,
         Operation::TableList { item, sheet } => table_list(ctx, item, sheet).await,
         Operation::TableGet { item, sheet, table } => table_get(ctx, item, sheet, table).await,
-        Operation::TableAdd { item, sheet, created } => table_add(ctx, item, sheet, created).await,
-        Operation::TableColumnAdd { item, sheet, table, created } => column_add(ctx, item, sheet, table, created).await,
+        Operation::TableAdd { item, sheet } => table_add(ctx, item, sheet).await,
+        Operation::TableColumnAdd { item, sheet, table } => column_add(ctx, item, sheet, table, false).await,
+        Operation::TableColumnCreate { item, sheet, table } => column_add(ctx, item, sheet, table, true).await,
         Operation::TableColumnUpdate { item, sheet, table, column } => {
             column_update(ctx, item, sheet, table, column).await
         }
@@ -91,7 +97,8 @@ pub(crate) async fn dispatch(ctx: Ctx, op: Operation) -> Answer {
         Operation::TableRowList { item, sheet, table } => row_list(ctx, item, sheet, table).await,
         Operation::TableRowGet { item, sheet, table, row } => row_get(ctx, item, sheet, table, row).await,
         Operation::TableRowUpdate { item, sheet, table, index } => row_update(ctx, item, sheet, table, index).await,
-        Operation::TableRowAdd { item, sheet, table, created } => row_add(ctx, item, sheet, table, created).await,
+        Operation::TableRowAdd { item, sheet, table } => row_add(ctx, item, sheet, table, false).await,
+        Operation::TableRowCreate { item, sheet, table } => row_add(ctx, item, sheet, table, true).await,
         Operation::TableRowDelete { item, sheet, table, index } => row_delete(ctx, item, sheet, table, index).await,
         Operation::FunctionCall { item, name } => function_call(ctx, item, name).await,
         Operation::CollectionCount { item, collection, text } => collection_count(ctx, item, collection, text).await,
@@ -164,22 +171,14 @@ fn workbook_url(ctx: &Ctx) -> String {
     format!("{}{}", ctx.base(), &path[..end])
 }
 
-/// An empty body, or JSON (`{}` included) whatever the Content-Type says.
-fn json_body(ctx: &Ctx) -> Result<serde_json::Map<String, Value>, GraphError> {
-    if ctx.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Map::new());
-    }
-    match serde_json::from_slice::<Value>(&ctx.body) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => {
-            Err(GraphError::new(Code::BadRequest, Some("invalidArgument"), "The request body must be a JSON object."))
-        }
-        Err(e) => Err(GraphError::new(
-            Code::BadRequest,
-            Some("badRequestUncategorized"),
-            format!("The request body is not valid JSON: {e}."),
-        )),
-    }
+/// The request's JSON body (an empty one reads as `{}`).
+fn json_body(ctx: &Ctx) -> Result<JsonBody, GraphError> {
+    JsonBody::parse(&ctx.body)
+}
+
+/// The request's JSON body as the request type `T`.
+fn request<T: Request>(ctx: &Ctx) -> Result<T, GraphError> {
+    json_body(ctx)?.read()
 }
 
 fn prefers_async(ctx: &Ctx) -> bool {
@@ -189,27 +188,6 @@ fn prefers_async(ctx: &Ctx) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|p| p.trim().eq_ignore_ascii_case("respond-async"))
-}
-
-/// An `index` of a body: null (at the end) or a 0-based row or column number.
-fn optional_index(v: &Value, what: &str) -> Result<Option<u32>, GraphError> {
-    match v {
-        Value::Null => Ok(None),
-        v => v
-            .as_u64()
-            .and_then(|i| u32::try_from(i).ok())
-            .map(Some)
-            .ok_or_else(|| GraphError::invalid_argument(format!("index must be null or a {what} number, not {v}."))),
-    }
-}
-
-/// A string property of a JSON body, in any case; `Ok(None)` when absent or null.
-fn body_string(body: &serde_json::Map<String, Value>, key: &str) -> Result<Option<String>, GraphError> {
-    match body.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(GraphError::invalid_argument(format!("{key} must be a string, not {other}."))),
-    }
 }
 
 /// Runs a read that may fail with a Graph error about the request (an unknown table, …).
@@ -227,10 +205,5 @@ fn item_index(ctx: &Ctx, from_url: Option<i64>) -> Result<i64, GraphError> {
     if let Some(i) = from_url {
         return Ok(i);
     }
-    let body = json_body(ctx)?;
-    match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("index")).map(|(_, v)| v) {
-        Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64().unwrap_or_default()),
-        Some(other) => Err(GraphError::invalid_argument(format!("index must be a whole number, not {other}."))),
-        None => Err(GraphError::invalid_argument("itemAt needs an index.")),
-    }
+    Ok(request::<requests::ItemAt>(ctx)?.index)
 }

@@ -6,16 +6,10 @@ use super::*;
 /// `reference`); under `worksheets/{w}` the name is the sheet's own. Answers the named item.
 pub(super) async fn name_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, formula_local: bool) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let name = body_string(&body, "name")?.ok_or_else(|| GraphError::invalid_argument("name is required."))?;
-    let what = if formula_local { "formula" } else { "reference" };
-    // A reference may come as a string or, from some clients, as a number or boolean constant.
-    let formula = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case(what)).map(|(_, v)| v) {
-        Some(Value::String(s)) => s.clone(),
-        Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string().to_ascii_uppercase(),
-        _ => return Err(GraphError::invalid_argument(format!("{what} is required."))),
-    };
-    let comment = body_string(&body, "comment")?;
+    let body = request::<requests::NameAdd>(&ctx)?;
+    let (what, given) = if formula_local { ("formula", body.formula) } else { ("reference", body.reference) };
+    let formula = given.ok_or_else(|| GraphError::invalid_argument(format!("{what} is required.")))?.into_formula();
+    let (name, comment) = (body.name, body.comment);
     let sheet_name = match &sheet {
         Some(s) => {
             let key = s.clone();
@@ -34,24 +28,11 @@ pub(super) async fn name_add(ctx: Ctx, address: ItemAddress, sheet: Option<Strin
 /// unchanged (the page's example does).
 pub(super) async fn name_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, name: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
+    let requests::NameUpdate { visible, comment } = request(&ctx)?;
     let current = {
         let (sheet, name) = (sheet.clone(), name.clone());
         lookup(&ctx, &address, move |wb| items::name_get(wb, sheet.as_deref(), &name)).await?
     };
-    let (mut visible, mut comment) = (None, None);
-    for (k, v) in &body {
-        match (k.to_ascii_lowercase().as_str(), v) {
-            ("visible", Value::Bool(b)) => visible = Some(*b),
-            ("comment", Value::String(s)) => comment = Some(s.clone()),
-            (_, Value::Null) => {}
-            ("name" | "type" | "scope" | "value", _) => {}
-            (k, _) if k.starts_with('@') => {}
-            (k, v) => {
-                return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set to {v} on a name.")))
-            }
-        }
-    }
     let sheet_name = match &sheet {
         Some(s) => {
             let key = s.clone();

@@ -57,14 +57,14 @@ pub(super) async fn locate(ctx: &Ctx, item_id: &str, range: RangeRef) -> Result<
 
 pub(super) async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
+    let body = request::<requests::RangeUpdate>(&ctx)?;
     let user = ctx.who.drive_owner();
     let found = locate(&ctx, &item.id, range).await?;
     // Every part of the body is checked before anything is written: cells first, then hiding.
     let (max_read, max_write) = (ctx.app.config.max_read_cells, ctx.app.config.max_write_cells);
     let mut edits: Vec<book::Edit> =
         range::patch_edit(&found.sheet, &found.area, &body, max_write)?.into_iter().collect();
-    edits.extend(range::hidden_edits(&found.sheet, &found.area, &body)?);
+    edits.extend(range::hidden_edits(&found.sheet, &found.area, &body));
     let read_back = {
         let (name, area) = (found.sheet.clone(), found.area);
         move |wb: &book::Workbook| -> Result<range::RangeRead, BookError> {
@@ -88,16 +88,10 @@ pub(super) async fn range_update(ctx: Ctx, address: ItemAddress, range: RangeRef
 /// page's prose says 200, its example 204 with no body, and no content is what there is.
 pub(super) async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let apply_to = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("applyTo")).map(|(_, v)| v);
-    let (contents, formats) = match apply_to {
-        None | Some(Value::Null) => (true, true),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("All") => (true, true),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("Contents") => (true, false),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("Formats") => (false, true),
-        Some(other) => {
-            return Err(GraphError::invalid_argument(format!("applyTo must be All, Contents or Formats, not {other}.")))
-        }
+    let (contents, formats) = match request::<requests::RangeClear>(&ctx)?.apply_to {
+        None | Some(requests::ClearApplyTo::All) => (true, true),
+        Some(requests::ClearApplyTo::Contents) => (true, false),
+        Some(requests::ClearApplyTo::Formats) => (false, true),
     };
     let user = ctx.who.drive_owner();
     let found = locate(&ctx, &item.id, range).await?;
@@ -118,12 +112,7 @@ pub(super) async fn range_clear(ctx: Ctx, address: ItemAddress, range: RangeRef)
 /// `merge` (`across`: each row on its own) and `unmerge`; both answer 200 with no body.
 pub(super) async fn range_merge(ctx: Ctx, address: ItemAddress, range: RangeRef, merge: bool) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let across = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("across")).map(|(_, v)| v) {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => return Err(GraphError::invalid_argument(format!("across must be true or false, not {other}."))),
-    };
+    let across = if merge { request::<requests::RangeMerge>(&ctx)?.across.unwrap_or(false) } else { false };
     let found = locate(&ctx, &item.id, range).await?;
     let (sheet, area) = (found.sheet, found.area.to_a1());
     let edit = if merge { book::Edit::Merge { sheet, area, across } } else { book::Edit::Unmerge { sheet, area } };
@@ -136,18 +125,15 @@ pub(super) async fn range_merge(ctx: Ctx, address: ItemAddress, range: RangeRef,
 /// Up or Left; answers 200 with no body). References everywhere follow the moved cells.
 pub(super) async fn range_shift(ctx: Ctx, address: ItemAddress, range: RangeRef, insert: bool) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let shift = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("shift")).map(|(_, v)| v);
-    let choices = if insert { ["Down", "Right"] } else { ["Up", "Left"] };
-    let axis = match shift {
-        Some(Value::String(s)) if s.eq_ignore_ascii_case(choices[0]) => book::Axis::Rows,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case(choices[1]) => book::Axis::Cols,
-        other => {
-            let got = other.map_or_else(|| "nothing".to_string(), Value::to_string);
-            return Err(GraphError::invalid_argument(format!(
-                "shift must be {} or {}, not {got}.",
-                choices[0], choices[1]
-            )));
+    let axis = if insert {
+        match request::<requests::RangeInsert>(&ctx)?.shift {
+            requests::InsertShift::Down => book::Axis::Rows,
+            requests::InsertShift::Right => book::Axis::Cols,
+        }
+    } else {
+        match request::<requests::RangeDelete>(&ctx)?.shift {
+            requests::DeleteShift::Up => book::Axis::Rows,
+            requests::DeleteShift::Left => book::Axis::Cols,
         }
     };
     let user = ctx.who.drive_owner();

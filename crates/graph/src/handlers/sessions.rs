@@ -3,27 +3,16 @@
 use super::*;
 
 pub(super) fn session_json(ctx: &Ctx, info: &SessionInfo) -> Value {
-    json!({
-        "@odata.context": ctx.odata_context("microsoft.graph.workbookSessionInfo"),
-        "id": info.id,
-        "persistChanges": info.persist_changes,
+    to_json(&responses::SessionInfo {
+        odata_context: ctx.odata_context("microsoft.graph.workbookSessionInfo"),
+        id: info.id.clone(),
+        persist_changes: info.persist_changes,
     })
 }
 
 pub(super) async fn create_session(ctx: Ctx, address: ItemAddress) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let persistent = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("persistChanges")).map(|(_, v)| v) {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(GraphError::new(
-                Code::BadRequest,
-                Some("invalidArgument"),
-                format!("persistChanges must be a boolean, not {other}."),
-            ))
-        }
-    };
+    let persistent = request::<requests::CreateSession>(&ctx)?.persist_changes.unwrap_or(true);
     let user = ctx.who.drive_owner();
     if !prefers_async(&ctx) {
         let info = ctx.app.host.create_session(user, &item.id, persistent).await.map_err(workbook_error)?;
@@ -79,31 +68,43 @@ pub(super) async fn session_info(ctx: Ctx, address: ItemAddress, key: String) ->
 }
 
 pub(super) fn operation_json(ctx: &Ctx, view: &OperationView) -> Value {
-    let mut v = json!({ "id": view.id, "status": view.status.as_str() });
+    let mut operation = responses::Operation {
+        id: view.id.clone(),
+        status: view.status.as_str(),
+        resource_location: None,
+        error: None,
+    };
     match (&view.status, &view.result) {
         (OperationStatus::Succeeded, Some(Ok(Outcome::Value(_)))) => {
-            v["resourceLocation"] = json!(format!("{}/tableRowOperationResult(key='{}')", workbook_url(ctx), view.id));
+            operation.resource_location =
+                Some(format!("{}/tableRowOperationResult(key='{}')", workbook_url(ctx), view.id));
         }
         (OperationStatus::Succeeded, _) => {
-            v["resourceLocation"] = json!(format!("{}/sessionInfoResource(key='{}')", workbook_url(ctx), view.id));
+            operation.resource_location = Some(format!("{}/sessionInfoResource(key='{}')", workbook_url(ctx), view.id));
         }
         (OperationStatus::Failed, Some(Err(e))) => {
-            let unopenable = matches!(e, HostError::Unopenable(_));
-            let e = GraphError::from(e.clone()).on_workbook();
-            v["error"] = json!({
-                "code": e.code,
-                "message": e.message,
-                "innerError": { "code": e.inner_code.unwrap_or(e.code.as_str()), "message": e.message },
-            });
             // Graph names a file that would not open one level further down.
-            if unopenable {
-                v["error"]["innerError"]["innerError"] =
-                    json!({ "code": "GenericFileOpenError", "message": "The workbook cannot be opened." });
-            }
+            let file_open = matches!(e, HostError::Unopenable(_)).then(|| {
+                Box::new(responses::OperationError {
+                    code: "GenericFileOpenError".into(),
+                    message: "The workbook cannot be opened.".into(),
+                    inner_error: None,
+                })
+            });
+            let e = GraphError::from(e.clone()).on_workbook();
+            operation.error = Some(responses::OperationError {
+                code: e.code.as_str().to_string(),
+                message: e.message.clone(),
+                inner_error: Some(Box::new(responses::OperationError {
+                    code: e.inner_code.unwrap_or(e.code.as_str()).to_string(),
+                    message: e.message,
+                    inner_error: file_open,
+                })),
+            });
         }
         _ => {}
     }
-    v
+    to_json(&operation)
 }
 
 pub(super) async fn operation_get(ctx: Ctx, address: ItemAddress, id: String) -> Answer {

@@ -7,7 +7,7 @@ use super::*;
 /// `showFilterButton`.
 pub(super) async fn table_update(ctx: Ctx, address: ItemAddress, sheet: Option<String>, table: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
+    let body = request::<requests::TableUpdate>(&ctx)?;
     let current = {
         let (sheet, table) = (sheet.clone(), table.clone());
         lookup(&ctx, &address, move |wb| {
@@ -15,33 +15,17 @@ pub(super) async fn table_update(ctx: Ctx, address: ItemAddress, sheet: Option<S
         })
         .await?
     };
-    let mut update = book::edit::TableUpdate::default();
-    for (k, v) in &body {
-        let flag = |v: &Value| {
-            v.as_bool().ok_or_else(|| GraphError::invalid_argument(format!("{k} must be true or false, not {v}.")))
-        };
-        match k.to_ascii_lowercase().as_str() {
-            _ if v.is_null() => {}
-            "name" => {
-                update.name =
-                    Some(v.as_str().ok_or_else(|| GraphError::invalid_argument("name must be a string."))?.to_string())
-            }
-            "style" => {
-                update.style =
-                    Some(v.as_str().ok_or_else(|| GraphError::invalid_argument("style must be a string."))?.to_string())
-            }
-            "highlightfirstcolumn" => update.first_column = Some(flag(v)?),
-            "highlightlastcolumn" => update.last_column = Some(flag(v)?),
-            "showbandedrows" => update.row_stripes = Some(flag(v)?),
-            "showbandedcolumns" => update.column_stripes = Some(flag(v)?),
-            "showheaders" => update.show_headers = Some(flag(v)?),
-            "showtotals" => update.show_totals = Some(flag(v)?),
-            "showfilterbutton" => update.show_filter_button = Some(flag(v)?),
-            "id" | "legacyid" => {}
-            k if k.starts_with('@') => {}
-            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a table."))),
-        }
-    }
+    let update = book::edit::TableUpdate {
+        name: body.name,
+        style: body.style,
+        first_column: body.highlight_first_column,
+        last_column: body.highlight_last_column,
+        row_stripes: body.show_banded_rows,
+        column_stripes: body.show_banded_columns,
+        show_headers: body.show_headers,
+        show_totals: body.show_totals,
+        show_filter_button: body.show_filter_button,
+    };
     let display = current["name"].as_str().unwrap_or(&table).to_string();
     let after = update.name.clone().unwrap_or_else(|| display.clone());
     let edit = book::Edit::UpdateTable { table: display, update };
@@ -89,17 +73,11 @@ pub(super) async fn table_remove(
 /// sheet, or on the URL's worksheet; without either, the first visible worksheet), whose first
 /// row names the columns when `hasHeaders` (the default: nothing moves); without headers a
 /// header row is inserted above the data. Answers the table.
-pub(super) async fn table_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>, created: bool) -> Answer {
+pub(super) async fn table_add(ctx: Ctx, address: ItemAddress, sheet: Option<String>) -> Answer {
+    let created = sheet.is_some();
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let text = body_string(&body, "address")?.ok_or_else(|| GraphError::invalid_argument("address is required."))?;
-    let has_headers = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("hasHeaders")).map(|(_, v)| v) {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(GraphError::invalid_argument(format!("hasHeaders must be true or false, not {other}.")))
-        }
-    };
+    let requests::TableAdd { address: text, has_headers } = request(&ctx)?;
+    let has_headers = has_headers.unwrap_or(true);
     let (sheet_name, area) = lookup(&ctx, &address, move |wb| {
         let parsed = match book::SheetArea::parse(&text) {
             Ok(p) => p,
@@ -136,18 +114,16 @@ pub(super) async fn table_add(ctx: Ctx, address: ItemAddress, sheet: Option<Stri
 /// A table column's `values` from a body: one value per row of the table (a 2-D array of one
 /// column, header first), read as a range update of that shape would read them.
 pub(super) fn column_values(
-    body: &serde_json::Map<String, Value>,
+    values: Option<Value>,
     rows: u32,
     max_write: u64,
 ) -> Result<Option<Vec<Option<book::CellInput>>>, GraphError> {
-    let Some(v) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("values")).map(|(_, v)| v).filter(|v| !v.is_null())
-    else {
+    let Some(values) = values else {
         return Ok(None);
     };
-    let mut one = serde_json::Map::new();
-    one.insert("values".into(), v.clone());
     let block = book::Area::cells(0, 0, rows - 1, 0);
-    match range::patch_edit("-", &block, &one, max_write)? {
+    let update = requests::RangeUpdate { values: Some(values), ..Default::default() };
+    match range::patch_edit("-", &block, &update, max_write)? {
         Some(book::Edit::SetCells(set)) => {
             Ok(set.inputs.map(|rows| rows.into_iter().map(|mut r| r.pop().flatten()).collect()))
         }
@@ -181,19 +157,9 @@ pub(super) async fn column_add(
     created: bool,
 ) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
+    let requests::ColumnAdd { index, name, values } = request(&ctx)?;
     let (table_name, rows, headers) = table_shape(&ctx, &address, &sheet, &table).await?;
-    let mut index = None;
-    for (k, v) in &body {
-        match k.to_ascii_lowercase().as_str() {
-            "index" => index = optional_index(v, "column")?,
-            "name" | "values" | "id" => {}
-            k if k.starts_with('@') => {}
-            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a column."))),
-        }
-    }
-    let name = body_string(&body, "name")?;
-    let mut values = column_values(&body, rows, ctx.app.config.max_write_cells)?;
+    let mut values = column_values(values, rows, ctx.app.config.max_write_cells)?;
     if let (Some(v), true, true) = (values.as_mut(), name.is_some(), headers) {
         v[0] = None;
     }
@@ -228,7 +194,7 @@ pub(super) async fn column_update(
     column: String,
 ) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
+    let body = request::<requests::ColumnUpdate>(&ctx)?;
     let current = {
         let (sheet, table, column) = (sheet.clone(), table.clone(), column.clone());
         lookup(&ctx, &address, move |wb| items::column_get(wb, sheet.as_deref(), &table, Ok(&column))).await?
@@ -236,22 +202,18 @@ pub(super) async fn column_update(
     let (table_name, rows, headers) = table_shape(&ctx, &address, &sheet, &table).await?;
     // `2` and `"2"` are the same id.
     let same = |a: &Value, b: &Value| a.to_string().trim_matches('"') == b.to_string().trim_matches('"');
-    for (k, v) in &body {
-        match k.to_ascii_lowercase().as_str() {
-            "name" | "values" => {}
-            key @ ("id" | "index") if v.is_null() || same(&current[key], v) => {}
-            "id" | "index" => return Err(GraphError::invalid_argument(format!("A column's {k} cannot be changed."))),
-            k if k.starts_with('@') => {}
-            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a column."))),
+    for (key, given) in [("id", &body.id), ("index", &body.index)] {
+        if given.as_ref().is_some_and(|v| !same(&current[key], v)) {
+            return Err(GraphError::invalid_argument(format!("A column's {key} cannot be changed.")));
         }
     }
-    let name = body_string(&body, "name")?;
+    let name = body.name;
     if name.is_some() && !headers {
         return Err(GraphError::invalid_argument(format!(
             "Table '{table_name}' shows no header row to hold a column name."
         )));
     }
-    let mut values = column_values(&body, rows, ctx.app.config.max_write_cells)?;
+    let mut values = column_values(body.values, rows, ctx.app.config.max_write_cells)?;
     if let Some(n) = &name {
         values.get_or_insert_with(|| vec![None; rows as usize])[0] = Some(book::CellInput::Text(n.clone()));
     }
@@ -359,7 +321,7 @@ pub(super) async fn collection_count(ctx: Ctx, address: ItemAddress, collection:
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         return Ok(response);
     }
-    let body = json!({ "@odata.context": ctx.odata_context("Edm.Int32"), "value": count });
+    let body = to_json(&responses::Count { odata_context: ctx.odata_context("Edm.Int32"), value: count });
     Ok(json_response(StatusCode::OK, body))
 }
 
@@ -418,18 +380,11 @@ pub(super) async fn row_update(
     index: i64,
 ) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let mut values = serde_json::Map::new();
-    for (k, v) in &body {
-        match k.to_ascii_lowercase().as_str() {
-            "values" => {
-                values.insert("values".to_string(), v.clone());
-            }
-            "index" if v.as_i64() == Some(index) || v.is_null() => {}
-            k if k.starts_with('@') => {}
-            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a table row."))),
-        }
+    let body = request::<requests::RowUpdate>(&ctx)?;
+    if body.index.as_ref().is_some_and(|v| v.as_i64() != Some(index)) {
+        return Err(GraphError::invalid_argument("A table row's index cannot be changed."));
     }
+    let values = requests::RangeUpdate { values: body.values, ..Default::default() };
     let user = ctx.who.drive_owner();
     let range =
         RangeRef { base: RangeBase::TableRow { sheet: sheet.clone(), table: table.clone(), index }, steps: vec![] };
@@ -454,17 +409,7 @@ pub(super) async fn row_add(
     created: bool,
 ) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let mut index: Option<u32> = None;
-    let mut values: Option<Value> = None;
-    for (k, v) in &body {
-        match k.to_ascii_lowercase().as_str() {
-            "index" => index = optional_index(v, "row")?,
-            "values" => values = Some(v.clone()).filter(|v| !v.is_null()),
-            k if k.starts_with('@') => {}
-            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a table row."))),
-        }
-    }
+    let requests::RowAdd { index, values } = request(&ctx)?;
     let (table_name, width) = {
         let (sheet, table) = (sheet.clone(), table.clone());
         lookup(&ctx, &address, move |wb| {
@@ -486,8 +431,7 @@ pub(super) async fn row_add(
         None => None,
         Some(v) => {
             let block = book::Area::cells(0, 0, count as u32 - 1, width - 1);
-            let mut one = serde_json::Map::new();
-            one.insert("values".into(), v);
+            let one = requests::RangeUpdate { values: Some(v), ..Default::default() };
             match range::patch_edit("-", &block, &one, ctx.app.config.max_write_cells)? {
                 Some(book::Edit::SetCells(set)) => set.inputs,
                 _ => None,

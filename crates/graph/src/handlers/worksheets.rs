@@ -41,12 +41,7 @@ pub(super) fn worksheet_after(
 /// named `SheetN` (the first free N) when the body names none.
 pub(super) async fn worksheet_add(ctx: Ctx, address: ItemAddress, created: bool) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
-    let given = match body.iter().find(|(k, _)| k.eq_ignore_ascii_case("name")).map(|(_, v)| v) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => return Err(GraphError::invalid_argument(format!("name must be a string, not {other}."))),
-    };
+    let given = request::<requests::WorksheetAdd>(&ctx)?.name;
     let user = ctx.who.drive_owner();
     let name = match given {
         Some(name) => name,
@@ -70,39 +65,18 @@ pub(super) async fn worksheet_add(ctx: Ctx, address: ItemAddress, created: bool)
 /// are not built yet: a body that changes `name` or `position` answers 501 and changes nothing.
 pub(super) async fn worksheet_update(ctx: Ctx, address: ItemAddress, sheet: String) -> Answer {
     let item = workbook_item(&ctx, &address).await?;
-    let body = json_body(&ctx)?;
+    let body = request::<requests::WorksheetUpdate>(&ctx)?;
     let user = ctx.who.drive_owner();
     let current = worksheet_now(&ctx, &item.id, sheet).await?;
-    let (mut visibility, mut name, mut position) = (None, None, None);
-    for (k, v) in &body {
-        match (k.to_ascii_lowercase().as_str(), v) {
-            (_, Value::Null) => {}
-            ("visibility", Value::String(s)) => {
-                visibility = Some(match s.to_ascii_lowercase().as_str() {
-                    "visible" => book::model::Visibility::Visible,
-                    "hidden" => book::model::Visibility::Hidden,
-                    "veryhidden" => book::model::Visibility::VeryHidden,
-                    _ => {
-                        return Err(GraphError::invalid_argument(format!(
-                            "visibility must be Visible, Hidden or VeryHidden, not '{s}'."
-                        )))
-                    }
-                })
-            }
-            ("name", Value::String(s)) => name = Some(s.clone()),
-            ("position", v) => {
-                position = Some(v.as_u64().and_then(|p| u32::try_from(p).ok()).ok_or_else(|| {
-                    GraphError::invalid_argument(format!("position must be a whole number from 0, not {v}."))
-                })?)
-            }
-            ("id", v) if current["id"] == *v => {}
-            ("name", other) => {
-                return Err(GraphError::invalid_argument(format!("name must be a string, not {other}.")));
-            }
-            (k, _) if k.starts_with('@') => {}
-            _ => return Err(GraphError::invalid_argument(format!("The property '{k}' cannot be set on a worksheet."))),
-        }
+    if body.id.as_ref().is_some_and(|id| current["id"] != *id) {
+        return Err(GraphError::invalid_argument("A worksheet's id cannot be changed."));
     }
+    let visibility = body.visibility.map(|v| match v {
+        requests::SheetVisibility::Visible => book::model::Visibility::Visible,
+        requests::SheetVisibility::Hidden => book::model::Visibility::Hidden,
+        requests::SheetVisibility::VeryHidden => book::model::Visibility::VeryHidden,
+    });
+    let (name, position) = (body.name, body.position);
     let sheet = current["name"].as_str().unwrap_or_default().to_string();
     let after = name.clone().unwrap_or_else(|| sheet.clone());
     let updated = if visibility.is_some() || name.is_some() || position.is_some() {

@@ -23,7 +23,6 @@ mod workbook_path;
 pub(crate) use catalogue::surface_templates;
 use catalogue::*;
 use drive_path::*;
-pub use segment::decode_query_component;
 use segment::*;
 use workbook_path::*;
 
@@ -93,11 +92,10 @@ pub enum Operation {
         item: ItemAddress,
         sheet: String,
     },
-    /// `worksheets/add` (`created` false, 200) or `POST worksheets` (true, 201).
-    WorksheetAdd {
-        item: ItemAddress,
-        created: bool,
-    },
+    /// `worksheets/add` (200).
+    WorksheetAdd(ItemAddress),
+    /// `POST worksheets` (201).
+    WorksheetCreate(ItemAddress),
     WorksheetUpdate {
         item: ItemAddress,
         sheet: String,
@@ -128,29 +126,40 @@ pub enum Operation {
         item: ItemAddress,
         range: RangeRef,
     },
-    /// `POST …/merge` (`merge`) or `POST …/unmerge` on any range path.
+    /// `POST …/merge` on any range path.
     RangeMerge {
         item: ItemAddress,
         range: RangeRef,
-        merge: bool,
     },
-    /// `POST …/insert` (`insert`) or `POST …/delete` on any range path.
-    RangeShift {
+    /// `POST …/unmerge` on any range path.
+    RangeUnmerge {
         item: ItemAddress,
         range: RangeRef,
-        insert: bool,
+    },
+    /// `POST …/insert` on any range path.
+    RangeInsert {
+        item: ItemAddress,
+        range: RangeRef,
+    },
+    /// `POST …/delete` on any range path.
+    RangeDelete {
+        item: ItemAddress,
+        range: RangeRef,
     },
     /// Defined names: the workbook's, or with `sheet` those scoped to that worksheet.
     NameList {
         item: ItemAddress,
         sheet: Option<String>,
     },
-    /// `names/add` (`reference`) or `names/addFormulaLocal` (`formula`), under a worksheet for
-    /// its scope.
+    /// `names/add` (`reference`), under a worksheet for its scope.
     NameAdd {
         item: ItemAddress,
         sheet: Option<String>,
-        formula_local: bool,
+    },
+    /// `names/addFormulaLocal` (`formula`), under a worksheet for its scope.
+    NameAddFormulaLocal {
+        item: ItemAddress,
+        sheet: Option<String>,
     },
     /// PATCH of a name: `visible`, `comment`.
     NameUpdate {
@@ -179,25 +188,35 @@ pub enum Operation {
         sheet: Option<String>,
         table: String,
     },
-    /// `DELETE tables/{t}` (`keep_cells` false) or `POST tables/{t}/convertToRange`.
-    TableRemove {
+    /// `DELETE tables/{t}`.
+    TableDelete {
         item: ItemAddress,
         sheet: Option<String>,
         table: String,
-        keep_cells: bool,
     },
-    /// `POST tables/add` (200) or `POST worksheets/{w}/tables/add` (`created`, 201).
+    /// `POST tables/{t}/convertToRange`.
+    TableConvertToRange {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
+    },
+    /// `POST tables/add` (200) or `POST worksheets/{w}/tables/add` (201, as worksheet-post-tables
+    /// documents it).
     TableAdd {
         item: ItemAddress,
         sheet: Option<String>,
-        created: bool,
     },
-    /// `POST tables/{t}/columns/add` (200) or `POST tables/{t}/columns` (`created`, 201).
+    /// `POST tables/{t}/columns/add` (200).
     TableColumnAdd {
         item: ItemAddress,
         sheet: Option<String>,
         table: String,
-        created: bool,
+    },
+    /// `POST tables/{t}/columns` (201).
+    TableColumnCreate {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
     },
     /// PATCH `tables/{t}/columns/{c}`: its `values` and `name`.
     TableColumnUpdate {
@@ -236,12 +255,17 @@ pub enum Operation {
         table: String,
         row: MemberKey,
     },
-    /// `POST tables/{t}/rows/add` (`created` false, 200) or `POST tables/{t}/rows` (201).
+    /// `POST tables/{t}/rows/add` (200).
     TableRowAdd {
         item: ItemAddress,
         sheet: Option<String>,
         table: String,
-        created: bool,
+    },
+    /// `POST tables/{t}/rows` (201).
+    TableRowCreate {
+        item: ItemAddress,
+        sheet: Option<String>,
+        table: String,
     },
     /// `DELETE tables/{t}/rows/{index}` or `…/rows/$/itemAt(index=n)`.
     TableRowDelete {
@@ -329,16 +353,16 @@ impl Operation {
             Operation::TableRowOperationResult { .. } => "workbook-tablerowoperationresult",
             Operation::WorksheetList(_) => "worksheet-list",
             Operation::WorksheetGet { .. } => "worksheet-get",
-            Operation::WorksheetAdd { .. } => "worksheetcollection-add",
+            Operation::WorksheetAdd(_) | Operation::WorksheetCreate(_) => "worksheetcollection-add",
             Operation::WorksheetUpdate { .. } => "worksheet-update",
             Operation::WorksheetDelete { .. } => "worksheet-delete",
             Operation::RangeGet { range, .. } => range.doc_page(),
             Operation::RangeUpdate { .. } => "range-update",
             Operation::RangeClear { .. } => "range-clear",
-            Operation::RangeMerge { merge: true, .. } => "range-merge",
-            Operation::RangeMerge { merge: false, .. } => "range-unmerge",
-            Operation::RangeShift { insert: true, .. } => "range-insert",
-            Operation::RangeShift { insert: false, .. } => "range-delete",
+            Operation::RangeMerge { .. } => "range-merge",
+            Operation::RangeUnmerge { .. } => "range-unmerge",
+            Operation::RangeInsert { .. } => "range-insert",
+            Operation::RangeDelete { .. } => "range-delete",
             Operation::RangeView { part: ViewPart::Whole, .. } => "workbookrange-visibleview",
             Operation::RangeView { part: ViewPart::Rows, .. } => "workbookrangeview-list-rows",
             Operation::RangeView { part: ViewPart::ItemAt(_), .. } => "workbookrangeview-itemat",
@@ -346,19 +370,19 @@ impl Operation {
             Operation::NameList { sheet: None, .. } => "nameditem-list",
             Operation::NameList { sheet: Some(_), .. } => "worksheet-list-names",
             Operation::NameGet { .. } => "nameditem-get",
-            Operation::NameAdd { formula_local: false, .. } => "nameditem-add",
-            Operation::NameAdd { formula_local: true, .. } => "nameditem-addformulalocal",
+            Operation::NameAdd { .. } => "nameditem-add",
+            Operation::NameAddFormulaLocal { .. } => "nameditem-addformulalocal",
             Operation::NameUpdate { .. } => "nameditem-update",
             Operation::TableList { sheet: None, .. } => "table-list",
             Operation::TableList { sheet: Some(_), .. } => "worksheet-list-tables",
             Operation::TableGet { .. } => "table-get",
             Operation::TableUpdate { .. } => "table-update",
-            Operation::TableRemove { keep_cells: false, .. } => "table-delete",
-            Operation::TableRemove { keep_cells: true, .. } => "table-converttorange",
-            Operation::TableAdd { sheet: Some(_), created: true, .. } => "worksheet-post-tables",
-            Operation::TableAdd { .. } => "tablecollection-add",
-            Operation::TableColumnAdd { created: false, .. } => "tablecolumncollection-add",
-            Operation::TableColumnAdd { created: true, .. } => "table-post-columns",
+            Operation::TableDelete { .. } => "table-delete",
+            Operation::TableConvertToRange { .. } => "table-converttorange",
+            Operation::TableAdd { sheet: Some(_), .. } => "worksheet-post-tables",
+            Operation::TableAdd { sheet: None, .. } => "tablecollection-add",
+            Operation::TableColumnAdd { .. } => "tablecolumncollection-add",
+            Operation::TableColumnCreate { .. } => "table-post-columns",
             Operation::TableColumnUpdate { .. } => "tablecolumn-update",
             Operation::TableColumnDelete { .. } => "tablecolumn-delete",
             Operation::TableColumnList { .. } => "tablecolumn-list",
@@ -368,8 +392,8 @@ impl Operation {
             Operation::TableRowGet { row: MemberKey::Key(_), .. } => "tablerow-get",
             Operation::TableRowGet { row: MemberKey::At(_), .. } => "tablerowcollection-itemat",
             Operation::TableRowUpdate { .. } => "tablerow-update",
-            Operation::TableRowAdd { created: false, .. } => "tablerowcollection-add",
-            Operation::TableRowAdd { created: true, .. } => "table-post-rows",
+            Operation::TableRowAdd { .. } => "tablerowcollection-add",
+            Operation::TableRowCreate { .. } => "table-post-rows",
             Operation::TableRowDelete { .. } => "tablerow-delete",
             Operation::FunctionCall { .. } => "workbook-functions",
             Operation::CollectionCount { collection, .. } => match collection {

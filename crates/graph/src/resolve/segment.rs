@@ -40,33 +40,21 @@ pub(super) fn slice<'a>(s: &Cow<'a, str>, from: usize, to: usize) -> Cow<'a, str
     }
 }
 
+/// A path segment percent-decoded. A `%` not followed by two hex digits is refused (400), where
+/// the percent-encoding crate would keep it as written: a client that sent one meant something
+/// else, and Graph refuses it too.
 pub(super) fn percent_decode(s: &str) -> Result<Cow<'_, str>, GraphError> {
-    if !s.contains('%') {
-        return Ok(Cow::Borrowed(s));
-    }
     let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex =
-                s.get(i + 1..i + 3).ok_or_else(|| GraphError::bad_request("Malformed percent-encoding in the URL."))?;
-            let v = u8::from_str_radix(hex, 16)
-                .map_err(|_| GraphError::bad_request("Malformed percent-encoding in the URL."))?;
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
+    let malformed = b.iter().enumerate().any(|(i, &c)| {
+        c == b'%'
+            && !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if malformed {
+        return Err(GraphError::bad_request("Malformed percent-encoding in the URL."));
     }
-    String::from_utf8(out).map(Cow::Owned).map_err(|_| GraphError::bad_request("The URL is not valid UTF-8."))
-}
-
-/// A query string component: `+` is a space, malformed escapes are kept as written.
-pub fn decode_query_component(s: &str) -> String {
-    let s = s.replace('+', " ");
-    percent_decode(&s).map(Cow::into_owned).unwrap_or(s)
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map_err(|_| GraphError::bad_request("The URL is not valid UTF-8."))
 }
 
 /// Unquotes `'it''s'` to `it's`; other values are kept as written.

@@ -121,16 +121,13 @@ fn range_entry_points_and_navigation() {
     assert_eq!(named("PATCH", "worksheets/S/range(address='A1')/format"), "rangeformat-update");
     assert!(matches!(
         op("POST", "/v1.0/me/drive/items/1/workbook/worksheets/S/range(address='A1')/insert"),
-        Operation::RangeShift { insert: true, .. }
+        Operation::RangeInsert { .. }
     ));
     assert!(matches!(
         op("POST", "/v1.0/me/drive/items/1/workbook/tables/T/columns/Q/range/lastRow/clear"),
         Operation::RangeClear { range: RangeRef { steps, .. }, .. } if steps == [RangeStep::LastRow]
     ));
-    assert!(matches!(
-        op("POST", "/v1.0/me/drive/items/1/workbook/tables/T/rows/add"),
-        Operation::TableRowAdd { created: false, .. }
-    ));
+    assert!(matches!(op("POST", "/v1.0/me/drive/items/1/workbook/tables/T/rows/add"), Operation::TableRowAdd { .. }));
     assert_eq!(named("GET", "worksheets/S/range(address='A1')/format"), "rangeformat-get");
     assert!(resolve("GET", "/v1.0/me/drive/items/1/workbook/worksheets/S/cell(row=x,column=1)").is_err());
     assert!(resolve("GET", "/v1.0/me/drive/items/1/workbook/worksheets/S/range/offsetRange(rowOffset=a)").is_err());
@@ -188,18 +185,18 @@ fn documented_but_unbuilt_operations_are_named() {
 #[test]
 fn tables_and_columns_are_added_updated_and_deleted() {
     let w = |p: &str| format!("/v1.0/me/drive/items/1/workbook/{p}");
-    assert_eq!(op("POST", &w("tables/add")), Operation::TableAdd { item: me("1"), sheet: None, created: false });
-    let on_sheet = Operation::TableAdd { item: me("1"), sheet: Some("S".into()), created: true };
+    assert_eq!(op("POST", &w("tables/add")), Operation::TableAdd { item: me("1"), sheet: None });
+    let on_sheet = Operation::TableAdd { item: me("1"), sheet: Some("S".into()) };
     assert_eq!(op("POST", &w("worksheets/S/tables/add")), on_sheet);
     assert_eq!(op("POST", &w("worksheets/S/tables/7/add")), on_sheet);
     let (t, s) = ("T".to_string(), None::<String>);
     assert_eq!(
         op("POST", &w("tables/T/columns/add")),
-        Operation::TableColumnAdd { item: me("1"), sheet: s.clone(), table: t.clone(), created: false }
+        Operation::TableColumnAdd { item: me("1"), sheet: s.clone(), table: t.clone() }
     );
     assert_eq!(
         op("POST", &w("tables/T/columns")),
-        Operation::TableColumnAdd { item: me("1"), sheet: s.clone(), table: t.clone(), created: true }
+        Operation::TableColumnCreate { item: me("1"), sheet: s.clone(), table: t.clone() }
     );
     assert_eq!(
         op("PATCH", &w("tables/T/columns/Qty")),

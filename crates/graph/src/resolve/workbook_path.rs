@@ -73,7 +73,7 @@ pub(super) fn workbook_resource(
     let (sheet, rest) = if first.is("worksheets") && first.args.is_none() {
         match segs.get(1) {
             None if get => return Ok(Some(Operation::WorksheetList(item()))),
-            None if m == "POST" => return Ok(Some(Operation::WorksheetAdd { item: item(), created: true })),
+            None if m == "POST" => return Ok(Some(Operation::WorksheetCreate(item()))),
             None => return Ok(None),
             // A worksheet may be named "count": only `count()` and `$count` count.
             Some(key) if segs.len() == 2 && count_of(key, false).is_some() => {
@@ -81,7 +81,7 @@ pub(super) fn workbook_resource(
             }
             Some(key) if key.args.is_some() => return Ok(None),
             Some(key) if m == "POST" && segs.len() == 2 && key.is("add") => {
-                return Ok(Some(Operation::WorksheetAdd { item: item(), created: false }))
+                return Ok(Some(Operation::WorksheetAdd(item())))
             }
             Some(key) if m == "PATCH" && segs.len() == 2 => {
                 return Ok(Some(Operation::WorksheetUpdate { item: item(), sheet: key.name.to_string() }))
@@ -133,10 +133,10 @@ pub(super) fn workbook_resource(
                 count_operation(m, item(), Collection::Names { sheet: sheet.clone() }, count_of(c, false) == Some(true))
             }
             Some(add) if m == "POST" && rest.len() == 2 && (add.is("add") || add.is("addFormulaLocal")) => {
-                Ok(Some(Operation::NameAdd {
-                    item: item(),
-                    sheet: sheet.clone(),
-                    formula_local: add.is("addFormulaLocal"),
+                Ok(Some(if add.is("addFormulaLocal") {
+                    Operation::NameAddFormulaLocal { item: item(), sheet: sheet.clone() }
+                } else {
+                    Operation::NameAdd { item: item(), sheet: sheet.clone() }
                 }))
             }
             Some(name) if name.args.is_none() => {
@@ -173,15 +173,9 @@ pub(super) fn workbook_resource(
                 // `worksheets/{w}/tables/add` (201, as worksheet-post-tables documents it; the
                 // page's example URL has a stray `/{id}` before `add`, accepted too).
                 match &rest[1..] {
-                    [a] if is_add(a) => {
-                        return Ok(Some(Operation::TableAdd {
-                            item: item(),
-                            sheet: sheet.clone(),
-                            created: sheet.is_some(),
-                        }))
-                    }
+                    [a] if is_add(a) => return Ok(Some(Operation::TableAdd { item: item(), sheet: sheet.clone() })),
                     [_, a] if is_add(a) && sheet.is_some() => {
-                        return Ok(Some(Operation::TableAdd { item: item(), sheet: sheet.clone(), created: true }))
+                        return Ok(Some(Operation::TableAdd { item: item(), sheet: sheet.clone() }))
                     }
                     _ => {}
                 }
@@ -287,13 +281,13 @@ pub(super) fn table_operation(
     let Some(head) = segs.first() else {
         return Ok(match m {
             "GET" => Some(Operation::TableGet { item, sheet, table }),
-            "DELETE" => Some(Operation::TableRemove { item, sheet, table, keep_cells: false }),
+            "DELETE" => Some(Operation::TableDelete { item, sheet, table }),
             "PATCH" => Some(Operation::TableUpdate { item, sheet, table }),
             _ => None,
         });
     };
     if m == "POST" && segs.len() == 1 && head.is("convertToRange") && head.args.is_none() {
-        return Ok(Some(Operation::TableRemove { item, sheet, table, keep_cells: true }));
+        return Ok(Some(Operation::TableConvertToRange { item, sheet, table }));
     }
     if let Some(part) = table_part(head) {
         return range_operation(m, item, RangeBase::Table { sheet, table, part }, &segs[1..]);
@@ -305,8 +299,8 @@ pub(super) fn table_operation(
     }
     let rest = &segs[1..];
     match rest {
-        [] if m == "POST" && rows => return Ok(Some(Operation::TableRowAdd { item, sheet, table, created: true })),
-        [] if m == "POST" => return Ok(Some(Operation::TableColumnAdd { item, sheet, table, created: true })),
+        [] if m == "POST" && rows => return Ok(Some(Operation::TableRowCreate { item, sheet, table })),
+        [] if m == "POST" => return Ok(Some(Operation::TableColumnCreate { item, sheet, table })),
         [] => {
             return Ok(get.then_some(if rows {
                 Operation::TableRowList { item, sheet, table }
@@ -316,9 +310,9 @@ pub(super) fn table_operation(
         }
         [s] if m == "POST" && s.is("add") && s.args.is_none() => {
             return Ok(Some(if rows {
-                Operation::TableRowAdd { item, sheet, table, created: false }
+                Operation::TableRowAdd { item, sheet, table }
             } else {
-                Operation::TableColumnAdd { item, sheet, table, created: false }
+                Operation::TableColumnAdd { item, sheet, table }
             }))
         }
         // Rows are keyed by index, and a GET of `columns/count` is the function, not a column
@@ -428,12 +422,20 @@ pub(super) fn range_operation(
                 return Ok(Some(Operation::RangeClear { item, range: RangeRef { base, steps } }));
             }
             None if m == "POST" && i + 1 == segs.len() && (s.is("merge") || s.is("unmerge")) && s.args.is_none() => {
-                let merge = s.is("merge");
-                return Ok(Some(Operation::RangeMerge { item, range: RangeRef { base, steps }, merge }));
+                let range = RangeRef { base, steps };
+                return Ok(Some(if s.is("merge") {
+                    Operation::RangeMerge { item, range }
+                } else {
+                    Operation::RangeUnmerge { item, range }
+                }));
             }
             None if m == "POST" && i + 1 == segs.len() && (s.is("insert") || s.is("delete")) && s.args.is_none() => {
-                let insert = s.is("insert");
-                return Ok(Some(Operation::RangeShift { item, range: RangeRef { base, steps }, insert }));
+                let range = RangeRef { base, steps };
+                return Ok(Some(if s.is("insert") {
+                    Operation::RangeInsert { item, range }
+                } else {
+                    Operation::RangeDelete { item, range }
+                }));
             }
             None if m == "GET" && s.is("visibleView") && s.args.is_none() => {
                 let part = match &segs[i + 1..] {
