@@ -3,7 +3,8 @@
 
 use book::BookError;
 use host::HostError;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use store::StoreError;
 
 /// Graph's top-level error codes as workbookd answers them. Each has one HTTP status.
@@ -230,17 +231,47 @@ impl GraphError {
 
     /// The JSON body: `{"error":{"code","message","innerError":{"code","message","date","request-id","client-request-id"}}}`.
     pub fn envelope(&self, date: &str, request_id: &str, client_request_id: &str) -> Value {
-        let mut inner = json!({
-            "date": date,
-            "request-id": request_id,
-            "client-request-id": client_request_id,
-        });
-        if let Some(code) = self.inner_code {
-            inner["code"] = json!(code);
-            inner["message"] = json!(self.message);
-        }
-        json!({ "error": { "code": self.code.as_str(), "message": self.message, "innerError": inner } })
+        let envelope = Envelope {
+            error: Outer {
+                code: self.code.as_str(),
+                message: &self.message,
+                inner_error: Inner {
+                    code: self.inner_code,
+                    message: self.inner_code.map(|_| self.message.as_str()),
+                    date,
+                    request_id,
+                    client_request_id,
+                },
+            },
+        };
+        serde_json::to_value(envelope).unwrap_or_default()
     }
+}
+
+/// Graph's error body, as its docs show it.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Outer<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Outer<'a> {
+    code: &'static str,
+    message: &'a str,
+    inner_error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Inner<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    date: &'a str,
+    request_id: &'a str,
+    client_request_id: &'a str,
 }
 
 /// A lower crate's error as a workbook call reports it (`map_err(workbook_error)`).

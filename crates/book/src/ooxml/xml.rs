@@ -199,7 +199,8 @@ pub fn local<'b>(e: &'b BytesStart<'_>) -> &'b [u8] {
     local_name(e.name().into_inner().as_bytes())
 }
 
-/// The local part of an element or attribute name (`x:row` is `row`).
+/// The local part of an element or attribute name (`x:row` is `row`). On bytes: the raw
+/// rewriters hold names as bytes, and quick-xml 0.42's `QName` is over `&str`.
 pub fn local_name(name: &[u8]) -> &[u8] {
     match name.iter().rposition(|&b| b == b':') {
         Some(i) => &name[i + 1..],

@@ -144,6 +144,16 @@ pub struct FunctionResult {
     pub value: Value,
 }
 
+/// `drive`; its `owner` is an `identitySet` keyed by the kind of owner (`user`, `group`, …).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Drive {
+    pub id: String,
+    pub drive_type: &'static str,
+    pub name: &'static str,
+    pub owner: Value,
+}
+
 /// `driveItem`, with the facets workbookd has: `file` or `folder` (and `root`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

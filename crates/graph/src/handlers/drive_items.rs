@@ -24,12 +24,7 @@ pub(super) fn drive_json(ctx: &Ctx, d: &store::Drive) -> Value {
         Some((kind, id)) => json!({ kind: { "id": id } }),
         None => json!({}),
     };
-    json!({
-        "id": d.id,
-        "driveType": "business",
-        "name": "OneDrive",
-        "owner": owner,
-    })
+    to_json(&responses::Drive { id: d.id.clone(), drive_type: "business", name: "OneDrive", owner })
 }
 
 /// A short-lived pre-authenticated URL for an item's content.
